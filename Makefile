@@ -1,0 +1,39 @@
+# FlashDB — the two commands a fresh machine needs: `make run` and `make test`.
+CARGO ?= cargo
+ARGS ?=
+
+.PHONY: all build release run test lint fmt bench bench-compare clean
+
+all: release
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Builds (release) and starts the server: RESP on 127.0.0.1:6379, data in ./data.
+# Extra flags: make run ARGS="--port 7000 --loglevel verbose"
+run: release
+	./target/release/flashdb flashdb.conf $(ARGS)
+
+# Every test: unit tests, integration tests against the real binary
+# (redis crate, raw bytes, redis-cli), and lint.
+test:
+	$(CARGO) build --release --bins
+	$(CARGO) test --all-targets -- --test-threads=4
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+bench:
+	$(CARGO) bench
+
+# FlashDB vs redis-server with redis-benchmark, interleaved, as ratios.
+bench-compare: release
+	../shared/tools/bench-vs-redis.sh target/release/flashdb
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,62 @@
+//! Argument parsing shared by every family, with Redis's error texts.
+
+use super::err;
+use crate::resp::Reply;
+use crate::store::value::parse_i64;
+
+/// An integer argument ("ERR value is not an integer or out of range").
+pub fn int(a: &[u8]) -> Result<i64, Reply> {
+    parse_i64(a).ok_or_else(err::not_int)
+}
+
+/// A non-negative integer argument with a custom error text for negatives.
+pub fn uint(a: &[u8], negative: &'static str) -> Result<u64, Reply> {
+    let v = int(a)?;
+    if v < 0 {
+        return Err(Reply::err(negative));
+    }
+    Ok(v as u64)
+}
+
+/// A float argument as Redis's strtold-based parser accepts it: decimal or
+/// exponent forms, "inf"/"+inf"/"-inf" (any case), no NaN, no spaces.
+pub fn float(a: &[u8]) -> Result<f64, Reply> {
+    parse_f64(a).ok_or_else(err::not_float)
+}
+
+pub fn parse_f64(a: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(a).ok()?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    if lower.contains("nan") || lower.contains("inf") {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+pub fn is(a: &[u8], kw: &str) -> bool {
+    a.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// The argument as (lossy) UTF-8 text, for messages.
+pub fn text(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).into_owned()
+}
+
+/// Lower-cased ASCII copy of an argument (command and option names).
+pub fn lower(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).to_ascii_lowercase()
+}

@@ -1,0 +1,524 @@
+//! Connection commands: PING ECHO QUIT SELECT HELLO RESET AUTH CLIENT.
+
+use super::args::{int, is, text};
+use super::*;
+use crate::resp::Reply;
+use crate::server::Ctx;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+const CONN: &[&str] = &["connection"];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("ping", -1, FAST | SENTINEL, NO_KEYS, ping)
+        .doc("connection", "1.0.0", "Returns the server's liveliness response.")
+        .acl(CONN)
+        .syntax("[message]")
+        .complexity("O(1)"),
+    CommandSpec::new("echo", 2, FAST, NO_KEYS, echo)
+        .doc("connection", "1.0.0", "Returns the given string.")
+        .acl(CONN)
+        .syntax("message")
+        .complexity("O(1)"),
+    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, NO_KEYS, quit)
+        .doc("connection", "1.0.0", "Closes the connection.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, NO_KEYS, select)
+        .doc("connection", "1.0.0", "Changes the selected database.")
+        .acl(CONN)
+        .syntax("index")
+        .complexity("O(1)"),
+    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, hello)
+        .doc("connection", "6.0.0", "Handshakes with the Redis server.")
+        .acl(CONN)
+        .syntax("[protover [AUTH username password] [SETNAME clientname]]")
+        .complexity("O(1)"),
+    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NO_KEYS, reset)
+        .doc("connection", "6.2.0", "Resets the connection.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, auth)
+        .doc("connection", "1.0.0", "Authenticates the connection.")
+        .acl(CONN)
+        .syntax("[username] password")
+        .complexity("O(N) where N is the number of passwords defined for the user"),
+    CommandSpec::new("client", -2, SENTINEL, NO_KEYS, container)
+        .doc("connection", "2.4.0", "A container for client connection commands.")
+        .complexity("Depends on subcommand.")
+        .subs(CLIENT_SUBS),
+];
+
+const CLIENT_ADMIN: u32 = ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL;
+
+static CLIENT_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("id", 2, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_id)
+        .doc("connection", "5.0.0", "Returns the unique client ID of the connection.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("setname", 3, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_setname)
+        .doc("connection", "2.6.9", "Sets the connection name.")
+        .acl(CONN)
+        .syntax("connection-name")
+        .complexity("O(1)"),
+    CommandSpec::new("getname", 2, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_getname)
+        .doc("connection", "2.6.9", "Returns the name of the connection.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("list", -2, CLIENT_ADMIN, NO_KEYS, client_list)
+        .doc("connection", "2.4.0", "Lists open connections.")
+        .acl(CONN)
+        .syntax("[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]")
+        .complexity("O(N) where N is the number of client connections"),
+    CommandSpec::new("info", 2, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_info)
+        .doc("connection", "6.2.0", "Returns information about the connection.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("kill", -3, CLIENT_ADMIN, NO_KEYS, client_kill)
+        .doc("connection", "2.4.0", "Terminates open connections.")
+        .acl(CONN)
+        .syntax("<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] [[ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] ...]>")
+        .complexity("O(N) where N is the number of client connections"),
+    CommandSpec::new("pause", -3, CLIENT_ADMIN, NO_KEYS, client_pause)
+        .doc("connection", "3.0.0", "Suspends commands processing.")
+        .acl(CONN)
+        .syntax("timeout [WRITE | ALL]")
+        .complexity("O(1)"),
+    CommandSpec::new("unpause", 2, CLIENT_ADMIN, NO_KEYS, client_unpause)
+        .doc("connection", "6.2.0", "Resumes processing commands from paused clients.")
+        .acl(CONN)
+        .complexity("O(N) Where N is the number of paused clients"),
+    CommandSpec::new("reply", 3, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_reply)
+        .doc("connection", "3.2.0", "Instructs the server whether to reply to commands.")
+        .acl(CONN)
+        .syntax("<ON | OFF | SKIP>")
+        .complexity("O(1)"),
+    CommandSpec::new("no-evict", 3, CLIENT_ADMIN, NO_KEYS, client_no_evict)
+        .doc("connection", "7.0.0", "Sets the client eviction mode of the connection.")
+        .acl(CONN)
+        .syntax("<ON | OFF>")
+        .complexity("O(1)"),
+    CommandSpec::new("getredir", 2, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_getredir)
+        .doc("connection", "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("help", 2, LOADING | STALE | SENTINEL, NO_KEYS, client_help)
+        .doc("connection", "5.0.0", "Returns helpful text about the different subcommands.")
+        .acl(CONN)
+        .complexity("O(1)"),
+];
+
+/// The handler of a container command called without a subcommand never
+/// runs (arity -2 rejects it, `exec::resolve` routes subcommands); kept for
+/// the table's shape.
+pub fn container(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    err::unknown_subcommand(args.get(1).map(|a| a.as_slice()).unwrap_or(b""), &text(&args[0]))
+}
+
+fn ping(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    match args.len() {
+        1 => Reply::status("PONG"),
+        2 => Reply::Bulk(args[1].clone()),
+        _ => err::arity("ping"),
+    }
+}
+
+fn echo(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    Reply::Bulk(args[1].clone())
+}
+
+fn quit(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    ctx.client.close_after_reply = true;
+    Reply::ok()
+}
+
+fn select(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let n = match int(&args[1]) {
+        Ok(n) => n,
+        Err(_) => return Reply::err("ERR value is not an integer or out of range"),
+    };
+    if n < 0 || n as usize >= ctx.srv.store.dbs.len() {
+        return err::db_index();
+    }
+    ctx.client.select(n as usize);
+    Reply::ok()
+}
+
+/// Checks a password for `user` against `requirepass` (until ACL users
+/// exist, "default" is the only user). Err is the reply.
+fn check_password(ctx: &mut Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Reply> {
+    let required = ctx.srv.config().requirepass.clone();
+    let wrong = || Reply::err("WRONGPASS invalid username-password pair or user is disabled.");
+    if let Some(u) = user {
+        if u != b"default" {
+            return Err(wrong());
+        }
+        if required.is_empty() {
+            // The default user is "nopass": any password works.
+            ctx.client.authenticated = true;
+            return Ok(());
+        }
+    } else if required.is_empty() {
+        return Err(Reply::err(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
+    }
+    if constant_time_eq(required.as_bytes(), pass) {
+        ctx.client.authenticated = true;
+        Ok(())
+    } else {
+        Err(wrong())
+    }
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= (x ^ y) as usize;
+    }
+    diff == 0
+}
+
+fn auth(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let r = match args.len() {
+        2 => check_password(ctx, None, &args[1]),
+        3 => check_password(ctx, Some(&args[1]), &args[2]),
+        _ => return err::syntax(),
+    };
+    match r {
+        Ok(()) => Reply::ok(),
+        Err(e) => e,
+    }
+}
+
+/// Redis's rule for client names: printable ASCII without spaces.
+fn valid_name(n: &[u8]) -> bool {
+    n.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn set_name(ctx: &mut Ctx, name: &[u8]) -> Result<(), Reply> {
+    if !valid_name(name) {
+        return Err(Reply::err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    *ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    Ok(())
+}
+
+fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let mut proto = ctx.client.resp;
+    let mut i = 1;
+    if args.len() >= 2 {
+        proto = match int(&args[1]) {
+            Ok(v) if v == 2 || v == 3 => v as u8,
+            Ok(_) => return Reply::err("NOPROTO unsupported protocol version"),
+            Err(_) => return Reply::err("ERR Protocol version is not an integer or out of range"),
+        };
+        i = 2;
+    }
+    let mut name: Option<&[u8]> = None;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        if is(&args[i], "auth") && more >= 2 {
+            if let Err(e) = check_password(ctx, Some(&args[i + 1]), &args[i + 2]) {
+                return e;
+            }
+            i += 3;
+        } else if is(&args[i], "setname") && more >= 1 {
+            name = Some(&args[i + 1]);
+            i += 2;
+        } else {
+            return Reply::error(format!("ERR Syntax error in HELLO option '{}'", text(&args[i])));
+        }
+    }
+    if !ctx.client.authenticated && !ctx.srv.config().requirepass.is_empty() {
+        return Reply::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(n) = name {
+        if let Err(e) = set_name(ctx, n) {
+            return e;
+        }
+    }
+    ctx.client.resp = proto;
+    ctx.client.info.resp.store(proto as usize, Relaxed);
+    Reply::Map(vec![
+        (Reply::bulk_str("server"), Reply::bulk_str("redis")),
+        (Reply::bulk_str("version"), Reply::bulk_str(super::server::REDIS_VERSION)),
+        (Reply::bulk_str("proto"), Reply::Int(proto as i64)),
+        (Reply::bulk_str("id"), Reply::Int(ctx.client.id as i64)),
+        (Reply::bulk_str("mode"), Reply::bulk_str("standalone")),
+        (Reply::bulk_str("role"), Reply::bulk_str("master")),
+        (Reply::bulk_str("modules"), Reply::Array(vec![])),
+    ])
+}
+
+fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    ctx.client.select(0);
+    ctx.client.resp = 2;
+    ctx.client.info.resp.store(2, Relaxed);
+    ctx.client.reply_off = false;
+    ctx.client.reply_skip = false;
+    ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    if !ctx.srv.config().requirepass.is_empty() {
+        ctx.client.authenticated = false;
+    }
+    Reply::status("RESET")
+}
+
+fn client_id(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    Reply::Int(ctx.client.id as i64)
+}
+
+fn client_setname(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    match set_name(ctx, &args[2]) {
+        Ok(()) => Reply::ok(),
+        Err(e) => e,
+    }
+}
+
+fn client_getname(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    let n = ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if n.is_empty() {
+        Reply::Null
+    } else {
+        Reply::Bulk(n)
+    }
+}
+
+fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut only_normal = true;
+    if args.len() > 2 {
+        if is(&args[2], "type") && args.len() == 4 {
+            let t = args[3].to_ascii_lowercase();
+            match t.as_slice() {
+                b"normal" => {}
+                b"master" | b"replica" | b"slave" | b"pubsub" => only_normal = false,
+                _ => return Reply::error(format!("ERR Unknown client type '{}'", text(&args[3]))),
+            }
+            if !only_normal {
+                return Reply::Verbatim(Vec::new());
+            }
+        } else if is(&args[2], "id") && args.len() >= 4 {
+            let mut v = Vec::new();
+            for a in &args[3..] {
+                match int(a) {
+                    Ok(n) if n > 0 => v.push(n as u64),
+                    _ => return Reply::err("ERR Invalid client ID"),
+                }
+            }
+            ids = Some(v);
+        } else {
+            return err::syntax();
+        }
+    }
+    let mut s = String::new();
+    for c in ctx.srv.clients.all() {
+        if let Some(ids) = &ids {
+            if !ids.contains(&c.id) {
+                continue;
+            }
+        }
+        s.push_str(&c.describe());
+        s.push('\n');
+    }
+    Reply::Verbatim(s.into_bytes())
+}
+
+fn client_info(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    let mut s = ctx.client.info.describe();
+    s.push('\n');
+    Reply::Verbatim(s.into_bytes())
+}
+
+fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    // Old form: CLIENT KILL ip:port → OK or error.
+    if args.len() == 3 {
+        let addr = text(&args[2]);
+        for c in ctx.srv.clients.all() {
+            if c.addr.to_string() == addr {
+                c.kill();
+                return Reply::ok();
+            }
+        }
+        return Reply::err("ERR No such client");
+    }
+    if args.len() % 2 != 0 {
+        return err::syntax();
+    }
+    let mut id: Option<u64> = None;
+    let mut addr: Option<String> = None;
+    let mut laddr: Option<String> = None;
+    let mut user: Option<Vec<u8>> = None;
+    let mut ctype: Option<Vec<u8>> = None;
+    let mut skipme = true;
+    for pair in args[2..].chunks(2) {
+        let (k, v) = (&pair[0], &pair[1]);
+        if is(k, "id") {
+            match int(v) {
+                Ok(n) if n > 0 => id = Some(n as u64),
+                _ => return Reply::err("ERR client-id should be greater than 0"),
+            }
+        } else if is(k, "addr") {
+            addr = Some(text(v));
+        } else if is(k, "laddr") {
+            laddr = Some(text(v));
+        } else if is(k, "user") {
+            user = Some(v.clone());
+        } else if is(k, "type") {
+            let t = v.to_ascii_lowercase();
+            if !matches!(t.as_slice(), b"normal" | b"master" | b"slave" | b"replica" | b"pubsub") {
+                return Reply::error(format!("ERR Unknown client type '{}'", text(v)));
+            }
+            ctype = Some(t);
+        } else if is(k, "skipme") {
+            if is(v, "yes") {
+                skipme = true;
+            } else if is(v, "no") {
+                skipme = false;
+            } else {
+                return err::syntax();
+            }
+        } else {
+            return err::syntax();
+        }
+    }
+    if let Some(u) = &user {
+        if u != b"default" {
+            return Reply::error(format!("ERR No such user '{}'", text(u)));
+        }
+    }
+    let mut killed = 0;
+    for c in ctx.srv.clients.all() {
+        if id.is_some_and(|i| i != c.id)
+            || addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
+            || laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
+            || ctype.as_ref().is_some_and(|t| t.as_slice() != b"normal")
+            || (skipme && c.id == ctx.client.id)
+        {
+            continue;
+        }
+        c.kill();
+        killed += 1;
+    }
+    Reply::Int(killed)
+}
+
+fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let ms = match int(&args[2]) {
+        Ok(n) if n >= 0 => n as u64,
+        Ok(_) => return Reply::err("ERR timeout is negative"),
+        Err(_) => return Reply::err("ERR timeout is not an integer or out of range"),
+    };
+    let all = match args.get(3) {
+        None => true,
+        Some(m) if is(m, "all") => true,
+        Some(m) if is(m, "write") => false,
+        Some(_) => return err::syntax(),
+    };
+    if args.len() > 4 {
+        return err::syntax();
+    }
+    ctx.srv.pause.pause(Instant::now() + Duration::from_millis(ms), all);
+    Reply::ok()
+}
+
+fn client_unpause(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    ctx.srv.pause.unpause();
+    Reply::ok()
+}
+
+fn client_reply(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if is(&args[2], "on") {
+        ctx.client.reply_off = false;
+        ctx.client.reply_skip = false;
+        Reply::ok()
+    } else if is(&args[2], "off") {
+        ctx.client.reply_off = true;
+        Reply::ok()
+    } else if is(&args[2], "skip") {
+        if !ctx.client.reply_off {
+            // No reply to this command, nor to the next one.
+            ctx.client.skip_next = true;
+        }
+        Reply::ok()
+    } else {
+        err::syntax()
+    }
+}
+
+fn client_no_evict(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if is(&args[2], "on") || is(&args[2], "off") {
+        Reply::ok()
+    } else {
+        err::syntax()
+    }
+}
+
+fn client_getredir(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    Reply::Int(-1)
+}
+
+fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    help_reply(
+        "CLIENT",
+        &[
+            "CACHING (YES|NO)",
+            "    Not supported by FlashDB.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+        ],
+    )
+}
+
+/// The reply of every `<CMD> HELP`: Redis's header line, the lines, and the
+/// closing HELP line, as status replies.
+pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
+    let mut v = vec![Reply::Status(
+        format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd).into(),
+    )];
+    v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
+    v.push(Reply::status("HELP"));
+    v.push(Reply::status("    Print this help."));
+    Reply::Array(v)
+}

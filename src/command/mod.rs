@@ -1,0 +1,245 @@
+//! The command table's row type (`CommandSpec`), its flags, and the lookup
+//! every path uses. The rows themselves live beside their handlers, one
+//! `COMMANDS` slice per family file (string.rs, keys.rs, ...), and table.rs
+//! joins them into the one registry. Arity checks, `COMMAND`, stats, ACL
+//! categories and docs are all derived from these rows.
+
+pub mod args;
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use crate::resp::Reply;
+use crate::server::Ctx;
+
+/// A command handler: `args[0]` is the command name as the client sent it.
+pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Reply;
+
+// Flags, as in Redis's command table (the names COMMAND INFO reports).
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const PUBSUB: u32 = 1 << 4;
+pub const NOSCRIPT: u32 = 1 << 5;
+pub const BLOCKING: u32 = 1 << 6;
+pub const LOADING: u32 = 1 << 7;
+pub const STALE: u32 = 1 << 8;
+pub const SKIP_MONITOR: u32 = 1 << 9;
+pub const SKIP_SLOWLOG: u32 = 1 << 10;
+pub const FAST: u32 = 1 << 11;
+pub const NO_AUTH: u32 = 1 << 12;
+pub const MAY_REPLICATE: u32 = 1 << 13;
+pub const NO_MULTI: u32 = 1 << 14;
+pub const ALLOW_BUSY: u32 = 1 << 15;
+pub const SENTINEL: u32 = 1 << 16;
+
+/// Flag bits and the names Redis gives them, in Redis's order.
+pub const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (NOSCRIPT, "noscript"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (MAY_REPLICATE, "may_replicate"),
+    (NO_MULTI, "no_multi"),
+    (ALLOW_BUSY, "allow_busy"),
+];
+
+/// Legacy key positions (Redis's first/last/step): `first` 0 = no keys,
+/// `last` -1 = up to the last argument, -2 = all but the last, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keys {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+}
+
+pub const NO_KEYS: Keys = Keys {
+    first: 0,
+    last: 0,
+    step: 0,
+};
+/// One key at argument 1.
+pub const KEY1: Keys = Keys {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+/// Every argument from 1 on is a key.
+pub const ALL_KEYS: Keys = Keys {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// Lower-case name (subcommands: just the subcommand, e.g. "get").
+    pub name: &'static str,
+    /// Redis convention: N = exactly N arguments counting the name, -N = at least N.
+    pub arity: i32,
+    pub flags: u32,
+    /// ACL categories besides those implied by the flags (without '@').
+    pub acl: &'static [&'static str],
+    pub keys: Keys,
+    /// COMMAND DOCS group: "string", "generic", "connection", "server", ...
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    /// Argument syntax as in Redis's docs, e.g. "key value [NX | XX]"; COMMAND
+    /// DOCS and the hints of redis-cli are generated from it.
+    pub syntax: &'static str,
+    pub handler: Handler,
+    /// Container commands (CONFIG, CLIENT, ...) list their subcommands here.
+    pub subcommands: &'static [CommandSpec],
+}
+
+/// Builders so a row reads as one expression:
+/// `CommandSpec::new("get", 2, READONLY | FAST, KEY1, get).doc("string", "1.0.0", "Returns ...").acl(&["string"])`.
+impl CommandSpec {
+    pub const fn new(name: &'static str, arity: i32, flags: u32, keys: Keys, handler: Handler) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl: &[],
+            keys,
+            group: "",
+            summary: "",
+            since: "",
+            complexity: "",
+            syntax: "",
+            handler,
+            subcommands: &[],
+        }
+    }
+    /// Docs group, the version that introduced it, and a one-line summary.
+    pub const fn doc(mut self, group: &'static str, since: &'static str, summary: &'static str) -> CommandSpec {
+        self.group = group;
+        self.since = since;
+        self.summary = summary;
+        self
+    }
+    pub const fn acl(mut self, cats: &'static [&'static str]) -> CommandSpec {
+        self.acl = cats;
+        self
+    }
+    pub const fn syntax(mut self, s: &'static str) -> CommandSpec {
+        self.syntax = s;
+        self
+    }
+    pub const fn complexity(mut self, s: &'static str) -> CommandSpec {
+        self.complexity = s;
+        self
+    }
+    pub const fn subs(mut self, subs: &'static [CommandSpec]) -> CommandSpec {
+        self.subcommands = subs;
+        self
+    }
+
+    pub fn is_write(&self) -> bool {
+        self.flags & WRITE != 0
+    }
+
+    /// Whether `argc` arguments (counting the name) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// ACL categories (without '@'): those implied by flags, then `acl`.
+    pub fn categories(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for c in self.acl {
+            if !v.contains(c) {
+                v.push(*c);
+            }
+        }
+        if self.flags & WRITE != 0 {
+            v.push("write");
+        }
+        if self.flags & READONLY != 0 && !self.acl.contains(&"scripting") {
+            v.push("read");
+        }
+        if self.flags & ADMIN != 0 {
+            v.push("admin");
+            v.push("dangerous");
+        }
+        if self.flags & PUBSUB != 0 && !v.contains(&"pubsub") {
+            v.push("pubsub");
+        }
+        if self.flags & FAST != 0 {
+            v.push("fast");
+        } else {
+            v.push("slow");
+        }
+        if self.flags & BLOCKING != 0 {
+            v.push("blocking");
+        }
+        v
+    }
+
+    /// Indexes of the key arguments in `args` (args[0] is the name).
+    pub fn key_indexes(&self, argc: usize) -> Vec<usize> {
+        let k = self.keys;
+        if k.first <= 0 || argc <= k.first as usize {
+            return Vec::new();
+        }
+        let last = if k.last < 0 {
+            argc as i32 + k.last
+        } else {
+            k.last.min(argc as i32 - 1)
+        };
+        let step = k.step.max(1) as usize;
+        (k.first as usize..=last.max(0) as usize).step_by(step).filter(|&i| i < argc).collect()
+    }
+}
+
+/// Shorthand for the common error replies, with Redis's exact texts.
+pub mod err {
+    use crate::resp::Reply;
+
+    pub fn syntax() -> Reply {
+        Reply::err("ERR syntax error")
+    }
+    pub fn wrong_type() -> Reply {
+        Reply::err("WRONGTYPE Operation against a key holding the wrong kind of value")
+    }
+    pub fn not_int() -> Reply {
+        Reply::err("ERR value is not an integer or out of range")
+    }
+    pub fn not_float() -> Reply {
+        Reply::err("ERR value is not a valid float")
+    }
+    pub fn no_such_key() -> Reply {
+        Reply::err("ERR no such key")
+    }
+    pub fn overflow() -> Reply {
+        Reply::err("ERR increment or decrement would overflow")
+    }
+    pub fn db_index() -> Reply {
+        Reply::err("ERR DB index is out of range")
+    }
+    pub fn arity(name: &str) -> Reply {
+        Reply::error(format!("ERR wrong number of arguments for '{}' command", name))
+    }
+    pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> Reply {
+        Reply::error(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+            cmd.to_uppercase()
+        ))
+    }
+}

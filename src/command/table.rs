@@ -1,0 +1,169 @@
+//! The one command registry: every family's `COMMANDS` rows joined, each
+//! command and subcommand given an id (for stats), looked up by name.
+
+use super::CommandSpec;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Every family's rows. Adding a family = one line here.
+fn families() -> [&'static [CommandSpec]; 4] {
+    [
+        super::connection::COMMANDS,
+        super::string::COMMANDS,
+        super::keys::COMMANDS,
+        super::server::COMMANDS,
+    ]
+}
+
+pub struct Table {
+    /// Top-level commands by lower-case name.
+    by_name: HashMap<&'static str, usize>,
+    /// Subcommands by (parent id, lower-case name).
+    subs: HashMap<(usize, &'static str), usize>,
+    /// id → (spec, parent id for subcommands).
+    entries: Vec<(&'static CommandSpec, Option<usize>)>,
+}
+
+impl Table {
+    fn build() -> Table {
+        let mut t = Table {
+            by_name: HashMap::new(),
+            subs: HashMap::new(),
+            entries: Vec::new(),
+        };
+        for fam in families() {
+            for spec in fam {
+                let id = t.entries.len();
+                t.entries.push((spec, None));
+                let dup = t.by_name.insert(spec.name, id);
+                assert!(dup.is_none(), "command {} registered twice", spec.name);
+                for sub in spec.subcommands {
+                    let sid = t.entries.len();
+                    t.entries.push((sub, Some(id)));
+                    t.subs.insert((id, sub.name), sid);
+                }
+            }
+        }
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Looks a command up by the name a client sent (any case).
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        let id = *self.by_name.get(lower)?;
+        Some((id, self.entries[id].0))
+    }
+
+    /// Looks up subcommand `sub` of the command with id `parent`.
+    pub fn lookup_sub(&self, parent: usize, sub: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
+        let id = *self.subs.get(&(parent, lower.as_str()))?;
+        Some((id, self.entries[id].0))
+    }
+
+    pub fn spec(&self, id: usize) -> &'static CommandSpec {
+        self.entries[id].0
+    }
+
+    /// "get", or "config|get" for a subcommand.
+    pub fn full_name(&self, id: usize) -> String {
+        match self.entries[id].1 {
+            Some(p) => format!("{}|{}", self.entries[p].0.name, self.entries[id].0.name),
+            None => self.entries[id].0.name.to_string(),
+        }
+    }
+
+    /// Top-level commands in registration order.
+    pub fn commands(&self) -> impl Iterator<Item = (usize, &'static CommandSpec)> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, p))| p.is_none())
+            .map(|(i, (s, _))| (i, *s))
+    }
+
+    /// Every command and subcommand id with its full name.
+    pub fn all_ids(&self) -> impl Iterator<Item = usize> {
+        0..self.entries.len()
+    }
+}
+
+/// The registry, built on first use.
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(Table::build)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use super::*;
+
+    /// The table's rows are consistent with each other and with Redis's conventions.
+    #[test]
+    fn table_is_consistent() {
+        let t = table();
+        assert!(t.len() > 50);
+        for id in t.all_ids() {
+            let s = t.spec(id);
+            let full = t.full_name(id);
+            assert_eq!(s.name, s.name.to_ascii_lowercase(), "{full}: name must be lower case");
+            assert!(s.arity != 0, "{full}: arity 0");
+            assert!(!s.summary.is_empty(), "{full}: summary missing");
+            assert!(!s.since.is_empty(), "{full}: since missing");
+            assert!(!s.group.is_empty(), "{full}: group missing");
+            assert!(
+                !(s.flags & WRITE != 0 && s.flags & READONLY != 0),
+                "{full}: both write and readonly"
+            );
+            // Key positions must be reachable within the minimum arity.
+            if s.keys.first > 0 {
+                assert!(s.keys.step >= 1, "{full}: key step");
+                let min = s.arity.unsigned_abs() as i32;
+                assert!(s.keys.first < min, "{full}: first key beyond arity");
+                if s.keys.last > 0 {
+                    assert!(s.keys.last >= s.keys.first, "{full}: last < first");
+                }
+            }
+            // A container's subcommands count the container name in arity.
+            if !s.subcommands.is_empty() {
+                assert_eq!(s.arity, -2, "{full}: container arity");
+                for sub in s.subcommands {
+                    assert!(sub.arity.unsigned_abs() >= 2, "{full}|{}: arity", sub.name);
+                }
+            }
+            // Lookup finds it again, in any case.
+            if t.entries[id].1.is_none() {
+                let upper = s.name.to_uppercase();
+                assert_eq!(t.lookup(upper.as_bytes()).map(|x| x.0), Some(id));
+            }
+            let cats = s.categories();
+            assert!(cats.contains(&"fast") ^ cats.contains(&"slow"), "{full}: fast xor slow");
+        }
+    }
+
+    #[test]
+    fn key_positions() {
+        let (_, get) = table().lookup(b"get").unwrap();
+        assert_eq!(get.key_indexes(2), vec![1]);
+        let (_, mset) = table().lookup(b"mset").unwrap();
+        assert_eq!(mset.key_indexes(5), vec![1, 3]);
+        let (_, del) = table().lookup(b"del").unwrap();
+        assert_eq!(del.key_indexes(4), vec![1, 2, 3]);
+    }
+}

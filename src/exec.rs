@@ -1,0 +1,143 @@
+//! Dispatch: the fixed order of checks every command passes, whatever the
+//! connection it came from: lookup → subcommand → arity → pause → run →
+//! stats → reply. Later layers (auth, ACL, MULTI queueing, WAL wait) slot in
+//! here, in Redis's order.
+
+use crate::command::{err, table::table, CommandSpec};
+use crate::resp::Reply;
+use crate::server::{Client, Ctx, Server};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Resolves `args` to a table entry: the command, or its subcommand for
+/// containers. Err is the reply for an unknown command or subcommand.
+pub fn resolve(args: &[Vec<u8>]) -> Result<(usize, &'static CommandSpec), Reply> {
+    let t = table();
+    let (id, spec) = t.lookup(&args[0]).ok_or_else(|| unknown_command(args))?;
+    if spec.subcommands.is_empty() || args.len() < 2 {
+        return Ok((id, spec));
+    }
+    t.lookup_sub(id, &args[1])
+        .ok_or_else(|| err::unknown_subcommand(&args[1], spec.name))
+}
+
+/// Redis 7's text: `ERR unknown command 'foo', with args beginning with: 'a' 'b' `.
+fn unknown_command(args: &[Vec<u8>]) -> Reply {
+    let mut list = String::new();
+    for a in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        let s = String::from_utf8_lossy(cstr(a));
+        let cut: String = s.chars().take(room).collect();
+        list.push('\'');
+        list.push_str(&cut);
+        list.push_str("' ");
+    }
+    let name = String::from_utf8_lossy(cstr(&args[0]));
+    let name: String = name.chars().take(128).collect();
+    Reply::error(format!("ERR unknown command '{}', with args beginning with: {}", name, list))
+}
+
+/// Redis formats these with %s, which stops at a NUL byte.
+fn cstr(a: &[u8]) -> &[u8] {
+    match a.iter().position(|&b| b == 0) {
+        Some(i) => &a[..i],
+        None => a,
+    }
+}
+
+/// Runs one command and appends its reply (unless replies are off) to `out`.
+pub fn execute(srv: &Arc<Server>, client: &mut Client, args: Vec<Vec<u8>>, out: &mut Vec<u8>) {
+    let skip = std::mem::take(&mut client.reply_skip);
+    let reply = run(srv, client, &args);
+    if let Reply::Error(e) = &reply {
+        srv.stats.error(e);
+    }
+    if client.skip_next {
+        // CLIENT REPLY SKIP: neither its own reply nor the next one.
+        client.skip_next = false;
+        client.reply_skip = true;
+        return;
+    }
+    if !skip && !client.reply_off {
+        reply.encode(out, client.resp);
+    }
+}
+
+fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
+    let (id, spec) = match resolve(args) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let stats = &srv.stats.cmd[id];
+    if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
+        if srv.config().requirepass.is_empty() {
+            client.authenticated = true;
+        } else {
+            stats.rejected_calls.fetch_add(1, Relaxed);
+            return Reply::err("NOAUTH Authentication required.");
+        }
+    }
+    if !spec.arity_ok(args.len()) {
+        stats.rejected_calls.fetch_add(1, Relaxed);
+        return err::arity(&table().full_name(id));
+    }
+    if srv.pause.is_paused() {
+        srv.pause.wait(spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0, &srv.shutting_down);
+    }
+    client.info.last_cmd.store(id + 1, Relaxed);
+    let start = Instant::now();
+    let handler = spec.handler;
+    let reply = {
+        let mut ctx = Ctx { srv, client };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
+            Ok(r) => r,
+            Err(_) => {
+                crate::warning!("command '{}' panicked; the client gets an error", table().full_name(id));
+                Reply::err("ERR internal error while running the command")
+            }
+        }
+    };
+    let us = start.elapsed().as_micros() as u64;
+    stats.calls.fetch_add(1, Relaxed);
+    stats.usec.fetch_add(us, Relaxed);
+    if reply.is_error() {
+        stats.failed_calls.fetch_add(1, Relaxed);
+    }
+    srv.stats.commands_processed.fetch_add(1, Relaxed);
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(v: &[&str]) -> Vec<Vec<u8>> {
+        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn unknown_command_text() {
+        let r = unknown_command(&a(&["foo", "a", "b"]));
+        assert_eq!(r, Reply::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ".into()));
+        let r = unknown_command(&a(&["foo"]));
+        assert_eq!(r, Reply::error("ERR unknown command 'foo', with args beginning with: ".into()));
+        let long = "x".repeat(300);
+        if let Reply::Error(e) = unknown_command(&a(&["foo", &long, "y"])) {
+            assert_eq!(e.matches('x').count(), 128);
+            assert!(!e.contains('y'));
+        }
+    }
+
+    #[test]
+    fn subcommand_resolution() {
+        assert!(resolve(&a(&["CONFIG", "GET", "x"])).is_ok());
+        match resolve(&a(&["config", "nope"])) {
+            Err(Reply::Error(e)) => assert_eq!(e, "ERR unknown subcommand 'nope'. Try CONFIG HELP."),
+            _ => panic!(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! # FlashDB
+//!
+//! A Redis-compatible in-memory data server: RESP2/RESP3 on TCP, a striped
+//! in-memory store, and (in later layers) a write-ahead log, snapshots and a
+//! web plane.
+//!
+//! # Layout
+//!
+//! A request travels `net/conn.rs → exec.rs → command/<family>.rs →
+//! store/db.rs` and back:
+//!
+//! - `main.rs` (the `flashdb` binary): config → server state → threads.
+//! - [`config`]: directives from `flashdb.conf` and `--flags`; CONFIG GET/SET/REWRITE.
+//! - [`resp`]: the incremental request parser with its limits, and reply
+//!   encoding for RESP2 and RESP3 (`Reply`).
+//! - [`net`]: the blocking accept loop, the bounded worker pool, the
+//!   per-connection read → execute → write loop, signal handling.
+//! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
+//! - [`command`]: the one command table (`CommandSpec` rows) and a file per
+//!   family: `connection`, `string`, `keys`, `server`.
+//! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
+//!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry.
+//! - [`server`]: shared state (`Server`), per-connection `Client`, the client
+//!   registry, CLIENT PAUSE, and `Ctx` handed to every handler.
+//! - [`stats`]: counters behind INFO.
+//! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
+//! - [`log`]: Redis-format log lines.
+
+pub mod command;
+pub mod config;
+pub mod exec;
+pub mod glob;
+pub mod log;
+pub mod net;
+pub mod resp;
+pub mod server;
+pub mod stats;
+pub mod store;
+pub mod cron;

@@ -1,0 +1,118 @@
+//! The `flashdb` binary: configuration → server state → threads (listeners,
+//! workers, cron, signals) → wait for shutdown → drain → exit 0.
+
+use flashdb::net::{conn, listener, pool::Pool, signal};
+use flashdb::server::Server;
+use flashdb::{cron, log, notice, warning};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "Usage: flashdb [/path/to/flashdb.conf] [--directive value ...]
+       flashdb -v | --version
+       flashdb -h | --help
+
+Examples:
+       flashdb                     (defaults: RESP on 127.0.0.1:6379, data in ./data)
+       flashdb flashdb.conf
+       flashdb --port 7777 --dir /tmp/flashdb
+       flashdb flashdb.conf --loglevel verbose";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(a) = args.first() {
+        match a.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "FlashDB server v={} (Redis {} compatible)",
+                    env!("CARGO_PKG_VERSION"),
+                    flashdb::command::server::REDIS_VERSION
+                );
+                return;
+            }
+            "-h" | "--help" => {
+                println!("{}", USAGE);
+                return;
+            }
+            _ => {}
+        }
+    }
+    let config = match flashdb::config::load_from_args(&args) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{}", msg);
+            std::process::exit(1);
+        }
+    };
+    log::set_level(&config.loglevel);
+    if let Err(e) = log::set_file(&config.logfile) {
+        eprintln!("Can't open the log file '{}': {}", config.logfile, e);
+        std::process::exit(1);
+    }
+    if let Err(e) = std::fs::create_dir_all(&config.dir) {
+        eprintln!("Can't create the data directory '{}': {}", config.dir.display(), e);
+        std::process::exit(1);
+    }
+    let compat = config.compat_directives_in_use();
+    let (bind, port) = (config.bind.clone(), config.port);
+    let srv = Arc::new(Server::new(config));
+    notice!(
+        "FlashDB {} starting (Redis {} compatible), pid={}",
+        env!("CARGO_PKG_VERSION"),
+        flashdb::command::server::REDIS_VERSION,
+        std::process::id()
+    );
+    if !compat.is_empty() {
+        notice!(
+            "Accepted for compatibility, no effect in FlashDB: {}",
+            compat.join(", ")
+        );
+    }
+
+    let listeners = if port == 0 {
+        notice!("RESP port is 0: not listening for RESP connections");
+        Vec::new()
+    } else {
+        match listener::bind_all(&bind, port) {
+            Ok(l) => l,
+            Err(e) => {
+                warning!("{}", e);
+                eprintln!("{}", e);
+                std::process::exit(1);
+            }
+        }
+    };
+    srv.tcp_port.store(port as usize, Ordering::Relaxed);
+
+    let worker_srv = srv.clone();
+    let pool = Pool::new(move |s| conn::serve(&worker_srv, s));
+    let accepting = listener::start(srv.clone(), listeners, pool);
+    let cron = cron::start(srv.clone());
+    signal::install(srv.clone());
+    for (addr, _) in &accepting {
+        notice!("Ready to accept connections tcp on {}", addr);
+    }
+
+    srv.wait_for_shutdown();
+    notice!("User requested shutdown...");
+    // Stop accepting, then let every client finish the commands it has in
+    // flight: shutting the read side makes its next read see EOF.
+    for (addr, _) in &accepting {
+        listener::wake(*addr);
+    }
+    for (_, h) in accepting {
+        let _ = h.join();
+    }
+    for c in srv.clients.all() {
+        let _ = c.stream.shutdown(std::net::Shutdown::Read);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !srv.clients.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if let Ok(h) = cron {
+        let _ = h.join();
+    }
+    notice!("FlashDB is now ready to exit, bye bye...");
+    std::process::exit(0);
+}

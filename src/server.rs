@@ -1,0 +1,338 @@
+//! Shared server state (`Server`), per-connection state (`Client`), the
+//! client registry behind CLIENT LIST/KILL, and `Ctx`, what a command
+//! handler gets: the server, its client, and the selected DB.
+
+use crate::config::Config;
+use crate::stats::Stats;
+use crate::store::{Db, Store};
+use std::collections::BTreeMap;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Everything the threads share.
+pub struct Server {
+    pub store: Store,
+    pub config: RwLock<Config>,
+    pub stats: Stats,
+    pub clients: Clients,
+    pub pause: Pause,
+    /// Set once shutdown has begun; listeners and workers wind down.
+    pub shutting_down: AtomicBool,
+    shutdown_cv: (Mutex<bool>, Condvar),
+    pub started: Instant,
+    pub start_unix: u64,
+    pub run_id: String,
+    /// Ports actually bound (RESP), for INFO and tests.
+    pub tcp_port: AtomicUsize,
+    pub executable: String,
+    pub config_file: String,
+    /// Cached copies of hot config values (read on every request).
+    pub hot: HotConfig,
+}
+
+/// Config values the request path reads, mirrored into atomics on every
+/// CONFIG SET so the hot path never touches the config lock.
+pub struct HotConfig {
+    pub proto_max_bulk_len: AtomicU64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub timeout: AtomicU64,
+    pub maxclients: AtomicUsize,
+}
+
+impl HotConfig {
+    pub fn load(&self, c: &Config) {
+        self.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
+        self.client_query_buffer_limit
+            .store(c.client_query_buffer_limit, Ordering::Relaxed);
+        self.timeout.store(c.timeout, Ordering::Relaxed);
+        self.maxclients.store(c.maxclients, Ordering::Relaxed);
+    }
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let store = Store::new(config.databases, config.stripes);
+        let hot = HotConfig {
+            proto_max_bulk_len: AtomicU64::new(0),
+            client_query_buffer_limit: AtomicU64::new(0),
+            timeout: AtomicU64::new(0),
+            maxclients: AtomicUsize::new(0),
+        };
+        hot.load(&config);
+        let config_file = config
+            .config_file
+            .as_ref()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        Server {
+            store,
+            config: RwLock::new(config),
+            stats: Stats::new(crate::command::table::table().len()),
+            clients: Clients::default(),
+            pause: Pause::default(),
+            shutting_down: AtomicBool::new(false),
+            shutdown_cv: (Mutex::new(false), Condvar::new()),
+            started: Instant::now(),
+            start_unix: crate::store::now_ms() / 1000,
+            run_id: random_hex(40),
+            tcp_port: AtomicUsize::new(0),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config_file,
+            hot,
+        }
+    }
+
+    /// Read access to the configuration.
+    pub fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the configuration (CONFIG SET); call `config_changed` after.
+    pub fn config_mut(&self) -> std::sync::RwLockWriteGuard<'_, Config> {
+        self.config.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config_changed(&self) {
+        let c = self.config();
+        self.hot.load(&c);
+        crate::log::set_level(&c.loglevel);
+    }
+
+    /// Starts a graceful shutdown (signal or SHUTDOWN): idempotent.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let (m, cv) = &self.shutdown_cv;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Blocks until shutdown has been requested.
+    pub fn wait_for_shutdown(&self) {
+        let (m, cv) = &self.shutdown_cv;
+        let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+        while !*g {
+            g = cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// A random lower-case hex string (run_id), from the std keyed hasher.
+pub fn random_hex(n: usize) -> String {
+    let mut s = String::with_capacity(n);
+    while s.len() < n {
+        s.push_str(&format!("{:016x}", crate::store::rand_u64()));
+    }
+    s.truncate(n);
+    s
+}
+
+/// What CLIENT LIST / CLIENT KILL need to see of a connection from another
+/// thread. The connection's own thread owns `Client`; this part is shared.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub created: Instant,
+    pub name: Mutex<Vec<u8>>,
+    pub db: AtomicUsize,
+    pub resp: AtomicUsize,
+    /// Unix ms of the last command (for `idle=` and `timeout`).
+    pub last_interaction: AtomicU64,
+    /// Table id + 1 of the last command run (0 = none yet).
+    pub last_cmd: AtomicUsize,
+    pub killed: AtomicBool,
+    /// Bytes waiting in the query buffer (qbuf=).
+    pub qbuf: AtomicUsize,
+    pub stream: TcpStream,
+}
+
+impl ClientInfo {
+    /// Disconnects the client: its thread sees EOF and closes.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// One CLIENT LIST line (without the trailing newline).
+    pub fn describe(&self) -> String {
+        let now = crate::store::now_ms();
+        let idle = now.saturating_sub(self.last_interaction.load(Ordering::Relaxed)) / 1000;
+        let name = String::from_utf8_lossy(&self.name.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+        let cmd = match self.last_cmd.load(Ordering::Relaxed) {
+            0 => "NULL".to_string(),
+            id => crate::command::table::table().full_name(id - 1),
+        };
+        let qbuf = self.qbuf.load(Ordering::Relaxed);
+        format!(
+            "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            name,
+            self.created.elapsed().as_secs(),
+            idle,
+            self.db.load(Ordering::Relaxed),
+            qbuf,
+            16384 + qbuf,
+            cmd,
+            self.resp.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The registry of connected clients.
+#[derive(Default)]
+pub struct Clients {
+    map: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    next_id: AtomicU64,
+}
+
+impl Clients {
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+    pub fn add(&self, c: Arc<ClientInfo>) {
+        self.lock().insert(c.id, c);
+    }
+    pub fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.lock().get(&id).cloned()
+    }
+    /// A snapshot of every client, in id order.
+    pub fn all(&self) -> Vec<Arc<ClientInfo>> {
+        self.lock().values().cloned().collect()
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<ClientInfo>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// CLIENT PAUSE state: commands of the paused kind wait until `until`.
+#[derive(Default)]
+pub struct Pause {
+    state: Mutex<Option<(Instant, bool)>>,
+    cv: Condvar,
+}
+
+impl Pause {
+    /// Pauses clients until `until`; `all` = every command, else only writes.
+    /// A later pause can extend, never shorten, a running one (like Redis).
+    pub fn pause(&self, until: Instant, all: bool) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let new = match *g {
+            Some((t, a)) => (t.max(until), a || all),
+            None => (until, all),
+        };
+        *g = Some(new);
+    }
+    pub fn unpause(&self) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.cv.notify_all();
+    }
+    pub fn is_paused(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), Some((t, _)) if t > Instant::now())
+    }
+    /// Waits while a pause applies to a command (`write` = it writes).
+    pub fn wait(&self, write: bool, srv_shutdown: &AtomicBool) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match *g {
+                Some((until, all)) if (all || write) && Instant::now() < until => {
+                    if srv_shutdown.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let wait = (until - Instant::now()).min(Duration::from_millis(100));
+                    g = self.cv.wait_timeout(g, wait).unwrap_or_else(|e| e.into_inner()).0;
+                }
+                Some((until, _)) if Instant::now() >= until => {
+                    *g = None;
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A connection's own state, owned by the thread serving it.
+pub struct Client {
+    pub id: u64,
+    pub db: usize,
+    /// 2 or 3 (HELLO).
+    pub resp: u8,
+    pub info: Arc<ClientInfo>,
+    /// Close the connection once the pending replies are written (QUIT).
+    pub close_after_reply: bool,
+    /// CLIENT REPLY OFF|SKIP state.
+    pub reply_off: bool,
+    pub reply_skip: bool,
+    /// Set by CLIENT REPLY SKIP: skip this reply and the next command's.
+    pub skip_next: bool,
+    /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
+    pub authenticated: bool,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>) -> Client {
+        Client {
+            id: info.id,
+            db: 0,
+            resp: 2,
+            info,
+            close_after_reply: false,
+            reply_off: false,
+            reply_skip: false,
+            skip_next: false,
+            authenticated: false,
+        }
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Ordering::Relaxed);
+    }
+}
+
+/// What a handler gets.
+pub struct Ctx<'a> {
+    pub srv: &'a Arc<Server>,
+    pub client: &'a mut Client,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&self) -> &Db {
+        &self.srv.store.dbs[self.client.db]
+    }
+    pub fn store(&self) -> &Store {
+        &self.srv.store
+    }
+    pub fn resp3(&self) -> bool {
+        self.client.resp >= 3
+    }
+    /// Counts a keyspace hit or miss for INFO.
+    pub fn hit(&self, hit: bool) {
+        self.srv.stats.hit(hit);
+    }
+}

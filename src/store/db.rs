@@ -1,0 +1,448 @@
+//! Logical databases and their stripes.
+//!
+//! A key's stripe comes from a keyed hash (SipHash with a per-process random
+//! key), so clients cannot choose keys that pile into one stripe. The same
+//! hash, computed once, also picks the bucket inside the stripe's `Dict`.
+
+use super::dict::Dict;
+use super::value::{entry_node_size, Entry};
+use super::{count_expired, CompactBytes};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// One stripe: a hash table plus the counters that must change with it.
+pub struct Stripe {
+    pub dict: Dict<Entry>,
+    /// Keys in this stripe with a TTL.
+    pub volatile: usize,
+    /// Approximate bytes used by this stripe's keys and values.
+    pub mem: usize,
+    /// Where the active expiry cycle continues its scan.
+    pub expire_cursor: u64,
+}
+
+impl Stripe {
+    fn new(hasher: RandomState) -> Stripe {
+        Stripe {
+            dict: Dict::new(hasher),
+            volatile: 0,
+            mem: 0,
+            expire_cursor: 0,
+        }
+    }
+
+    fn cost(key: &CompactBytes, e: &Entry) -> usize {
+        entry_node_size() + key.heap_size() + e.heap_size()
+    }
+
+    /// The live entry for `key`, or None (absent or expired; an expired key
+    /// is left for a writer or the expiry cycle to delete).
+    pub fn get(&self, h: u64, key: &[u8], now: u64) -> Option<&Entry> {
+        self.dict.get(h, key).filter(|e| !e.is_expired(now))
+    }
+
+    /// The live entry for `key`, deleting it first if it has expired.
+    pub fn get_mut(&mut self, h: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
+        self.expire_if_needed(h, key, now);
+        self.dict.get_mut(h, key)
+    }
+
+    /// Deletes `key` if its TTL has passed; returns true if it did.
+    pub fn expire_if_needed(&mut self, h: u64, key: &[u8], now: u64) -> bool {
+        let expired = matches!(self.dict.get(h, key), Some(e) if e.is_expired(now));
+        if expired {
+            self.remove(h, key);
+            count_expired(1);
+        }
+        expired
+    }
+
+    /// Inserts or replaces `key`; returns the previous entry (even if it had
+    /// expired: callers that care use `get_mut` first).
+    pub fn insert(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
+        let ck = CompactBytes::new(key);
+        let add = Stripe::cost(&ck, &e);
+        let vol = e.expire_at != 0;
+        let old = self.dict.insert(h, ck, e);
+        self.mem += add;
+        if vol {
+            self.volatile += 1;
+        }
+        if let Some(o) = &old {
+            self.mem = self
+                .mem
+                .saturating_sub(entry_node_size() + o.heap_size() + CompactBytes::new(key).heap_size());
+            if o.expire_at != 0 {
+                self.volatile -= 1;
+            }
+        }
+        old
+    }
+
+    pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
+        let (k, e) = self.dict.remove(h, key)?;
+        self.mem = self.mem.saturating_sub(Stripe::cost(&k, &e));
+        if e.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        Some(e)
+    }
+
+    /// Sets or clears (0) the TTL of an existing key; returns false if absent.
+    pub fn set_expire(&mut self, h: u64, key: &[u8], at: u64) -> bool {
+        match self.dict.get_mut(h, key) {
+            Some(e) => {
+                match (e.expire_at != 0, at != 0) {
+                    (false, true) => self.volatile += 1,
+                    (true, false) => self.volatile -= 1,
+                    _ => {}
+                }
+                e.expire_at = at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Accounts for a value that changed size in place.
+    pub fn adjust_mem(&mut self, before: usize, after: usize) {
+        self.mem = (self.mem + after).saturating_sub(before);
+    }
+
+    /// Empties the stripe, returning the old table so it can be dropped
+    /// outside the lock.
+    pub fn clear(&mut self) -> Dict<Entry> {
+        self.volatile = 0;
+        self.mem = 0;
+        self.expire_cursor = 0;
+        self.dict.take()
+    }
+
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+}
+
+fn rlock(l: &RwLock<Stripe>) -> RwLockReadGuard<'_, Stripe> {
+    // A panic inside a command is caught per command; the stripe's data is
+    // still consistent at the point a handler can panic, so ignore poison.
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn wlock(l: &RwLock<Stripe>) -> RwLockWriteGuard<'_, Stripe> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One logical database (SELECT n).
+pub struct Db {
+    stripes: Box<[RwLock<Stripe>]>,
+    hasher: RandomState,
+    mask: usize,
+}
+
+impl Db {
+    fn new(nstripes: usize, hasher: &RandomState) -> Db {
+        let n = nstripes.max(1).next_power_of_two();
+        Db {
+            stripes: (0..n).map(|_| RwLock::new(Stripe::new(hasher.clone()))).collect(),
+            hasher: hasher.clone(),
+            mask: n - 1,
+        }
+    }
+
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The stripe index for a hash: the high bits, so the low bits left for
+    /// the bucket index stay independent.
+    pub fn stripe_index(&self, h: u64) -> usize {
+        (h >> 40) as usize & self.mask
+    }
+
+    pub fn nstripes(&self) -> usize {
+        self.stripes.len()
+    }
+
+    /// Read-locks the stripe of `key`; returns the guard and the key's hash.
+    pub fn read(&self, key: &[u8]) -> (RwLockReadGuard<'_, Stripe>, u64) {
+        let h = self.hash(key);
+        (rlock(&self.stripes[self.stripe_index(h)]), h)
+    }
+
+    /// Write-locks the stripe of `key`; returns the guard and the key's hash.
+    pub fn write(&self, key: &[u8]) -> (RwLockWriteGuard<'_, Stripe>, u64) {
+        let h = self.hash(key);
+        (wlock(&self.stripes[self.stripe_index(h)]), h)
+    }
+
+    pub fn read_stripe(&self, i: usize) -> RwLockReadGuard<'_, Stripe> {
+        rlock(&self.stripes[i])
+    }
+
+    pub fn write_stripe(&self, i: usize) -> RwLockWriteGuard<'_, Stripe> {
+        wlock(&self.stripes[i])
+    }
+
+    /// Number of keys (including expired ones not yet reclaimed, like Redis).
+    pub fn len(&self) -> usize {
+        self.stripes.iter().map(|s| rlock(s).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// (keys, keys with a TTL, bytes) summed over the stripes.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut t = (0, 0, 0);
+        for s in self.stripes.iter() {
+            let g = rlock(s);
+            t.0 += g.len();
+            t.1 += g.volatile;
+            t.2 += g.mem + g.dict.overhead_bytes() - g.len() * entry_node_size();
+        }
+        t
+    }
+
+    /// Removes every key; returns the old tables (drop them where convenient).
+    pub fn flush(&self) -> Vec<Dict<Entry>> {
+        self.stripes.iter().map(|s| wlock(s).clear()).collect()
+    }
+
+    /// One SCAN step over the whole DB. The cursor packs the position inside
+    /// a stripe's table above the stripe index. Calls `f` for each live key
+    /// visited; stops after visiting at least `count` keys (or the end).
+    /// Returns the next cursor, 0 when done.
+    pub fn scan(&self, cursor: u64, count: usize, now: u64, mut f: impl FnMut(&CompactBytes, &Entry)) -> u64 {
+        let bits = self.stripes.len().trailing_zeros();
+        let mut stripe = (cursor & self.mask as u64) as usize;
+        let mut inner = cursor >> bits;
+        if stripe >= self.stripes.len() {
+            return 0;
+        }
+        let mut visited = 0usize;
+        let mut steps = 0usize;
+        loop {
+            {
+                let g = rlock(&self.stripes[stripe]);
+                loop {
+                    inner = g.dict.scan(inner, |k, e| {
+                        visited += 1;
+                        if !e.is_expired(now) {
+                            f(k, e);
+                        }
+                    });
+                    steps += 1;
+                    if inner == 0 || visited >= count || steps >= count * 10 {
+                        break;
+                    }
+                }
+            }
+            if inner == 0 {
+                stripe += 1;
+                if stripe >= self.stripes.len() {
+                    return 0;
+                }
+            }
+            if visited >= count || steps >= count * 10 {
+                return (inner << bits) | stripe as u64;
+            }
+        }
+    }
+
+    /// A random live key, or None if the DB is empty.
+    pub fn random_key(&self, now: u64) -> Option<Vec<u8>> {
+        let n = self.stripes.len();
+        let start = (super::rand_u64() as usize) & self.mask;
+        // Try random stripes first, then walk them all so an almost empty DB
+        // still finds its keys.
+        for attempt in 0..(n * 2) {
+            let i = if attempt < n {
+                (super::rand_u64() as usize) & self.mask
+            } else {
+                (start + attempt) & self.mask
+            };
+            let g = rlock(&self.stripes[i]);
+            if g.is_empty() {
+                continue;
+            }
+            for _ in 0..16 {
+                if let Some((k, e)) = g.dict.random(&mut super::rand_u64) {
+                    if !e.is_expired(now) {
+                        return Some(k.to_vec());
+                    }
+                }
+            }
+            let found = g.dict.iter().find(|(_, e)| !e.is_expired(now)).map(|(k, _)| k.to_vec());
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+}
+
+/// A set of stripes, possibly from several DBs, locked together in
+/// ascending (db, stripe) order.
+pub struct Locked<'a> {
+    slots: Vec<(usize, usize, Guard<'a>)>,
+}
+
+enum Guard<'a> {
+    R(RwLockReadGuard<'a, Stripe>),
+    W(RwLockWriteGuard<'a, Stripe>),
+}
+
+impl Locked<'_> {
+    fn find(&self, db: usize, stripe: usize) -> usize {
+        self.slots
+            .iter()
+            .position(|(d, s, _)| *d == db && *s == stripe)
+            .expect("key's stripe was locked by Store::lock")
+    }
+
+    /// The locked stripe holding `key` in `db`, and the key's hash.
+    pub fn stripe(&self, store: &Store, db: usize, key: &[u8]) -> (&Stripe, u64) {
+        let d = &store.dbs[db];
+        let h = d.hash(key);
+        let i = self.find(db, d.stripe_index(h));
+        match &self.slots[i].2 {
+            Guard::R(g) => (g, h),
+            Guard::W(g) => (g, h),
+        }
+    }
+
+    /// Like `stripe`, mutable; panics if the set was locked for reading.
+    pub fn stripe_mut(&mut self, store: &Store, db: usize, key: &[u8]) -> (&mut Stripe, u64) {
+        let d = &store.dbs[db];
+        let h = d.hash(key);
+        let i = self.find(db, d.stripe_index(h));
+        match &mut self.slots[i].2 {
+            Guard::W(g) => (g, h),
+            Guard::R(_) => panic!("stripe_mut on a read-locked set"),
+        }
+    }
+}
+
+/// All the databases.
+pub struct Store {
+    pub dbs: Vec<Db>,
+}
+
+impl Store {
+    pub fn new(databases: usize, stripes: usize) -> Store {
+        let hasher = RandomState::new();
+        Store {
+            dbs: (0..databases.max(1)).map(|_| Db::new(stripes, &hasher)).collect(),
+        }
+    }
+
+    /// Locks the stripes of every (db, key) pair — write locks if `write` —
+    /// in ascending (db, stripe) order, each stripe once.
+    pub fn lock<'a>(&'a self, keys: &[(usize, &[u8])], write: bool) -> Locked<'a> {
+        let mut ids: Vec<(usize, usize)> = keys
+            .iter()
+            .map(|(db, k)| {
+                let d = &self.dbs[*db];
+                (*db, d.stripe_index(d.hash(k)))
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let slots = ids
+            .into_iter()
+            .map(|(db, s)| {
+                let l = &self.dbs[db].stripes[s];
+                (db, s, if write { Guard::W(wlock(l)) } else { Guard::R(rlock(l)) })
+            })
+            .collect();
+        Locked { slots }
+    }
+
+    /// Swaps the contents of two DBs atomically (all stripes of both locked).
+    pub fn swap(&self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let mut ga: Vec<_> = self.dbs[lo].stripes.iter().map(wlock).collect();
+        let mut gb: Vec<_> = self.dbs[hi].stripes.iter().map(wlock).collect();
+        for (x, y) in ga.iter_mut().zip(gb.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
+    }
+
+    /// Total approximate bytes used by keys and values in every DB.
+    pub fn used_memory(&self) -> usize {
+        self.dbs.iter().map(|d| d.counts().2).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Value;
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn stripes_spread_and_scan_is_complete() {
+        let store = Store::new(2, 16);
+        let db = &store.dbs[0];
+        for i in 0..2000 {
+            let k = format!("key:{i}");
+            let (mut s, h) = db.write(k.as_bytes());
+            s.insert(h, k.as_bytes(), Entry::new(Value::str(b"v"), 0));
+        }
+        assert_eq!(db.len(), 2000);
+        let busiest = (0..16).map(|i| db.read_stripe(i).len()).max().unwrap();
+        assert!(busiest < 250, "stripe imbalance: {busiest}");
+        let mut seen = HashSet::new();
+        let mut c = 0;
+        loop {
+            c = db.scan(c, 10, 0, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            if c == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 2000);
+    }
+
+    #[test]
+    fn expiry_and_accounting() {
+        let store = Store::new(1, 4);
+        let db = &store.dbs[0];
+        let (mut s, h) = db.write(b"k");
+        s.insert(h, b"k", Entry::new(Value::str(&[b'x'; 100]), 1000));
+        assert_eq!(s.volatile, 1);
+        assert!(s.mem > 100);
+        assert!(s.get(h, b"k", 999).is_some());
+        assert!(s.get(h, b"k", 1000).is_none());
+        assert!(s.get_mut(h, b"k", 1000).is_none());
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.volatile, 0);
+        assert_eq!(s.mem, 0);
+    }
+
+    #[test]
+    fn swap_and_lock_many() {
+        let store = Store::new(2, 8);
+        {
+            let (mut s, h) = store.dbs[0].write(b"a");
+            s.insert(h, b"a", Entry::new(Value::str(b"1"), 0));
+        }
+        store.swap(0, 1);
+        assert_eq!(store.dbs[0].len(), 0);
+        assert_eq!(store.dbs[1].len(), 1);
+        let mut l = store.lock(&[(1, b"a"), (0, b"b"), (1, b"c")], true);
+        let (s, h) = l.stripe_mut(&store, 1, b"a");
+        assert!(s.get(h, b"a", 0).is_some());
+    }
+}

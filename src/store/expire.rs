@@ -1,0 +1,99 @@
+//! Active expiry: Redis's adaptive cycle. Lazy expiry (on access) alone
+//! would leave keys that are never touched again in memory forever, so a
+//! background thread runs `cycle` `hz` times a second. Each stripe with keys
+//! that have a TTL is scanned from where the last cycle stopped; while more
+//! than a quarter of the sampled volatile keys turn out to be expired, the
+//! same stripe is sampled again. A cycle stops at its time budget (25% of
+//! the cycle period, like Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+
+use super::{count_expired, now_ms, Store};
+use std::time::{Duration, Instant};
+
+/// Volatile keys sampled per round in one stripe (Redis: 20).
+const KEYS_PER_LOOP: usize = 20;
+/// Buckets visited per round at most, so sparse tables don't stall a round.
+const BUCKETS_PER_LOOP: usize = 400;
+
+/// Runs one active expiry cycle over every DB within `budget`; returns the
+/// number of keys deleted. `on_expired(db, key)` is called for each one
+/// (used for logging and notifications).
+pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, &[u8])) -> usize {
+    let start = Instant::now();
+    let mut total = 0;
+    for (dbi, db) in store.dbs.iter().enumerate() {
+        for si in 0..db.nstripes() {
+            if db.read_stripe(si).volatile == 0 {
+                continue;
+            }
+            loop {
+                let now = now_ms();
+                let mut s = db.write_stripe(si);
+                let mut sampled = 0;
+                let mut expired = 0;
+                let mut buckets = 0;
+                let mut cursor = s.expire_cursor;
+                let mut dead: Vec<Vec<u8>> = Vec::new();
+                while sampled < KEYS_PER_LOOP && buckets < BUCKETS_PER_LOOP {
+                    cursor = s.dict.scan(cursor, |k, e| {
+                        if e.expire_at != 0 {
+                            sampled += 1;
+                            if e.is_expired(now) {
+                                expired += 1;
+                                dead.push(k.to_vec());
+                            }
+                        }
+                    });
+                    buckets += 1;
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+                s.expire_cursor = cursor;
+                for k in &dead {
+                    let h = db.hash(k);
+                    s.remove(h, k);
+                    on_expired(dbi, k);
+                }
+                drop(s);
+                count_expired(dead.len() as u64);
+                total += dead.len();
+                // Repeat this stripe only while it is worth it.
+                if sampled == 0 || expired * 4 <= sampled || start.elapsed() >= budget {
+                    break;
+                }
+            }
+            if start.elapsed() >= budget {
+                return total;
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Entry, Value};
+
+    #[test]
+    fn cycle_reclaims_expired_keys_only() {
+        let store = Store::new(1, 8);
+        let db = &store.dbs[0];
+        for i in 0..1000 {
+            let k = format!("k{i}");
+            let (mut s, h) = db.write(k.as_bytes());
+            // Even keys expired long ago, odd ones live for an hour.
+            let at = if i % 2 == 0 { 1 } else { now_ms() + 3_600_000 };
+            s.insert(h, k.as_bytes(), Entry::new(Value::str(b"v"), at));
+        }
+        let mut n = 0;
+        for _ in 0..100 {
+            n += cycle(&store, Duration::from_millis(50), &mut |_, _| {});
+            if db.len() == 500 {
+                break;
+            }
+        }
+        assert_eq!(n, 500);
+        assert_eq!(db.len(), 500);
+    }
+}

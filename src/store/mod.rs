@@ -1,0 +1,76 @@
+//! The keyspace: `databases` logical DBs, each split into stripes behind
+//! `RwLock`s (db.rs), the per-stripe hash table (dict.rs), values (value.rs),
+//! compact byte strings (bytes.rs) and active expiry (expire.rs).
+//!
+//! Locking rule: a command locks the stripes of all the keys it touches
+//! before it reads or writes any of them, in ascending (db, stripe) order,
+//! and never blocks while holding one.
+
+pub mod bytes;
+pub mod db;
+pub mod dict;
+pub mod expire;
+pub mod value;
+
+pub use bytes::CompactBytes;
+pub use db::{Db, Locked, Store, Stripe};
+pub use value::{Entry, Value};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Keys removed because their TTL passed (INFO stats `expired_keys`).
+pub static EXPIRED_KEYS: AtomicU64 = AtomicU64::new(0);
+
+/// Wall-clock time in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Wall-clock time in Unix microseconds.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn start_instant() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+/// Seconds since the process started: the access clock stored per key.
+pub fn lru_clock() -> u32 {
+    start_instant().elapsed().as_secs() as u32
+}
+
+/// A fast thread-local xorshift generator (RANDOMKEY, sampling); not for
+/// anything security-related.
+pub fn rand_u64() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(0u64) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
+}
+
+pub(crate) fn count_expired(n: u64) {
+    if n > 0 {
+        EXPIRED_KEYS.fetch_add(n, Ordering::Relaxed);
+    }
+}

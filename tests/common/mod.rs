@@ -1,0 +1,261 @@
+//! Test harness: start the real `flashdb` binary on a free loopback port
+//! with a temporary data dir, talk to it (redis crate, raw bytes,
+//! redis-cli), stop it by its PID.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TestServer {
+    pub child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+/// A fresh, empty temporary directory.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let d = std::env::temp_dir().join(format!("flashdb-{}-{}-{}-{}", tag, std::process::id(), n, nanos));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_flashdb")
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with(&[])
+    }
+
+    /// Starts the server with extra arguments (a config path first if any,
+    /// then `--directive value` flags). Retries on a port collision.
+    pub fn start_with(extra: &[&str]) -> TestServer {
+        let dir = temp_dir("srv");
+        Self::start_in(dir, extra)
+    }
+
+    /// Starts the server on an existing data dir (restart tests).
+    pub fn start_in(dir: PathBuf, extra: &[&str]) -> TestServer {
+        for _ in 0..5 {
+            let port = free_port();
+            let log = std::fs::File::create(dir.join("server.log")).unwrap();
+            let mut cmd = Command::new(binary());
+            // A config file path must come first, like redis-server.
+            let (conf, flags): (Vec<&str>, Vec<&str>) = match extra.first() {
+                Some(f) if !f.starts_with("--") => (vec![f], extra[1..].to_vec()),
+                _ => (vec![], extra.to_vec()),
+            };
+            cmd.args(&conf)
+                .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap(), "--http-port", "0"])
+                .args(&flags)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log);
+            let child = cmd.spawn().expect("start flashdb");
+            let mut s = TestServer { child, port, dir: dir.clone() };
+            if s.wait_ready(Duration::from_secs(10)) {
+                return s;
+            }
+            let _ = s.child.kill();
+            let _ = s.child.wait();
+        }
+        panic!("flashdb did not start; log:\n{}", std::fs::read_to_string(dir.join("server.log")).unwrap_or_default());
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> bool {
+        let t = Instant::now();
+        while t.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+                if c.write_all(b"*1\r\n$4\r\nPING\r\n").is_ok() {
+                    let mut b = [0u8; 7];
+                    if c.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n" {
+                        return true;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+    }
+
+    /// A raw TCP connection with a read timeout.
+    pub fn raw(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    }
+
+    /// Sends `bytes` on a new connection and returns exactly `n` reply bytes.
+    pub fn raw_exchange(&self, bytes: &[u8], n: usize) -> Vec<u8> {
+        let mut s = self.raw();
+        s.write_all(bytes).unwrap();
+        read_n(&mut s, n)
+    }
+
+    /// Runs the real `redis-cli` against this server; returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (apt-get install redis-tools)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM (by PID) and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.wait_exit(Duration::from_secs(10)).expect("server did not exit after SIGTERM")
+    }
+
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let t = Instant::now();
+        while t.elapsed() < limit {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Reads exactly `n` bytes (panics on timeout, showing what arrived).
+pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match s.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) => panic!("read: {e}; got so far {:?}", String::from_utf8_lossy(&buf[..got])),
+        }
+    }
+    buf.truncate(got);
+    buf
+}
+
+/// Reads one complete RESP2/RESP3 reply and returns its raw bytes.
+pub fn read_reply(s: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    read_value(s, &mut out);
+    out
+}
+
+fn read_line(s: &mut TcpStream, out: &mut Vec<u8>) -> Vec<u8> {
+    let start = out.len();
+    let mut b = [0u8; 1];
+    loop {
+        let n = s.read(&mut b).expect("read reply");
+        assert!(n == 1, "connection closed mid-reply: {:?}", String::from_utf8_lossy(out));
+        out.push(b[0]);
+        if out.len() >= start + 2 && &out[out.len() - 2..] == b"\r\n" {
+            return out[start..out.len() - 2].to_vec();
+        }
+    }
+}
+
+fn read_value(s: &mut TcpStream, out: &mut Vec<u8>) {
+    let line = read_line(s, out);
+    let (t, rest) = (line[0], std::str::from_utf8(&line[1..]).unwrap().to_string());
+    match t {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => {}
+        b'$' | b'=' | b'!' => {
+            let n: i64 = rest.parse().unwrap();
+            if n >= 0 {
+                let mut body = vec![0u8; n as usize + 2];
+                s.read_exact(&mut body).unwrap();
+                out.extend_from_slice(&body);
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            let n: i64 = rest.parse().unwrap();
+            for _ in 0..n.max(0) {
+                read_value(s, out);
+            }
+        }
+        b'%' => {
+            let n: i64 = rest.parse().unwrap();
+            for _ in 0..n * 2 {
+                read_value(s, out);
+            }
+        }
+        _ => panic!("bad reply type byte {:?}", t as char),
+    }
+}
+
+/// Encodes a command as a RESP multibulk.
+pub fn cmd(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+/// Sends one command on `s` and returns its raw reply.
+pub fn call(s: &mut TcpStream, args: &[&str]) -> Vec<u8> {
+    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+    s.write_all(&cmd(&a)).unwrap();
+    read_reply(s)
+}
+
+/// Like `call`, the reply as a String.
+pub fn calls(s: &mut TcpStream, args: &[&str]) -> String {
+    String::from_utf8_lossy(&call(s, args)).into_owned()
+}
