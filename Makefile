@@ -20,7 +20,6 @@ run: release
 # Every test: unit tests, integration tests against the real binary
 # (redis crate, raw bytes, redis-cli), and lint.
 test:
-	$(CARGO) build --release --bins
 	$(CARGO) test --all-targets -- --test-threads=4
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings

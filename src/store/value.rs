@@ -5,6 +5,7 @@
 use super::bytes::{malloc_size, CompactBytes};
 
 /// One key's data.
+#[derive(Clone)]
 pub struct Entry {
     pub value: Value,
     /// Absolute expiry deadline in Unix milliseconds; 0 = no TTL.
@@ -13,6 +14,7 @@ pub struct Entry {
     pub lru: u32,
 }
 
+#[derive(Clone)]
 pub enum Value {
     Str(CompactBytes),
 }
