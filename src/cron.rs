@@ -7,19 +7,21 @@ use std::time::Duration;
 
 /// Starts the cron thread; it stops when shutdown begins.
 pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("cron".into()).spawn(move || {
-        let mut last_sample = 0u64;
-        while !srv.is_shutting_down() {
-            let hz = srv.config().hz.clamp(1, 500) as u64;
-            let period = Duration::from_millis(1000 / hz);
-            // Redis spends at most 25% of each cycle on active expiry.
-            crate::store::expire::cycle(&srv.store, period / 4, &mut |_, _| {});
-            let now = crate::store::now_ms();
-            if now.saturating_sub(last_sample) >= 100 {
-                srv.stats.sample(now);
-                last_sample = now;
+    std::thread::Builder::new()
+        .name("cron".into())
+        .spawn(move || {
+            let mut last_sample = 0u64;
+            while !srv.is_shutting_down() {
+                let hz = srv.config().hz.clamp(1, 500) as u64;
+                let period = Duration::from_millis(1000 / hz);
+                // Redis spends at most 25% of each cycle on active expiry.
+                crate::store::expire::cycle(&srv.store, period / 4, &mut |_, _| {});
+                let now = crate::store::now_ms();
+                if now.saturating_sub(last_sample) >= 100 {
+                    srv.stats.sample(now);
+                    last_sample = now;
+                }
+                std::thread::sleep(period.min(Duration::from_millis(100)));
             }
-            std::thread::sleep(period.min(Duration::from_millis(100)));
-        }
-    })
+        })
 }

@@ -38,7 +38,10 @@ fn unknown_command(args: &[Vec<u8>]) -> Reply {
     }
     let name = String::from_utf8_lossy(cstr(&args[0]));
     let name: String = name.chars().take(128).collect();
-    Reply::error(format!("ERR unknown command '{}', with args beginning with: {}", name, list))
+    Reply::error(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        name, list
+    ))
 }
 
 /// Redis formats these with %s, which stops at a NUL byte.
@@ -86,7 +89,10 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
         return err::arity(&table().full_name(id));
     }
     if srv.pause.is_paused() {
-        srv.pause.wait(spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0, &srv.shutting_down);
+        srv.pause.wait(
+            spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0,
+            &srv.shutting_down,
+        );
     }
     client.info.last_cmd.store(id + 1, Relaxed);
     let start = Instant::now();
@@ -96,7 +102,10 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
             Ok(r) => r,
             Err(_) => {
-                crate::warning!("command '{}' panicked; the client gets an error", table().full_name(id));
+                crate::warning!(
+                    "command '{}' panicked; the client gets an error",
+                    table().full_name(id)
+                );
                 Reply::err("ERR internal error while running the command")
             }
         }
@@ -122,9 +131,15 @@ mod tests {
     #[test]
     fn unknown_command_text() {
         let r = unknown_command(&a(&["foo", "a", "b"]));
-        assert_eq!(r, Reply::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ".into()));
+        assert_eq!(
+            r,
+            Reply::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ".into())
+        );
         let r = unknown_command(&a(&["foo"]));
-        assert_eq!(r, Reply::error("ERR unknown command 'foo', with args beginning with: ".into()));
+        assert_eq!(
+            r,
+            Reply::error("ERR unknown command 'foo', with args beginning with: ".into())
+        );
         let long = "x".repeat(300);
         if let Reply::Error(e) = unknown_command(&a(&["foo", &long, "y"])) {
             assert_eq!(e.matches('x').count(), 128);
@@ -136,7 +151,9 @@ mod tests {
     fn subcommand_resolution() {
         assert!(resolve(&a(&["CONFIG", "GET", "x"])).is_ok());
         match resolve(&a(&["config", "nope"])) {
-            Err(Reply::Error(e)) => assert_eq!(e, "ERR unknown subcommand 'nope'. Try CONFIG HELP."),
+            Err(Reply::Error(e)) => {
+                assert_eq!(e, "ERR unknown subcommand 'nope'. Try CONFIG HELP.")
+            }
             _ => panic!(),
         }
     }

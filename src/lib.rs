@@ -28,6 +28,7 @@
 
 pub mod command;
 pub mod config;
+pub mod cron;
 pub mod exec;
 pub mod glob;
 pub mod log;
@@ -36,4 +37,3 @@ pub mod resp;
 pub mod server;
 pub mod stats;
 pub mod store;
-pub mod cron;

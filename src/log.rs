@@ -33,7 +33,12 @@ pub fn set_file(path: &str) -> std::io::Result<()> {
     let f = if path.is_empty() {
         None
     } else {
-        Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?)
+        Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        )
     };
     *FILE.lock().unwrap_or_else(|e| e.into_inner()) = f;
     Ok(())
@@ -54,7 +59,13 @@ pub fn log(level: u8, msg: &str) {
         NOTICE => '*',
         _ => '#',
     };
-    let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(crate::store::now_ms()), mark, msg);
+    let line = format!(
+        "{}:M {} {} {}\n",
+        std::process::id(),
+        timestamp(crate::store::now_ms()),
+        mark,
+        msg
+    );
     let mut f = FILE.lock().unwrap_or_else(|e| e.into_inner());
     match f.as_mut() {
         Some(file) => {
@@ -68,7 +79,9 @@ pub fn log(level: u8, msg: &str) {
 
 /// `26 Nov 2026 09:48:14.123` for a Unix ms time (UTC).
 pub fn timestamp(ms: u64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = ms / 1000;
     let (y, m, d) = civil_from_days((secs / 86400) as i64);
     let t = secs % 86400;
@@ -110,6 +123,9 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-        assert_eq!(super::timestamp(1_795_686_494_123), "26 Nov 2026 09:48:14.123");
+        assert_eq!(
+            super::timestamp(1_795_686_494_123),
+            "26 Nov 2026 09:48:14.123"
+        );
     }
 }

@@ -50,7 +50,11 @@ fn main() {
         std::process::exit(1);
     }
     if let Err(e) = std::fs::create_dir_all(&config.dir) {
-        eprintln!("Can't create the data directory '{}': {}", config.dir.display(), e);
+        eprintln!(
+            "Can't create the data directory '{}': {}",
+            config.dir.display(),
+            e
+        );
         std::process::exit(1);
     }
     let compat = config.compat_directives_in_use();

@@ -43,7 +43,8 @@ pub struct HotConfig {
 
 impl HotConfig {
     pub fn load(&self, c: &Config) {
-        self.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
+        self.proto_max_bulk_len
+            .store(c.proto_max_bulk_len, Ordering::Relaxed);
         self.client_query_buffer_limit
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.timeout.store(c.timeout, Ordering::Relaxed);
@@ -170,7 +171,8 @@ impl ClientInfo {
     pub fn describe(&self) -> String {
         let now = crate::store::now_ms();
         let idle = now.saturating_sub(self.last_interaction.load(Ordering::Relaxed)) / 1000;
-        let name = String::from_utf8_lossy(&self.name.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+        let name = String::from_utf8_lossy(&self.name.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_owned();
         let cmd = match self.last_cmd.load(Ordering::Relaxed) {
             0 => "NULL".to_string(),
             id => crate::command::table::table().full_name(id - 1),
@@ -263,7 +265,11 @@ impl Pause {
                         return;
                     }
                     let wait = (until - Instant::now()).min(Duration::from_millis(100));
-                    g = self.cv.wait_timeout(g, wait).unwrap_or_else(|e| e.into_inner()).0;
+                    g = self
+                        .cv
+                        .wait_timeout(g, wait)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
                 }
                 Some((until, _)) if Instant::now() >= until => {
                     *g = None;

@@ -98,7 +98,10 @@ impl Stats {
             c.rejected_calls.store(0, Relaxed);
             c.failed_calls.store(0, Relaxed);
         }
-        self.errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         crate::store::EXPIRED_KEYS.store(0, Relaxed);
     }
 

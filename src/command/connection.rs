@@ -11,7 +11,11 @@ const CONN: &[&str] = &["connection"];
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST | SENTINEL, NO_KEYS, ping)
-        .doc("connection", "1.0.0", "Returns the server's liveliness response.")
+        .doc(
+            "connection",
+            "1.0.0",
+            "Returns the server's liveliness response.",
+        )
         .acl(CONN)
         .syntax("[message]")
         .complexity("O(1)"),
@@ -20,31 +24,59 @@ pub static COMMANDS: &[CommandSpec] = &[
         .acl(CONN)
         .syntax("message")
         .complexity("O(1)"),
-    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, NO_KEYS, quit)
-        .doc("connection", "1.0.0", "Closes the connection.")
-        .acl(CONN)
-        .complexity("O(1)"),
+    CommandSpec::new(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        NO_KEYS,
+        quit,
+    )
+    .doc("connection", "1.0.0", "Closes the connection.")
+    .acl(CONN)
+    .complexity("O(1)"),
     CommandSpec::new("select", 2, LOADING | STALE | FAST, NO_KEYS, select)
         .doc("connection", "1.0.0", "Changes the selected database.")
         .acl(CONN)
         .syntax("index")
         .complexity("O(1)"),
-    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, hello)
-        .doc("connection", "6.0.0", "Handshakes with the Redis server.")
-        .acl(CONN)
-        .syntax("[protover [AUTH username password] [SETNAME clientname]]")
-        .complexity("O(1)"),
-    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NO_KEYS, reset)
-        .doc("connection", "6.2.0", "Resets the connection.")
-        .acl(CONN)
-        .complexity("O(1)"),
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, NO_KEYS, auth)
-        .doc("connection", "1.0.0", "Authenticates the connection.")
-        .acl(CONN)
-        .syntax("[username] password")
-        .complexity("O(N) where N is the number of passwords defined for the user"),
+    CommandSpec::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        NO_KEYS,
+        hello,
+    )
+    .doc("connection", "6.0.0", "Handshakes with the Redis server.")
+    .acl(CONN)
+    .syntax("[protover [AUTH username password] [SETNAME clientname]]")
+    .complexity("O(1)"),
+    CommandSpec::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NO_KEYS,
+        reset,
+    )
+    .doc("connection", "6.2.0", "Resets the connection.")
+    .acl(CONN)
+    .complexity("O(1)"),
+    CommandSpec::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        NO_KEYS,
+        auth,
+    )
+    .doc("connection", "1.0.0", "Authenticates the connection.")
+    .acl(CONN)
+    .syntax("[username] password")
+    .complexity("O(N) where N is the number of passwords defined for the user"),
     CommandSpec::new("client", -2, SENTINEL, NO_KEYS, container)
-        .doc("connection", "2.4.0", "A container for client connection commands.")
+        .doc(
+            "connection",
+            "2.4.0",
+            "A container for client connection commands.",
+        )
         .complexity("Depends on subcommand.")
         .subs(CLIENT_SUBS),
 ];
@@ -112,7 +144,10 @@ static CLIENT_SUBS: &[CommandSpec] = &[
 /// runs (arity -2 rejects it, `exec::resolve` routes subcommands); kept for
 /// the table's shape.
 pub fn container(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    err::unknown_subcommand(args.get(1).map(|a| a.as_slice()).unwrap_or(b""), &text(&args[0]))
+    err::unknown_subcommand(
+        args.get(1).map(|a| a.as_slice()).unwrap_or(b""),
+        &text(&args[0]),
+    )
 }
 
 fn ping(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -205,7 +240,11 @@ fn set_name(ctx: &mut Ctx, name: &[u8]) -> Result<(), Reply> {
             "ERR Client names cannot contain spaces, newlines or special characters.",
         ));
     }
-    *ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    *ctx.client
+        .info
+        .name
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = name.to_vec();
     Ok(())
 }
 
@@ -232,7 +271,10 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             name = Some(&args[i + 1]);
             i += 2;
         } else {
-            return Reply::error(format!("ERR Syntax error in HELLO option '{}'", text(&args[i])));
+            return Reply::error(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                text(&args[i])
+            ));
         }
     }
     if !ctx.client.authenticated && !ctx.srv.config().requirepass.is_empty() {
@@ -247,7 +289,10 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     ctx.client.info.resp.store(proto as usize, Relaxed);
     Reply::Map(vec![
         (Reply::bulk_str("server"), Reply::bulk_str("redis")),
-        (Reply::bulk_str("version"), Reply::bulk_str(super::server::REDIS_VERSION)),
+        (
+            Reply::bulk_str("version"),
+            Reply::bulk_str(super::server::REDIS_VERSION),
+        ),
         (Reply::bulk_str("proto"), Reply::Int(proto as i64)),
         (Reply::bulk_str("id"), Reply::Int(ctx.client.id as i64)),
         (Reply::bulk_str("mode"), Reply::bulk_str("standalone")),
@@ -262,7 +307,12 @@ fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     ctx.client.info.resp.store(2, Relaxed);
     ctx.client.reply_off = false;
     ctx.client.reply_skip = false;
-    ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    ctx.client
+        .info
+        .name
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     if !ctx.srv.config().requirepass.is_empty() {
         ctx.client.authenticated = false;
     }
@@ -281,7 +331,13 @@ fn client_setname(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn client_getname(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    let n = ctx.client.info.name.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let n = ctx
+        .client
+        .info
+        .name
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if n.is_empty() {
         Reply::Null
     } else {
@@ -371,7 +427,10 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             user = Some(v.clone());
         } else if is(k, "type") {
             let t = v.to_ascii_lowercase();
-            if !matches!(t.as_slice(), b"normal" | b"master" | b"slave" | b"replica" | b"pubsub") {
+            if !matches!(
+                t.as_slice(),
+                b"normal" | b"master" | b"slave" | b"replica" | b"pubsub"
+            ) {
                 return Reply::error(format!("ERR Unknown client type '{}'", text(v)));
             }
             ctype = Some(t);
@@ -423,7 +482,9 @@ fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if args.len() > 4 {
         return err::syntax();
     }
-    ctx.srv.pause.pause(Instant::now() + Duration::from_millis(ms), all);
+    ctx.srv
+        .pause
+        .pause(Instant::now() + Duration::from_millis(ms), all);
     Reply::ok()
 }
 
@@ -515,7 +576,11 @@ fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 /// closing HELP line, as status replies.
 pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
     let mut v = vec![Reply::Status(
-        format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd).into(),
+        format!(
+            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            cmd
+        )
+        .into(),
     )];
     v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
     v.push(Reply::status("HELP"));

@@ -109,7 +109,13 @@ pub struct CommandSpec {
 /// Builders so a row reads as one expression:
 /// `CommandSpec::new("get", 2, READONLY | FAST, KEY1, get).doc("string", "1.0.0", "Returns ...").acl(&["string"])`.
 impl CommandSpec {
-    pub const fn new(name: &'static str, arity: i32, flags: u32, keys: Keys, handler: Handler) -> CommandSpec {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: Keys,
+        handler: Handler,
+    ) -> CommandSpec {
         CommandSpec {
             name,
             arity,
@@ -126,7 +132,12 @@ impl CommandSpec {
         }
     }
     /// Docs group, the version that introduced it, and a one-line summary.
-    pub const fn doc(mut self, group: &'static str, since: &'static str, summary: &'static str) -> CommandSpec {
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        summary: &'static str,
+    ) -> CommandSpec {
         self.group = group;
         self.since = since;
         self.summary = summary;
@@ -203,7 +214,10 @@ impl CommandSpec {
             k.last.min(argc as i32 - 1)
         };
         let step = k.step.max(1) as usize;
-        (k.first as usize..=last.max(0) as usize).step_by(step).filter(|&i| i < argc).collect()
+        (k.first as usize..=last.max(0) as usize)
+            .step_by(step)
+            .filter(|&i| i < argc)
+            .collect()
     }
 }
 
@@ -233,7 +247,10 @@ pub mod err {
         Reply::err("ERR DB index is out of range")
     }
     pub fn arity(name: &str) -> Reply {
-        Reply::error(format!("ERR wrong number of arguments for '{}' command", name))
+        Reply::error(format!(
+            "ERR wrong number of arguments for '{}' command",
+            name
+        ))
     }
     pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> Reply {
         Reply::error(format!(

@@ -122,7 +122,11 @@ mod tests {
         for id in t.all_ids() {
             let s = t.spec(id);
             let full = t.full_name(id);
-            assert_eq!(s.name, s.name.to_ascii_lowercase(), "{full}: name must be lower case");
+            assert_eq!(
+                s.name,
+                s.name.to_ascii_lowercase(),
+                "{full}: name must be lower case"
+            );
             assert!(s.arity != 0, "{full}: arity 0");
             assert!(!s.summary.is_empty(), "{full}: summary missing");
             assert!(!s.since.is_empty(), "{full}: since missing");
@@ -153,7 +157,10 @@ mod tests {
                 assert_eq!(t.lookup(upper.as_bytes()).map(|x| x.0), Some(id));
             }
             let cats = s.categories();
-            assert!(cats.contains(&"fast") ^ cats.contains(&"slow"), "{full}: fast xor slow");
+            assert!(
+                cats.contains(&"fast") ^ cats.contains(&"slow"),
+                "{full}: fast xor slow"
+            );
         }
     }
 

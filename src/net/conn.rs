@@ -85,7 +85,8 @@ fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
                 }
                 let timeout = srv.hot.timeout.load(Relaxed);
                 if timeout > 0 {
-                    let idle = crate::store::now_ms().saturating_sub(client.info.last_interaction.load(Relaxed));
+                    let idle = crate::store::now_ms()
+                        .saturating_sub(client.info.last_interaction.load(Relaxed));
                     if idle >= timeout * 1000 {
                         crate::verbose!("Closing idle client id={}", client.id);
                         return;
@@ -98,7 +99,10 @@ fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
         };
         filled += n;
         srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
-        client.info.last_interaction.store(crate::store::now_ms(), Relaxed);
+        client
+            .info
+            .last_interaction
+            .store(crate::store::now_ms(), Relaxed);
         let limits = Limits {
             max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
             max_multibulk_len: i32::MAX as u64,
@@ -118,7 +122,12 @@ fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
                 Ok(Some((Parsed::Empty, used))) => start += used,
                 Ok(None) => break,
                 Err(e) => {
-                    crate::verbose!("Protocol error ({}) from client id={} addr={}", e.0, client.id, client.info.addr);
+                    crate::verbose!(
+                        "Protocol error ({}) from client id={} addr={}",
+                        e.0,
+                        client.id,
+                        client.info.addr
+                    );
                     out.extend_from_slice(b"-ERR ");
                     out.extend_from_slice(e.0.as_bytes());
                     out.extend_from_slice(b"\r\n");
@@ -150,7 +159,9 @@ fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
             if stream.write_all(&out).is_err() {
                 return;
             }
-            srv.stats.net_output_bytes.fetch_add(out.len() as u64, Relaxed);
+            srv.stats
+                .net_output_bytes
+                .fetch_add(out.len() as u64, Relaxed);
             if out.capacity() > 1024 * 1024 {
                 out = Vec::with_capacity(READ_CHUNK);
             } else {

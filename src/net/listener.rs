@@ -34,14 +34,23 @@ pub fn bind_all(addrs: &[String], port: u16) -> Result<Vec<TcpListener>, String>
         match TcpListener::bind(&sa) {
             Ok(l) => out.push(l),
             Err(e) if optional => crate::verbose!("Skipping optional bind {}: {}", sa, e),
-            Err(e) => return Err(format!("Could not create server TCP listening socket {}: {}", sa, e)),
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {}: {}",
+                    sa, e
+                ))
+            }
         }
     }
     Ok(out)
 }
 
 /// Starts one accept thread per listener.
-pub fn start(srv: Arc<Server>, listeners: Vec<TcpListener>, pool: Pool) -> Vec<(SocketAddr, JoinHandle<()>)> {
+pub fn start(
+    srv: Arc<Server>,
+    listeners: Vec<TcpListener>,
+    pool: Pool,
+) -> Vec<(SocketAddr, JoinHandle<()>)> {
     listeners
         .into_iter()
         .filter_map(|l| {
@@ -73,7 +82,9 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Pool) {
         };
         let _ = s.set_nodelay(true);
         if srv.clients.len() >= srv.hot.maxclients.load(Ordering::Relaxed) {
-            srv.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            srv.stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
             let _ = s.write_all(b"-ERR max number of clients reached\r\n");
             continue;
         }

@@ -140,6 +140,10 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        assert_eq!(pool.size().0, 1, "one worker served every sequential connection");
+        assert_eq!(
+            pool.size().0,
+            1,
+            "one worker served every sequential connection"
+        );
     }
 }

@@ -70,9 +70,9 @@ impl Stripe {
             self.volatile += 1;
         }
         if let Some(o) = &old {
-            self.mem = self
-                .mem
-                .saturating_sub(entry_node_size() + o.heap_size() + CompactBytes::new(key).heap_size());
+            self.mem = self.mem.saturating_sub(
+                entry_node_size() + o.heap_size() + CompactBytes::new(key).heap_size(),
+            );
             if o.expire_at != 0 {
                 self.volatile -= 1;
             }
@@ -149,7 +149,9 @@ impl Db {
     fn new(nstripes: usize, hasher: &RandomState) -> Db {
         let n = nstripes.max(1).next_power_of_two();
         Db {
-            stripes: (0..n).map(|_| RwLock::new(Stripe::new(hasher.clone()))).collect(),
+            stripes: (0..n)
+                .map(|_| RwLock::new(Stripe::new(hasher.clone())))
+                .collect(),
             hasher: hasher.clone(),
             mask: n - 1,
         }
@@ -219,7 +221,13 @@ impl Db {
     /// a stripe's table above the stripe index. Calls `f` for each live key
     /// visited; stops after visiting at least `count` keys (or the end).
     /// Returns the next cursor, 0 when done.
-    pub fn scan(&self, cursor: u64, count: usize, now: u64, mut f: impl FnMut(&CompactBytes, &Entry)) -> u64 {
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        now: u64,
+        mut f: impl FnMut(&CompactBytes, &Entry),
+    ) -> u64 {
         let bits = self.stripes.len().trailing_zeros();
         let mut stripe = (cursor & self.mask as u64) as usize;
         let mut inner = cursor >> bits;
@@ -279,7 +287,11 @@ impl Db {
                     }
                 }
             }
-            let found = g.dict.iter().find(|(_, e)| !e.is_expired(now)).map(|(k, _)| k.to_vec());
+            let found = g
+                .dict
+                .iter()
+                .find(|(_, e)| !e.is_expired(now))
+                .map(|(k, _)| k.to_vec());
             if found.is_some() {
                 return found;
             }
@@ -339,7 +351,9 @@ impl Store {
     pub fn new(databases: usize, stripes: usize) -> Store {
         let hasher = RandomState::new();
         Store {
-            dbs: (0..databases.max(1)).map(|_| Db::new(stripes, &hasher)).collect(),
+            dbs: (0..databases.max(1))
+                .map(|_| Db::new(stripes, &hasher))
+                .collect(),
         }
     }
 
@@ -359,7 +373,15 @@ impl Store {
             .into_iter()
             .map(|(db, s)| {
                 let l = &self.dbs[db].stripes[s];
-                (db, s, if write { Guard::W(wlock(l)) } else { Guard::R(rlock(l)) })
+                (
+                    db,
+                    s,
+                    if write {
+                        Guard::W(wlock(l))
+                    } else {
+                        Guard::R(rlock(l))
+                    },
+                )
             })
             .collect();
         Locked { slots }

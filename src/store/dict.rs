@@ -189,7 +189,11 @@ impl<V> Dict<V> {
 
     /// Like `scan`, with mutable access to the values of the visited bucket.
     /// The closure returns true to delete the element.
-    pub fn scan_retain(&mut self, cursor: u64, mut f: impl FnMut(&CompactBytes, &mut V) -> bool) -> u64 {
+    pub fn scan_retain(
+        &mut self,
+        cursor: u64,
+        mut f: impl FnMut(&CompactBytes, &mut V) -> bool,
+    ) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
@@ -346,7 +350,10 @@ mod tests {
             }
         }
         for i in 0..100 {
-            assert!(seen.contains(format!("stay{i}").as_bytes()), "missed stay{i}");
+            assert!(
+                seen.contains(format!("stay{i}").as_bytes()),
+                "missed stay{i}"
+            );
         }
     }
 

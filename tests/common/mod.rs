@@ -25,7 +25,13 @@ pub fn temp_dir(tag: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let d = std::env::temp_dir().join(format!("flashdb-{}-{}-{}-{}", tag, std::process::id(), n, nanos));
+    let d = std::env::temp_dir().join(format!(
+        "flashdb-{}-{}-{}-{}",
+        tag,
+        std::process::id(),
+        n,
+        nanos
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -33,7 +39,11 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn binary() -> &'static str {
@@ -64,20 +74,34 @@ impl TestServer {
                 _ => (vec![], extra.to_vec()),
             };
             cmd.args(&conf)
-                .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap(), "--http-port", "0"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--dir",
+                    dir.to_str().unwrap(),
+                    "--http-port",
+                    "0",
+                ])
                 .args(&flags)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log);
             let child = cmd.spawn().expect("start flashdb");
-            let mut s = TestServer { child, port, dir: dir.clone() };
+            let mut s = TestServer {
+                child,
+                port,
+                dir: dir.clone(),
+            };
             if s.wait_ready(Duration::from_secs(10)) {
                 return s;
             }
             let _ = s.child.kill();
             let _ = s.child.wait();
         }
-        panic!("flashdb did not start; log:\n{}", std::fs::read_to_string(dir.join("server.log")).unwrap_or_default());
+        panic!(
+            "flashdb did not start; log:\n{}",
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+        );
     }
 
     fn wait_ready(&mut self, limit: Duration) -> bool {
@@ -106,7 +130,10 @@ impl TestServer {
 
     /// A `redis` crate connection.
     pub fn client(&self) -> redis::Connection {
-        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// A raw TCP connection with a read timeout.
@@ -143,8 +170,11 @@ impl TestServer {
 
     /// Sends SIGTERM (by PID) and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        self.wait_exit(Duration::from_secs(10)).expect("server did not exit after SIGTERM")
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait_exit(Duration::from_secs(10))
+            .expect("server did not exit after SIGTERM")
     }
 
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -181,7 +211,10 @@ pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
         match s.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
-            Err(e) => panic!("read: {e}; got so far {:?}", String::from_utf8_lossy(&buf[..got])),
+            Err(e) => panic!(
+                "read: {e}; got so far {:?}",
+                String::from_utf8_lossy(&buf[..got])
+            ),
         }
     }
     buf.truncate(got);
@@ -200,7 +233,11 @@ fn read_line(s: &mut TcpStream, out: &mut Vec<u8>) -> Vec<u8> {
     let mut b = [0u8; 1];
     loop {
         let n = s.read(&mut b).expect("read reply");
-        assert!(n == 1, "connection closed mid-reply: {:?}", String::from_utf8_lossy(out));
+        assert!(
+            n == 1,
+            "connection closed mid-reply: {:?}",
+            String::from_utf8_lossy(out)
+        );
         out.push(b[0]);
         if out.len() >= start + 2 && &out[out.len() - 2..] == b"\r\n" {
             return out[start..out.len() - 2].to_vec();
@@ -210,7 +247,10 @@ fn read_line(s: &mut TcpStream, out: &mut Vec<u8>) -> Vec<u8> {
 
 fn read_value(s: &mut TcpStream, out: &mut Vec<u8>) {
     let line = read_line(s, out);
-    let (t, rest) = (line[0], std::str::from_utf8(&line[1..]).unwrap().to_string());
+    let (t, rest) = (
+        line[0],
+        std::str::from_utf8(&line[1..]).unwrap().to_string(),
+    );
     match t {
         b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => {}
         b'$' | b'=' | b'!' => {
