@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt bench bench-compare clean
+.PHONY: all build release run test lint fmt docs bench bench-compare clean
 
 all: release
 
@@ -26,6 +26,10 @@ test:
 
 fmt:
 	$(CARGO) fmt
+
+# Regenerates docs/COMMANDS.md and docs/CONFIG.md from the tables.
+docs:
+	UPDATE_DOCS=1 $(CARGO) test --lib reference
 
 bench:
 	$(CARGO) bench

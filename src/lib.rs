@@ -33,6 +33,7 @@ pub mod exec;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod reference;
 pub mod resp;
 pub mod server;
 pub mod stats;
