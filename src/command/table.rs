@@ -3,7 +3,34 @@
 
 use super::CommandSpec;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a for command names: the table is fixed and built by us, so it
+/// needs no keyed hash, and this is several times cheaper than SipHash on
+/// the hot path (every request looks its name up).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
 fn families() -> [&'static [CommandSpec]; 4] {
@@ -17,9 +44,9 @@ fn families() -> [&'static [CommandSpec]; 4] {
 
 pub struct Table {
     /// Top-level commands by lower-case name.
-    by_name: HashMap<&'static str, usize>,
+    by_name: FnvMap<&'static [u8], usize>,
     /// Subcommands by (parent id, lower-case name).
-    subs: HashMap<(usize, &'static str), usize>,
+    subs: FnvMap<(usize, &'static [u8]), usize>,
     /// id → (spec, parent id for subcommands).
     entries: Vec<(&'static CommandSpec, Option<usize>)>,
 }
@@ -27,20 +54,20 @@ pub struct Table {
 impl Table {
     fn build() -> Table {
         let mut t = Table {
-            by_name: HashMap::new(),
-            subs: HashMap::new(),
+            by_name: FnvMap::default(),
+            subs: FnvMap::default(),
             entries: Vec::new(),
         };
         for fam in families() {
             for spec in fam {
                 let id = t.entries.len();
                 t.entries.push((spec, None));
-                let dup = t.by_name.insert(spec.name, id);
+                let dup = t.by_name.insert(spec.name.as_bytes(), id);
                 assert!(dup.is_none(), "command {} registered twice", spec.name);
                 for sub in spec.subcommands {
                     let sid = t.entries.len();
                     t.entries.push((sub, Some(id)));
-                    t.subs.insert((id, sub.name), sid);
+                    t.subs.insert((id, sub.name.as_bytes()), sid);
                 }
             }
         }
@@ -64,15 +91,14 @@ impl Table {
         for (d, s) in buf.iter_mut().zip(name) {
             *d = s.to_ascii_lowercase();
         }
-        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        let id = *self.by_name.get(lower)?;
+        let id = *self.by_name.get(&buf[..name.len()])?;
         Some((id, self.entries[id].0))
     }
 
     /// Looks up subcommand `sub` of the command with id `parent`.
     pub fn lookup_sub(&self, parent: usize, sub: &[u8]) -> Option<(usize, &'static CommandSpec)> {
-        let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
-        let id = *self.subs.get(&(parent, lower.as_str()))?;
+        let lower = sub.to_ascii_lowercase();
+        let id = *self.subs.get(&(parent, lower.as_slice()))?;
         Some((id, self.entries[id].0))
     }
 
