@@ -341,7 +341,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         let addr = text(&args[2]);
         for c in ctx.srv.clients.all() {
             if c.addr.to_string() == addr {
-                c.kill();
+                kill_client(ctx, &c);
                 return Reply::ok();
             }
         }
@@ -402,10 +402,20 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         {
             continue;
         }
-        c.kill();
+        kill_client(ctx, &c);
         killed += 1;
     }
     Reply::Int(killed)
+}
+
+/// Kills a client; the caller itself is closed only after its reply is
+/// written (Redis's CLIENT_CLOSE_AFTER_REPLY), so it still sees `+OK`/`:1`.
+fn kill_client(ctx: &mut Ctx, c: &crate::server::ClientInfo) {
+    if c.id == ctx.client.id {
+        ctx.client.close_after_reply = true;
+    } else {
+        c.kill();
+    }
 }
 
 fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
