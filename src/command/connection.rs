@@ -306,9 +306,10 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         } else if is(&args[2], "id") && args.len() >= 4 {
             let mut v = Vec::new();
             for a in &args[3..] {
+                // Any integer is accepted (Redis 7.0); ids below 1 match nobody.
                 match int(a) {
-                    Ok(n) if n > 0 => v.push(n as u64),
-                    _ => return Reply::err("ERR Invalid client ID"),
+                    Ok(n) => v.push(n.max(0) as u64),
+                    Err(_) => return Reply::err("ERR Invalid client ID"),
                 }
             }
             ids = Some(v);
@@ -419,6 +420,12 @@ fn kill_client(ctx: &mut Ctx, c: &crate::server::ClientInfo) {
 }
 
 fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    // Redis checks the argument count before anything else.
+    if args.len() > 4 {
+        return Reply::err(
+            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+        );
+    }
     let ms = match int(&args[2]) {
         Ok(n) if n >= 0 => n as u64,
         Ok(_) => return Reply::err("ERR timeout is negative"),
@@ -428,11 +435,8 @@ fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => true,
         Some(m) if is(m, "all") => true,
         Some(m) if is(m, "write") => false,
-        Some(_) => return err::syntax(),
+        Some(_) => return Reply::err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
     };
-    if args.len() > 4 {
-        return err::syntax();
-    }
     ctx.srv.pause.pause(Instant::now() + Duration::from_millis(ms), all);
     Reply::ok()
 }
