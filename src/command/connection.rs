@@ -348,7 +348,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
         return Reply::err("ERR No such client");
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return err::syntax();
     }
     let mut id: Option<u64> = None;
