@@ -318,7 +318,7 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     let mut s = String::new();
-    for c in ctx.srv.clients.all() {
+    for c in ctx.srv.clients.live() {
         if let Some(ids) = &ids {
             if !ids.contains(&c.id) {
                 continue;
@@ -340,7 +340,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     // Old form: CLIENT KILL ip:port → OK or error.
     if args.len() == 3 {
         let addr = text(&args[2]);
-        for c in ctx.srv.clients.all() {
+        for c in ctx.srv.clients.live() {
             if c.addr.to_string() == addr {
                 kill_client(ctx, &c);
                 return Reply::ok();
@@ -394,7 +394,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     let mut killed = 0;
-    for c in ctx.srv.clients.all() {
+    for c in ctx.srv.clients.live() {
         if id.is_some_and(|i| i != c.id)
             || addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
             || laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
