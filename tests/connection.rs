@@ -117,10 +117,59 @@ fn auth_without_password() {
     );
 }
 
+/// TestServer's readiness probe is an unauthenticated PING, which a
+/// `requirepass` server answers with -NOAUTH; this one waits for that.
+struct AuthServer {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl AuthServer {
+    fn start(pass: &str) -> AuthServer {
+        let dir = temp_dir("auth");
+        let port = free_port();
+        let child = Command::new(binary())
+            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+            .args(["--requirepass", pass])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let srv = AuthServer { child, port, dir };
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(10) {
+            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
+                c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                if c.write_all(b"PING\r\n").is_ok() && read_n(&mut c, 1) == b"-" {
+                    return srv;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("flashdb --requirepass did not start");
+    }
+
+    fn raw(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
 #[ignore = "needs the config module: the config stub in this branch ignores --requirepass"]
 fn auth_with_requirepass() {
-    let srv = TestServer::start_with(&["--requirepass", "secret"]);
+    let srv = AuthServer::start("secret");
     let mut s = srv.raw();
     assert_eq!(
         calls(&mut s, &["GET", "k"]),
