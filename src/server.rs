@@ -225,6 +225,16 @@ impl Clients {
     pub fn all(&self) -> Vec<Arc<ClientInfo>> {
         self.lock().values().cloned().collect()
     }
+    /// Like `all`, without clients already killed whose threads have not
+    /// yet unregistered them (Redis frees a killed client at once, so it
+    /// must not show up in CLIENT LIST or match a second CLIENT KILL).
+    pub fn live(&self) -> Vec<Arc<ClientInfo>> {
+        self.lock()
+            .values()
+            .filter(|c| !c.killed.load(Ordering::SeqCst))
+            .cloned()
+            .collect()
+    }
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<ClientInfo>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -362,9 +362,10 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         } else if is(&args[2], "id") && args.len() >= 4 {
             let mut v = Vec::new();
             for a in &args[3..] {
+                // Any integer is accepted (Redis 7.0); ids below 1 match nobody.
                 match int(a) {
-                    Ok(n) if n > 0 => v.push(n as u64),
-                    _ => return Reply::err("ERR Invalid client ID"),
+                    Ok(n) => v.push(n.max(0) as u64),
+                    Err(_) => return Reply::err("ERR Invalid client ID"),
                 }
             }
             ids = Some(v);
@@ -373,7 +374,7 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     let mut s = String::new();
-    for c in ctx.srv.clients.all() {
+    for c in ctx.srv.clients.live() {
         if let Some(ids) = &ids {
             if !ids.contains(&c.id) {
                 continue;
@@ -395,15 +396,15 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     // Old form: CLIENT KILL ip:port → OK or error.
     if args.len() == 3 {
         let addr = text(&args[2]);
-        for c in ctx.srv.clients.all() {
+        for c in ctx.srv.clients.live() {
             if c.addr.to_string() == addr {
-                c.kill();
+                kill_client(ctx, &c);
                 return Reply::ok();
             }
         }
         return Reply::err("ERR No such client");
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return err::syntax();
     }
     let mut id: Option<u64> = None;
@@ -452,7 +453,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     let mut killed = 0;
-    for c in ctx.srv.clients.all() {
+    for c in ctx.srv.clients.live() {
         if id.is_some_and(|i| i != c.id)
             || addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
             || laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
@@ -461,13 +462,29 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         {
             continue;
         }
-        c.kill();
+        kill_client(ctx, &c);
         killed += 1;
     }
     Reply::Int(killed)
 }
 
+/// Kills a client; the caller itself is closed only after its reply is
+/// written (Redis's CLIENT_CLOSE_AFTER_REPLY), so it still sees `+OK`/`:1`.
+fn kill_client(ctx: &mut Ctx, c: &crate::server::ClientInfo) {
+    if c.id == ctx.client.id {
+        ctx.client.close_after_reply = true;
+    } else {
+        c.kill();
+    }
+}
+
 fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    // Redis checks the argument count before anything else.
+    if args.len() > 4 {
+        return Reply::err(
+            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+        );
+    }
     let ms = match int(&args[2]) {
         Ok(n) if n >= 0 => n as u64,
         Ok(_) => return Reply::err("ERR timeout is negative"),
@@ -477,11 +494,8 @@ fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => true,
         Some(m) if is(m, "all") => true,
         Some(m) if is(m, "write") => false,
-        Some(_) => return err::syntax(),
+        Some(_) => return Reply::err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
     };
-    if args.len() > 4 {
-        return err::syntax();
-    }
     ctx.srv
         .pause
         .pause(Instant::now() + Duration::from_millis(ms), all);
