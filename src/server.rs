@@ -200,9 +200,24 @@ impl ClientInfo {
 pub struct Clients {
     map: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     next_id: AtomicU64,
+    /// Connections accepted and not yet closed (counted from the moment the
+    /// listener admits them, so a burst cannot overshoot `maxclients`).
+    admitted: AtomicUsize,
 }
 
 impl Clients {
+    /// Admits one more connection unless `max` are already open.
+    pub fn try_admit(&self, max: usize) -> bool {
+        self.admitted
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+    /// A connection admitted by `try_admit` has closed.
+    pub fn release(&self) {
+        self.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }

@@ -119,7 +119,6 @@ fn protocol_errors_reply_then_close() {
 }
 
 #[test]
-
 fn proto_max_bulk_len_flag() {
     let srv = TestServer::start_with(&["--proto-max-bulk-len", "1mb"]);
     let mut s = srv.raw();

@@ -18,8 +18,18 @@ const INLINE_MAX: usize = 64 * 1024;
 /// How often an idle connection wakes to check `timeout`, kills, shutdown.
 const POLL: Duration = Duration::from_millis(1000);
 
-/// Serves one accepted connection until it closes.
+/// Gives the connection's `maxclients` slot back however `serve` returns.
+struct Admitted<'a>(&'a Server);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.clients.release();
+    }
+}
+
+/// Serves one connection admitted by the listener until it closes.
 pub fn serve(srv: &Arc<Server>, stream: TcpStream) {
+    let _slot = Admitted(srv);
     let (addr, laddr) = match (stream.peer_addr(), stream.local_addr()) {
         (Ok(a), Ok(l)) => (a, l),
         _ => return,

@@ -81,7 +81,10 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Pool) {
             }
         };
         let _ = s.set_nodelay(true);
-        if srv.clients.len() >= srv.hot.maxclients.load(Ordering::Relaxed) {
+        if !srv
+            .clients
+            .try_admit(srv.hot.maxclients.load(Ordering::Relaxed))
+        {
             srv.stats
                 .rejected_connections
                 .fetch_add(1, Ordering::Relaxed);
@@ -89,6 +92,7 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Pool) {
             continue;
         }
         if let Err(e) = pool.submit(s) {
+            srv.clients.release();
             crate::warning!("Could not start a worker thread: {}", e);
         }
     }

@@ -113,8 +113,9 @@ impl TestServer {
             if let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
                 if c.write_all(b"*1\r\n$4\r\nPING\r\n").is_ok() {
+                    // +PONG, or -NOAUTH when started with a password.
                     let mut b = [0u8; 7];
-                    if c.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n" {
+                    if c.read_exact(&mut b).is_ok() && (&b == b"+PONG\r\n" || &b == b"-NOAUTH") {
                         return true;
                     }
                 }
