@@ -260,6 +260,9 @@ impl Clients {
 pub struct Pause {
     state: Mutex<Option<(Instant, bool)>>,
     cv: Condvar,
+    /// Fast path: false whenever no pause is set, so the request path reads
+    /// one atomic instead of taking the mutex.
+    active: AtomicBool,
 }
 
 impl Pause {
@@ -272,13 +275,26 @@ impl Pause {
             None => (until, all),
         };
         *g = Some(new);
+        self.active.store(true, Ordering::SeqCst);
     }
     pub fn unpause(&self) {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.active.store(false, Ordering::SeqCst);
         self.cv.notify_all();
     }
     pub fn is_paused(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|e| e.into_inner()), Some((t, _)) if t > Instant::now())
+        if !self.active.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match *g {
+            Some((t, _)) if t > Instant::now() => true,
+            _ => {
+                *g = None;
+                self.active.store(false, Ordering::SeqCst);
+                false
+            }
+        }
     }
     /// Waits while a pause applies to a command (`write` = it writes).
     pub fn wait(&self, write: bool, srv_shutdown: &AtomicBool) {
@@ -298,6 +314,7 @@ impl Pause {
                 }
                 Some((until, _)) if Instant::now() >= until => {
                     *g = None;
+                    self.active.store(false, Ordering::SeqCst);
                     return;
                 }
                 _ => return,
@@ -320,6 +337,9 @@ pub struct Client {
     pub reply_skip: bool,
     /// Set by CLIENT REPLY SKIP: skip this reply and the next command's.
     pub skip_next: bool,
+    /// Command stats of the current batch, (table id, calls, usec, failed),
+    /// added to the shared counters once per batch (exec::flush_stats).
+    pub pending_stats: Vec<(usize, u64, u64, u64)>,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
     pub authenticated: bool,
 }
@@ -335,6 +355,7 @@ impl Client {
             reply_off: false,
             reply_skip: false,
             skip_next: false,
+            pending_stats: Vec::new(),
             authenticated: false,
         }
     }

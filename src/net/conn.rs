@@ -146,6 +146,7 @@ fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
                 }
             }
         }
+        crate::exec::flush_stats(srv, client);
         if start == filled {
             start = 0;
             filled = 0;
