@@ -714,3 +714,117 @@ fn differential_against_redis_server() {
         );
     }
 }
+
+/// Generated cases (fixed seed): INCRBYFLOAT chains over many decimal
+/// shapes, GETRANGE/SETRANGE index sweeps, LCS on small random strings.
+fn generated_cases() -> Vec<Vec<String>> {
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut rnd = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    for i in 0..400 {
+        let key = format!("g:f{}", i % 40);
+        let mut num = String::new();
+        if rnd(3) == 0 {
+            num.push('-');
+        }
+        let int_digits = rnd(8);
+        for d in 0..int_digits {
+            num.push(
+                (b'0'
+                    + if d == 0 {
+                        1 + rnd(9) as u8
+                    } else {
+                        rnd(10) as u8
+                    }) as char,
+            );
+        }
+        if int_digits == 0 {
+            num.push('0');
+        }
+        let frac = rnd(12);
+        if frac > 0 {
+            num.push('.');
+            for _ in 0..frac {
+                num.push((b'0' + rnd(10) as u8) as char);
+            }
+        }
+        if rnd(6) == 0 {
+            num.push_str(&format!("e{}", rnd(40) as i64 - 20));
+        }
+        out.push(v(&["INCRBYFLOAT", &key, &num]));
+    }
+    out.push(v(&["SET", "g:s", "0123456789"]));
+    out.push(v(&["SET", "g:e", ""]));
+    for _ in 0..150 {
+        let (a, b) = (rnd(30) as i64 - 15, rnd(30) as i64 - 15);
+        let k = if rnd(5) == 0 { "g:e" } else { "g:s" };
+        out.push(v(&["GETRANGE", k, &a.to_string(), &b.to_string()]));
+    }
+    for i in 0..100 {
+        let key = format!("g:r{}", i % 7);
+        let off = rnd(20).to_string();
+        let val: String = (0..rnd(5))
+            .map(|_| (b'a' + rnd(26) as u8) as char)
+            .collect();
+        out.push(v(&["SETRANGE", &key, &off, &val]));
+        out.push(v(&["GET", &key]));
+    }
+    for i in 0..120 {
+        let s1: String = (0..rnd(13))
+            .map(|_| (b'a' + rnd(3) as u8) as char)
+            .collect();
+        let s2: String = (0..rnd(13))
+            .map(|_| (b'a' + rnd(3) as u8) as char)
+            .collect();
+        let (k1, k2) = (format!("g:la{i}"), format!("g:lb{i}"));
+        out.push(v(&["MSET", &k1, &s1, &k2, &s2]));
+        out.push(v(&["LCS", &k1, &k2]));
+        out.push(v(&["LCS", &k1, &k2, "LEN"]));
+        out.push(v(&[
+            "LCS",
+            &k1,
+            &k2,
+            "IDX",
+            "WITHMATCHLEN",
+            "MINMATCHLEN",
+            &rnd(3).to_string(),
+        ]));
+    }
+    out
+}
+
+#[test]
+fn differential_generated() {
+    let Some(r) = start_redis() else {
+        eprintln!("note: redis-server not on PATH; differential test skipped");
+        return;
+    };
+    let srv = TestServer::start();
+    let cases = generated_cases();
+    let mut a = TcpStream::connect(("127.0.0.1", r.port)).unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut b = srv.raw();
+    let _ = call(&mut a, &["HELLO", "3"]);
+    let _ = call(&mut b, &["HELLO", "3"]);
+    let want = run_cases(&mut a, &cases);
+    let got = run_cases(&mut b, &cases);
+    let bad: Vec<String> = cases
+        .iter()
+        .zip(&want)
+        .zip(&got)
+        .filter(|((_, w), g)| w != g)
+        .map(|((c, w), g)| format!("{c:?}\n  redis:   {w:?}\n  flashdb: {g:?}"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
