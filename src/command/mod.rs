@@ -9,6 +9,7 @@ pub mod connection;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod strutil;
 pub mod table;
 
 use crate::resp::Reply;
