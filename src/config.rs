@@ -17,6 +17,9 @@ pub struct Config {
     pub hz: u32,
     pub http_port: u16,
     pub requirepass: String,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub appendonly: bool,
     pub config_file: Option<PathBuf>,
     pub compat: BTreeMap<String, String>,
 }
@@ -38,6 +41,9 @@ impl Default for Config {
             hz: 10,
             http_port: 8080,
             requirepass: String::new(),
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            appendonly: false,
             config_file: None,
             compat: BTreeMap::new(),
         }
@@ -58,12 +64,71 @@ pub fn load_from_args(args: &[String]) -> Result<Config, String> {
     Ok(c)
 }
 
+/// Stub-only: the few parameters the server commands' tests touch.
+const STUB_PARAMS: &[&str] = &[
+    "appendonly",
+    "dir",
+    "hz",
+    "maxclients",
+    "maxmemory",
+    "maxmemory-policy",
+    "port",
+    "timeout",
+];
+
 impl Config {
-    pub fn get(&self, _pattern: &[u8]) -> Vec<(String, String)> {
-        Vec::new()
+    fn stub_value(&self, name: &str) -> String {
+        match name {
+            "appendonly" => if self.appendonly { "yes" } else { "no" }.into(),
+            "dir" => self.dir.display().to_string(),
+            "hz" => self.hz.to_string(),
+            "maxclients" => self.maxclients.to_string(),
+            "maxmemory" => self.maxmemory.to_string(),
+            "maxmemory-policy" => self.maxmemory_policy.clone(),
+            "port" => self.port.to_string(),
+            "timeout" => self.timeout.to_string(),
+            _ => String::new(),
+        }
     }
-    pub fn set_many(&mut self, _pairs: &[(String, String)]) -> Result<(), String> {
-        Err("not yet".into())
+    pub fn get(&self, pattern: &[u8]) -> Vec<(String, String)> {
+        STUB_PARAMS
+            .iter()
+            .filter(|n| crate::glob::glob_match(pattern, n.as_bytes(), true))
+            .map(|n| (n.to_string(), self.stub_value(n)))
+            .collect()
+    }
+    pub fn set_many(&mut self, pairs: &[(String, String)]) -> Result<(), String> {
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let name = k.to_ascii_lowercase();
+            if !STUB_PARAMS.contains(&name.as_str()) {
+                return Err(format!("Unknown option or number of arguments for CONFIG SET - '{}'", k));
+            }
+            let bad = |why: &str| Err(format!("CONFIG SET failed (possibly related to argument '{}') - {}", k, why));
+            if pairs[..i].iter().any(|(p, _)| p.eq_ignore_ascii_case(k)) {
+                return bad("duplicate parameter");
+            }
+            match name.as_str() {
+                "hz" | "maxclients" | "maxmemory" | "port" | "timeout" if v.parse::<u64>().is_err() => {
+                    return bad("argument couldn't be parsed into an integer")
+                }
+                "appendonly" if v != "yes" && v != "no" => return bad("argument must be 'yes' or 'no'"),
+                _ => {}
+            }
+        }
+        for (k, v) in pairs {
+            match k.to_ascii_lowercase().as_str() {
+                "appendonly" => self.appendonly = v == "yes",
+                "dir" => self.dir = PathBuf::from(v),
+                "hz" => self.hz = v.parse().unwrap_or(10),
+                "maxclients" => self.maxclients = v.parse().unwrap_or(10000),
+                "maxmemory" => self.maxmemory = v.parse().unwrap_or(0),
+                "maxmemory-policy" => self.maxmemory_policy = v.clone(),
+                "port" => self.port = v.parse().unwrap_or(0),
+                "timeout" => self.timeout = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        Ok(())
     }
     pub fn rewrite(&self) -> Result<(), String> {
         Err("not yet".into())
