@@ -24,6 +24,8 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Highest `used_memory` INFO has seen (used_memory_peak).
+    pub peak_memory: AtomicU64,
     /// Indexed by the command table's ids.
     pub cmd: Vec<CmdStats>,
     /// Error replies by their code word (INFO errorstats).
@@ -53,6 +55,7 @@ impl Stats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
+            peak_memory: AtomicU64::new(0),
             cmd: (0..ncommands).map(|_| CmdStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             samples: Mutex::new(Samples::default()),

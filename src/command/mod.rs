@@ -6,6 +6,8 @@
 
 pub mod args;
 pub mod connection;
+pub mod docs;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod string;

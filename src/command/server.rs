@@ -1,5 +1,9 @@
-//! Server commands. (Skeleton; the family is filled in next.)
+//! Server commands: COMMAND (docs.rs), CONFIG, INFO (info.rs), DBSIZE,
+//! TIME, LASTSAVE, FLUSHDB, FLUSHALL, SHUTDOWN.
 
+use super::args::{is, text};
+use super::docs;
+use super::info;
 use super::*;
 use crate::resp::Reply;
 use crate::server::Ctx;
@@ -7,18 +11,323 @@ use crate::server::Ctx;
 /// The Redis version FlashDB reports (INFO, HELLO): the one whose behaviour it follows.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-pub static COMMANDS: &[CommandSpec] =
-    &[
-        CommandSpec::new("dbsize", 1, READONLY | FAST, NO_KEYS, dbsize)
-            .doc(
-                "server",
-                "1.0.0",
-                "Returns the number of keys in the database.",
-            )
-            .acl(&["keyspace"])
-            .complexity("O(1)"),
-    ];
+const CONFIG_ADMIN: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+const CMD_FLAGS: u32 = LOADING | STALE | SENTINEL;
+const CONN: &[&str] = &["connection"];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("dbsize", 1, READONLY | FAST, NO_KEYS, dbsize)
+        .doc("server", "1.0.0", "Returns the number of keys in the database.")
+        .acl(&["keyspace"])
+        .complexity("O(1)"),
+    CommandSpec::new("command", -1, CMD_FLAGS, NO_KEYS, docs::command)
+        .doc("server", "2.8.13", "Returns detailed information about all commands.")
+        .acl(CONN)
+        .complexity("O(N) where N is the total number of Redis commands")
+        .subs(COMMAND_SUBS),
+    CommandSpec::new("config", -2, 0, NO_KEYS, super::connection::container)
+        .doc("server", "2.0.0", "A container for server configuration commands.")
+        .complexity("Depends on subcommand.")
+        .subs(CONFIG_SUBS),
+    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, NO_KEYS, info::info)
+        .doc("server", "1.0.0", "Returns information and statistics about the server.")
+        .acl(&["dangerous"])
+        .syntax("[section [section ...]]")
+        .complexity("O(1)"),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, NO_KEYS, time)
+        .doc("server", "2.6.0", "Returns the server time.")
+        .complexity("O(1)"),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NO_KEYS, lastsave)
+        .doc("server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.")
+        .acl(&["admin", "dangerous"])
+        .complexity("O(1)"),
+    CommandSpec::new("flushdb", -1, WRITE, NO_KEYS, flushdb)
+        .doc("server", "1.0.0", "Removes all keys from the current database.")
+        .acl(&["keyspace", "dangerous"])
+        .syntax("[ASYNC | SYNC]")
+        .complexity("O(N) where N is the number of keys in the selected database"),
+    CommandSpec::new("flushall", -1, WRITE, NO_KEYS, flushall)
+        .doc("server", "1.0.0", "Removes all keys from all databases.")
+        .acl(&["keyspace", "dangerous"])
+        .syntax("[ASYNC | SYNC]")
+        .complexity("O(N) where N is the total number of keys in all databases"),
+    CommandSpec::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
+        NO_KEYS,
+        shutdown,
+    )
+    .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.")
+    .syntax("[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]")
+    .complexity("O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+];
+
+static COMMAND_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("count", 2, CMD_FLAGS, NO_KEYS, docs::command_count)
+        .doc("server", "2.8.13", "Returns a count of commands.")
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("docs", -2, CMD_FLAGS, NO_KEYS, docs::command_docs)
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+        )
+        .acl(CONN)
+        .syntax("[command-name [command-name ...]]")
+        .complexity("O(N) where N is the number of commands to look up"),
+    CommandSpec::new("getkeys", -4, CMD_FLAGS, NO_KEYS, docs::command_getkeys)
+        .doc(
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+        )
+        .acl(CONN)
+        .syntax("command arg [arg ...]")
+        .complexity("O(N) where N is the number of arguments to the command"),
+    CommandSpec::new(
+        "getkeysandflags",
+        -4,
+        CMD_FLAGS,
+        NO_KEYS,
+        docs::command_getkeysandflags,
+    )
+    .doc(
+        "server",
+        "7.0.0",
+        "Extracts the key names and access flags for an arbitrary command.",
+    )
+    .acl(CONN)
+    .syntax("command arg [arg ...]")
+    .complexity("O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("help", 2, CMD_FLAGS, NO_KEYS, docs::command_help)
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+        )
+        .acl(CONN)
+        .complexity("O(1)"),
+    CommandSpec::new("info", -2, CMD_FLAGS, NO_KEYS, docs::command_info)
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+        )
+        .acl(CONN)
+        .syntax("[command-name [command-name ...]]")
+        .complexity("O(N) where N is the number of commands to look up"),
+    CommandSpec::new("list", -2, CMD_FLAGS, NO_KEYS, docs::command_list)
+        .doc("server", "7.0.0", "Returns a list of command names.")
+        .acl(CONN)
+        .syntax("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]")
+        .complexity("O(N) where N is the total number of Redis commands"),
+];
+
+static CONFIG_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("get", -3, CONFIG_ADMIN, NO_KEYS, config_get)
+        .doc(
+            "server",
+            "2.0.0",
+            "Returns the effective values of configuration parameters.",
+        )
+        .syntax("parameter [parameter ...]")
+        .complexity("O(N) when N is the number of configuration parameters provided"),
+    CommandSpec::new("set", -4, CONFIG_ADMIN, NO_KEYS, config_set)
+        .doc(
+            "server",
+            "2.0.0",
+            "Sets configuration parameters in-flight.",
+        )
+        .syntax("parameter value [parameter value ...]")
+        .complexity("O(N) when N is the number of configuration parameters provided"),
+    CommandSpec::new("resetstat", 2, CONFIG_ADMIN, NO_KEYS, config_resetstat)
+        .doc("server", "2.0.0", "Resets the server's statistics.")
+        .complexity("O(1)"),
+    CommandSpec::new("rewrite", 2, CONFIG_ADMIN, NO_KEYS, config_rewrite)
+        .doc(
+            "server",
+            "2.8.0",
+            "Persists the effective configuration to file.",
+        )
+        .complexity("O(1)"),
+    CommandSpec::new("help", 2, LOADING | STALE, NO_KEYS, config_help)
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+        )
+        .complexity("O(1)"),
+];
+
+/// The reply of `<CMD> HELP` as Redis 7.0 words it (addReplyHelp).
+pub fn help(cmd: &str, lines: &[&str]) -> Reply {
+    let mut v = vec![Reply::Status(
+        format!(
+            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            cmd
+        )
+        .into(),
+    )];
+    v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
+    v.push(Reply::status("HELP"));
+    v.push(Reply::status("    Prints this help."));
+    Reply::Array(v)
+}
 
 fn dbsize(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     Reply::Int(ctx.db().len() as i64)
+}
+
+fn time(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    let us = crate::store::now_us();
+    Reply::Array(vec![
+        Reply::Bulk((us / 1_000_000).to_string().into_bytes()),
+        Reply::Bulk((us % 1_000_000).to_string().into_bytes()),
+    ])
+}
+
+/// Until persistence lands, the last "save" is the server's start.
+fn lastsave(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    Reply::Int(ctx.srv.start_unix as i64)
+}
+
+/// `[ASYNC | SYNC]` → Some(async), None on a syntax error.
+fn flush_mode(args: &[Vec<u8>]) -> Option<bool> {
+    match args.len() {
+        1 => Some(false),
+        2 if is(&args[1], "async") => Some(true),
+        2 if is(&args[1], "sync") => Some(false),
+        _ => None,
+    }
+}
+
+/// Drops the flushed tables: inline, or on a background thread for ASYNC.
+fn drop_tables<T: Send + 'static>(old: T, lazy: bool) {
+    if lazy {
+        let spawned = std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || drop(old));
+        // If no thread can be started, the tables were dropped with the closure.
+        let _ = spawned;
+    } else {
+        drop(old);
+    }
+}
+
+fn flushdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let Some(lazy) = flush_mode(args) else {
+        return err::syntax();
+    };
+    let old = ctx.db().flush();
+    drop_tables(old, lazy);
+    Reply::ok()
+}
+
+fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let Some(lazy) = flush_mode(args) else {
+        return err::syntax();
+    };
+    let old: Vec<_> = ctx.store().dbs.iter().map(|d| d.flush()).collect();
+    drop_tables(old, lazy);
+    Reply::ok()
+}
+
+fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for a in &args[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") || is(a, "force") {
+            other = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return err::syntax();
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return err::syntax();
+    }
+    if abort {
+        return Reply::err("ERR No shutdown in progress.");
+    }
+    ctx.srv.request_shutdown();
+    // The connection closes without a reply, as with Redis.
+    ctx.client.close_after_reply = true;
+    Reply::Raw(Vec::new())
+}
+
+fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let c = ctx.srv.config();
+    let mut seen = std::collections::HashSet::new();
+    let mut pairs = Vec::new();
+    for p in &args[2..] {
+        for (k, v) in c.get(p) {
+            if seen.insert(k.clone()) {
+                pairs.push((Reply::Bulk(k.into_bytes()), Reply::Bulk(v.into_bytes())));
+            }
+        }
+    }
+    Reply::Map(pairs)
+}
+
+fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if !args.len().is_multiple_of(2) {
+        return err::arity("config|set");
+    }
+    let pairs: Vec<(String, String)> = args[2..]
+        .chunks(2)
+        .map(|p| (text(&p[0]), text(&p[1])))
+        .collect();
+    let r = ctx.srv.config_mut().set_many(&pairs);
+    match r {
+        Ok(()) => {
+            ctx.srv.config_changed();
+            Reply::ok()
+        }
+        Err(e) => Reply::error(format!("ERR {}", e)),
+    }
+}
+
+fn config_resetstat(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    ctx.srv.stats.reset();
+    ctx.srv
+        .stats
+        .peak_memory
+        .store(0, std::sync::atomic::Ordering::Relaxed);
+    Reply::ok()
+}
+
+fn config_rewrite(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    let c = ctx.srv.config();
+    if c.config_file.is_none() {
+        return Reply::err("ERR The server is running without a config file");
+    }
+    match c.rewrite() {
+        Ok(()) => {
+            crate::notice!("CONFIG REWRITE executed with success.");
+            Reply::ok()
+        }
+        Err(e) => Reply::error(format!("ERR {}", e)),
+    }
+}
+
+fn config_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    help(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    )
 }
