@@ -958,6 +958,26 @@ mod tests {
     }
 
     #[test]
+    fn key_positions() {
+        let t = crate::command::table::table();
+        let keys = |name: &str, argc: usize| t.lookup(name.as_bytes()).unwrap().1.key_indexes(argc);
+        assert_eq!(keys("rename", 3), vec![1, 2]);
+        assert_eq!(keys("renamenx", 3), vec![1, 2]);
+        assert_eq!(keys("copy", 6), vec![1, 2]);
+        assert_eq!(keys("move", 3), vec![1]);
+        assert_eq!(keys("exists", 4), vec![1, 2, 3]);
+        assert_eq!(keys("unlink", 3), vec![1, 2]);
+        assert_eq!(keys("touch", 2), vec![1]);
+        assert_eq!(keys("expire", 4), vec![1]);
+        assert!(keys("swapdb", 3).is_empty());
+        assert!(keys("scan", 4).is_empty());
+        assert!(keys("keys", 2).is_empty());
+        let (id, _) = t.lookup(b"object").unwrap();
+        let (_, enc) = t.lookup_sub(id, b"ENCODING").unwrap();
+        assert_eq!(enc.key_indexes(3), vec![2]);
+    }
+
+    #[test]
     fn deadline_overflow() {
         let now = 1_700_000_000_000i64;
         assert_eq!(expire_deadline(10, true, now), Some(now + 10_000));
