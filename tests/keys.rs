@@ -457,7 +457,7 @@ fn differential_against_redis() {
         vec!["SELECT", "0"],
         vec!["EXPIRE", "a", "100"],
         vec!["TTL", "a"],
-        vec!["EXPIRE", "a", "100", "gt"],
+        vec!["EXPIRE", "a", "99", "gt"],
         vec!["EXPIRE", "a", "200", "GT"],
         vec!["TTL", "a"],
         vec!["EXPIRE", "a", "50", "lt"],

@@ -585,19 +585,3 @@ fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         ],
     )
 }
-
-/// The reply of every `<CMD> HELP`: Redis's header line, the lines, and the
-/// closing HELP line, as status replies.
-pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
-    let mut v = vec![Reply::Status(
-        format!(
-            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            cmd
-        )
-        .into(),
-    )];
-    v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
-    v.push(Reply::status("HELP"));
-    v.push(Reply::status("    Print this help."));
-    Reply::Array(v)
-}

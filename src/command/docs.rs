@@ -772,7 +772,7 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 pub fn command_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    super::server::help(
+    super::help_reply(
         "COMMAND",
         &[
             "(no subcommand)",

@@ -13,7 +13,6 @@
 //! Redis's "since the last access".
 
 use super::args::{int, is, text};
-use super::connection::help_reply;
 use super::*;
 use crate::resp::Reply;
 use crate::server::Ctx;

@@ -263,3 +263,19 @@ pub mod err {
         ))
     }
 }
+
+/// The reply of every `<CMD> HELP`, worded as Redis 7.0's addReplyHelp:
+/// the header line, the given lines, and the closing HELP entry.
+pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
+    let mut v = vec![Reply::Status(
+        format!(
+            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            cmd
+        )
+        .into(),
+    )];
+    v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
+    v.push(Reply::status("HELP"));
+    v.push(Reply::status("    Prints this help."));
+    Reply::Array(v)
+}

@@ -161,21 +161,6 @@ static CONFIG_SUBS: &[CommandSpec] = &[
         .complexity("O(1)"),
 ];
 
-/// The reply of `<CMD> HELP` as Redis 7.0 words it (addReplyHelp).
-pub fn help(cmd: &str, lines: &[&str]) -> Reply {
-    let mut v = vec![Reply::Status(
-        format!(
-            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            cmd
-        )
-        .into(),
-    )];
-    v.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
-    v.push(Reply::status("HELP"));
-    v.push(Reply::status("    Prints this help."));
-    Reply::Array(v)
-}
-
 fn dbsize(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     Reply::Int(ctx.db().len() as i64)
 }
@@ -317,7 +302,7 @@ fn config_rewrite(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 }
 
 fn config_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    help(
+    help_reply(
         "CONFIG",
         &[
             "GET <pattern>",

@@ -173,7 +173,11 @@ mod tests {
             // A container's subcommands count the container name in arity.
             // (COMMAND alone is valid, as in Redis: arity -1.)
             if !s.subcommands.is_empty() {
-                assert_eq!(s.arity, if s.name == "command" { -1 } else { -2 }, "{full}: container arity");
+                assert_eq!(
+                    s.arity,
+                    if s.name == "command" { -1 } else { -2 },
+                    "{full}: container arity"
+                );
                 for sub in s.subcommands {
                     assert!(sub.arity.unsigned_abs() >= 2, "{full}|{}: arity", sub.name);
                 }
