@@ -868,11 +868,7 @@ const SHARED_INTEGERS: i64 = 10000;
 
 /// Whether `maxmemory-policy` is one of the LFU policies.
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.srv
-        .config()
-        .compat
-        .get("maxmemory-policy")
-        .is_some_and(|p| p.to_ascii_lowercase().contains("lfu"))
+    ctx.srv.config().maxmemory_policy.contains("lfu")
 }
 
 /// Looks a key up for OBJECT (no access-time update); the `f` result, or
