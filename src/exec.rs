@@ -52,6 +52,20 @@ fn cstr(a: &[u8]) -> &[u8] {
     }
 }
 
+/// Whether CLIENT PAUSE currently applies to this command (write commands
+/// under PAUSE WRITE, everything under PAUSE ALL).
+pub fn paused_for(srv: &Server, args: &[Vec<u8>]) -> bool {
+    match resolve(args) {
+        Ok((_, spec)) => srv.pause.applies(pause_kind(spec)),
+        Err(_) => false,
+    }
+}
+
+/// What CLIENT PAUSE WRITE holds: writes and commands that may replicate.
+fn pause_kind(spec: &CommandSpec) -> bool {
+    spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0
+}
+
 /// Runs one command and appends its reply (unless replies are off) to `out`.
 pub fn execute(srv: &Arc<Server>, client: &mut Client, args: Vec<Vec<u8>>, out: &mut Vec<u8>) {
     let skip = std::mem::take(&mut client.reply_skip);
@@ -89,10 +103,7 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
         return err::arity(&table().full_name(id));
     }
     if srv.pause.is_paused() {
-        srv.pause.wait(
-            spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0,
-            &srv.shutting_down,
-        );
+        srv.pause.wait(pause_kind(spec), &srv.shutting_down);
     }
     client.info.last_cmd.store(id + 1, Relaxed);
     // Server commands (INFO, CONFIG RESETSTAT, ...) see exact stats,

@@ -296,6 +296,17 @@ impl Pause {
             }
         }
     }
+    /// Whether a pause applies now to a command (`write` = it writes).
+    pub fn applies(&self, write: bool) -> bool {
+        if !self.is_paused() {
+            return false;
+        }
+        match *self.state.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((until, all)) => (all || write) && Instant::now() < until,
+            None => false,
+        }
+    }
+
     /// Waits while a pause applies to a command (`write` = it writes).
     pub fn wait(&self, write: bool, srv_shutdown: &AtomicBool) {
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());

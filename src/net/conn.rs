@@ -1,7 +1,10 @@
-//! One connection: read what is available, execute every complete command
-//! in the buffer, write all the replies with one write. That loop is what
-//! makes pipelining cheap. Protocol errors get Redis's reply and close the
-//! connection; the query buffer is bounded by `client-query-buffer-limit`.
+//! One connection's state and its read → execute → write cycle, shared by
+//! both I/O drivers (the epoll event loop in evloop.rs and the
+//! thread-per-connection loop `serve` below): read what is available,
+//! execute every complete command in the buffer, send all the replies with
+//! one write. That cycle is what makes pipelining cheap. Protocol errors get
+//! Redis's reply and close the connection; the query buffer is bounded by
+//! `client-query-buffer-limit`.
 
 use crate::exec::execute;
 use crate::resp::parser::{Limits, Parsed, Parser};
@@ -15,173 +18,270 @@ use std::time::{Duration, Instant};
 const READ_CHUNK: usize = 16 * 1024;
 /// Redis's PROTO_INLINE_MAX_SIZE.
 const INLINE_MAX: usize = 64 * 1024;
-/// How often an idle connection wakes to check `timeout`, kills, shutdown.
+/// How often a blocked reader wakes to check `timeout`, kills, shutdown.
 const POLL: Duration = Duration::from_millis(1000);
 
-/// Gives the connection's `maxclients` slot back however `serve` returns.
-struct Admitted<'a>(&'a Server);
-
-impl Drop for Admitted<'_> {
-    fn drop(&mut self) {
-        self.0.clients.release();
-    }
+/// What the driver should do after `Conn::process`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Wait for more input.
+    Continue,
+    /// Write what is pending, then close.
+    Close,
+    /// A command is held by CLIENT PAUSE; call `process` again later.
+    Paused,
 }
 
-/// Serves one connection admitted by the listener until it closes.
-pub fn serve(srv: &Arc<Server>, stream: TcpStream) {
-    let _slot = Admitted(srv);
-    let (addr, laddr) = match (stream.peer_addr(), stream.local_addr()) {
-        (Ok(a), Ok(l)) => (a, l),
-        _ => return,
-    };
-    let shared = match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    };
-    let now = crate::store::now_ms();
-    let info = Arc::new(ClientInfo {
-        id: srv.clients.next_id(),
-        addr,
-        laddr,
-        created: Instant::now(),
-        name: Mutex::new(Vec::new()),
-        db: AtomicUsize::new(0),
-        resp: AtomicUsize::new(2),
-        last_interaction: AtomicU64::new(now),
-        last_cmd: AtomicUsize::new(0),
-        killed: AtomicBool::new(false),
-        qbuf: AtomicUsize::new(0),
-        stream: shared,
-    });
-    srv.clients.add(info.clone());
-    srv.stats.connections_received.fetch_add(1, Relaxed);
-    let id = info.id;
-    // A late shutdown must not miss this client.
-    if srv.is_shutting_down() {
-        info.kill();
-    }
-    let mut client = Client::new(info);
-    handle(srv, &mut client, stream);
-    srv.clients.remove(id);
+/// One client connection.
+pub struct Conn {
+    pub stream: TcpStream,
+    pub client: Client,
+    srv: Arc<Server>,
+    buf: Vec<u8>,
+    /// First unconsumed byte of `buf`.
+    start: usize,
+    /// Bytes of `buf` holding data.
+    filled: usize,
+    parser: Parser,
+    /// Encoded replies not yet written, from `out_pos`.
+    pub out: Vec<u8>,
+    out_pos: usize,
+    /// A parsed command waiting for CLIENT PAUSE to end (event loop only).
+    held: Option<Vec<Vec<u8>>>,
 }
 
-fn handle(srv: &Arc<Server>, client: &mut Client, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(POLL));
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut start = 0usize; // first unconsumed byte
-    let mut filled = 0usize; // bytes read so far
-    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut parser = Parser::new();
-    loop {
-        // Make room to read: reuse the front, then grow for a big bulk.
-        if filled == buf.len() {
-            if start > 0 {
-                buf.copy_within(start..filled, 0);
-                filled -= start;
-                start = 0;
+impl Conn {
+    /// Registers a connection the listener admitted (it holds one of the
+    /// `maxclients` slots, given back when the `Conn` drops). None if the
+    /// socket is already unusable.
+    pub fn new(srv: &Arc<Server>, stream: TcpStream) -> Option<Conn> {
+        let (addr, laddr, shared) =
+            match (stream.peer_addr(), stream.local_addr(), stream.try_clone()) {
+                (Ok(a), Ok(l), Ok(s)) => (a, l, s),
+                _ => {
+                    srv.clients.release();
+                    return None;
+                }
+            };
+        let info = Arc::new(ClientInfo {
+            id: srv.clients.next_id(),
+            addr,
+            laddr,
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicUsize::new(2),
+            last_interaction: AtomicU64::new(crate::store::now_ms()),
+            last_cmd: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            stream: shared,
+        });
+        srv.clients.add(info.clone());
+        srv.stats.connections_received.fetch_add(1, Relaxed);
+        // A late shutdown must not miss this client.
+        if srv.is_shutting_down() {
+            info.kill();
+        }
+        Some(Conn {
+            stream,
+            client: Client::new(info),
+            srv: srv.clone(),
+            buf: vec![0u8; READ_CHUNK],
+            start: 0,
+            filled: 0,
+            parser: Parser::new(),
+            out: Vec::with_capacity(READ_CHUNK),
+            out_pos: 0,
+            held: None,
+        })
+    }
+
+    /// One `read` into the buffer. Ok(0) = the peer closed.
+    pub fn fill(&mut self) -> std::io::Result<usize> {
+        if self.filled == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.filled, 0);
+                self.filled -= self.start;
+                self.start = 0;
             }
-            if filled == buf.len() {
+            if self.filled == self.buf.len() {
                 // Grow by doubling: memory follows the bytes that actually
                 // arrived, never a length the client merely declared.
-                buf.resize(buf.len() * 2, 0);
+                self.buf.resize(self.buf.len() * 2, 0);
             }
         }
-        let n = match stream.read(&mut buf[filled..]) {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
-                if client.info.killed.load(Relaxed) || srv.is_shutting_down() {
-                    return;
-                }
-                let timeout = srv.hot.timeout.load(Relaxed);
-                if timeout > 0 {
-                    let idle = crate::store::now_ms()
-                        .saturating_sub(client.info.last_interaction.load(Relaxed));
-                    if idle >= timeout * 1000 {
-                        crate::verbose!("Closing idle client id={}", client.id);
-                        return;
-                    }
-                }
-                continue;
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return,
-        };
-        filled += n;
-        srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
-        client
-            .info
-            .last_interaction
-            .store(crate::store::now_ms(), Relaxed);
+        let n = self.stream.read(&mut self.buf[self.filled..])?;
+        if n > 0 {
+            self.filled += n;
+            self.srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+            self.client
+                .info
+                .last_interaction
+                .store(crate::store::now_ms(), Relaxed);
+        }
+        Ok(n)
+    }
+
+    /// Parses and executes every complete command in the buffer, appending
+    /// the replies to `out`. With `may_hold`, a command that CLIENT PAUSE
+    /// applies to is held (Flow::Paused) instead of waiting in this thread.
+    pub fn process(&mut self, may_hold: bool) -> Flow {
+        let srv = self.srv.clone();
         let limits = Limits {
             max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
             max_multibulk_len: i32::MAX as u64,
             max_inline_len: INLINE_MAX,
         };
-        let mut close = false;
+        let mut flow = Flow::Continue;
         loop {
-            match parser.parse(&buf[start..filled], &limits) {
-                Ok(Some((Parsed::Command(args), used))) => {
-                    start += used;
-                    execute(srv, client, args, &mut out);
-                    if client.close_after_reply {
-                        close = true;
+            let args = match self.held.take() {
+                Some(a) => a,
+                None => match self
+                    .parser
+                    .parse(&self.buf[self.start..self.filled], &limits)
+                {
+                    Ok(Some((Parsed::Command(args), used))) => {
+                        self.start += used;
+                        args
+                    }
+                    Ok(Some((Parsed::Empty, used))) => {
+                        self.start += used;
+                        continue;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        crate::verbose!(
+                            "Protocol error ({}) from client id={} addr={}",
+                            e.0,
+                            self.client.id,
+                            self.client.info.addr
+                        );
+                        self.out.extend_from_slice(b"-ERR ");
+                        self.out.extend_from_slice(e.0.as_bytes());
+                        self.out.extend_from_slice(b"\r\n");
+                        flow = Flow::Close;
                         break;
                     }
-                }
-                Ok(Some((Parsed::Empty, used))) => start += used,
-                Ok(None) => break,
-                Err(e) => {
-                    crate::verbose!(
-                        "Protocol error ({}) from client id={} addr={}",
-                        e.0,
-                        client.id,
-                        client.info.addr
-                    );
-                    out.extend_from_slice(b"-ERR ");
-                    out.extend_from_slice(e.0.as_bytes());
-                    out.extend_from_slice(b"\r\n");
-                    close = true;
-                    break;
-                }
+                },
+            };
+            if may_hold && srv.pause.is_paused() && crate::exec::paused_for(&srv, &args) {
+                self.held = Some(args);
+                flow = Flow::Paused;
+                break;
+            }
+            execute(&srv, &mut self.client, args, &mut self.out);
+            if self.client.close_after_reply {
+                flow = Flow::Close;
+                break;
             }
         }
-        crate::exec::flush_stats(srv, client);
-        if start == filled {
-            start = 0;
-            filled = 0;
-            if buf.len() > 4 * READ_CHUNK {
+        crate::exec::flush_stats(&srv, &mut self.client);
+        if self.start == self.filled {
+            self.start = 0;
+            self.filled = 0;
+            if self.buf.len() > 4 * READ_CHUNK {
                 // Give back what a big request needed.
-                buf = vec![0u8; READ_CHUNK];
+                self.buf = vec![0u8; READ_CHUNK];
             }
         }
-        let pending = filled - start;
-        client.info.qbuf.store(pending, Relaxed);
+        let pending = self.filled - self.start;
+        self.client.info.qbuf.store(pending, Relaxed);
         if pending as u64 > srv.hot.client_query_buffer_limit.load(Relaxed) {
             crate::warning!(
                 "Closing client that reached max query buffer length: id={} addr={} (qbuf={})",
-                client.id,
-                client.info.addr,
+                self.client.id,
+                self.client.info.addr,
                 pending
             );
-            close = true;
+            flow = Flow::Close;
         }
-        if !out.is_empty() {
-            if stream.write_all(&out).is_err() {
-                return;
-            }
-            srv.stats
-                .net_output_bytes
-                .fetch_add(out.len() as u64, Relaxed);
-            if out.capacity() > 1024 * 1024 {
-                out = Vec::with_capacity(READ_CHUNK);
-            } else {
-                out.clear();
+        flow
+    }
+
+    /// Whether replies are waiting to be written.
+    pub fn has_output(&self) -> bool {
+        self.out_pos < self.out.len()
+    }
+
+    /// Writes pending replies until done or the socket would block.
+    /// Ok(true) = everything written.
+    pub fn write_some(&mut self) -> std::io::Result<bool> {
+        while self.out_pos < self.out.len() {
+            match self.stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.srv.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
-        if close {
-            let _ = stream.flush();
-            let _ = stream.shutdown(std::net::Shutdown::Write);
+        self.out_pos = 0;
+        if self.out.capacity() > 1024 * 1024 {
+            self.out = Vec::with_capacity(READ_CHUNK);
+        } else {
+            self.out.clear();
+        }
+        Ok(true)
+    }
+
+    /// Whether the client has been idle longer than `timeout` (0 = never).
+    pub fn idle_too_long(&self, now_ms: u64) -> bool {
+        let timeout = self.srv.hot.timeout.load(Relaxed);
+        timeout > 0
+            && now_ms.saturating_sub(self.client.info.last_interaction.load(Relaxed))
+                >= timeout * 1000
+    }
+
+    /// Sends what is pending (best effort) and closes our write side.
+    pub fn finish(&mut self) {
+        let _ = self.stream.set_nonblocking(false);
+        let _ = self.stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = self.write_some();
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.srv.clients.remove(self.client.id);
+        self.srv.clients.release();
+    }
+}
+
+/// The thread-per-connection driver: serves one admitted connection with
+/// blocking I/O until it closes.
+pub fn serve(srv: &Arc<Server>, stream: TcpStream) {
+    let Some(mut c) = Conn::new(srv, stream) else {
+        return;
+    };
+    let _ = c.stream.set_read_timeout(Some(POLL));
+    loop {
+        match c.fill() {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                if c.client.info.killed.load(Relaxed) || srv.is_shutting_down() {
+                    return;
+                }
+                if c.idle_too_long(crate::store::now_ms()) {
+                    crate::verbose!("Closing idle client id={}", c.client.id);
+                    return;
+                }
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        }
+        let flow = c.process(false);
+        if c.has_output() && c.write_some().is_err() {
+            return;
+        }
+        if flow == Flow::Close {
+            c.finish();
             return;
         }
     }
