@@ -199,6 +199,9 @@ macro_rules! typed_directives {
     };
 }
 
+/// The I/O drivers `io-model` selects.
+const IO_MODELS: &[&str] = &["epoll", "threads"];
+
 typed_directives! {
     // NETWORK
     /// `bind`: addresses the RESP listener binds. FlashDB defaults to
@@ -214,6 +217,13 @@ typed_directives! {
     timeout: u64 = "timeout", Kind::Int(0, I32), "0", MUT, "NETWORK";
     /// `tcp-keepalive`: TCP keepalive period in seconds; 0 = off.
     tcp_keepalive: u64 = "tcp-keepalive", Kind::Int(0, I32), "300", MUT, "NETWORK";
+    /// `io-model`: `epoll` = a few event-loop workers each serve many
+    /// connections (Linux); `threads` = one pool worker per connection
+    /// (every platform; the fallback where epoll does not exist).
+    io_model: String = "io-model", Kind::Enum(IO_MODELS), "epoll", FIXED, "NETWORK";
+    /// `worker-threads`: event-loop workers for `io-model epoll`; 0 = half
+    /// the CPU cores, at least one.
+    worker_threads: usize = "worker-threads", Kind::Int(0, 1024), "0", FIXED, "NETWORK";
 
     // GENERAL
     /// `daemonize`: only `no` is supported (run under a service manager).

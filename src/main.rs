@@ -1,7 +1,7 @@
 //! The `flashdb` binary: configuration → server state → threads (listeners,
 //! workers, cron, signals) → wait for shutdown → drain → exit 0.
 
-use flashdb::net::{conn, listener, pool::Pool, signal};
+use flashdb::net::{listener, signal, Workers};
 use flashdb::server::Server;
 use flashdb::{cron, log, notice, warning};
 use std::sync::atomic::Ordering;
@@ -88,8 +88,13 @@ fn main() {
     };
     srv.tcp_port.store(port as usize, Ordering::Relaxed);
 
-    let worker_srv = srv.clone();
-    let pool = Pool::new(move |s| conn::serve(&worker_srv, s));
+    let pool = match Workers::start(&srv) {
+        Ok(w) => w,
+        Err(e) => {
+            warning!("Could not start the worker threads: {}", e);
+            std::process::exit(1);
+        }
+    };
     let accepting = listener::start(srv.clone(), listeners, pool);
     let cron = cron::start(srv.clone());
     signal::install(srv.clone());

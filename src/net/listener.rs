@@ -3,7 +3,7 @@
 //! `-ERR max number of clients reached` and is closed), then the socket
 //! goes to the worker pool.
 
-use super::pool::Pool;
+use super::Workers;
 use crate::server::Server;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -49,7 +49,7 @@ pub fn bind_all(addrs: &[String], port: u16) -> Result<Vec<TcpListener>, String>
 pub fn start(
     srv: Arc<Server>,
     listeners: Vec<TcpListener>,
-    pool: Pool,
+    pool: Workers,
 ) -> Vec<(SocketAddr, JoinHandle<()>)> {
     listeners
         .into_iter()
@@ -66,7 +66,7 @@ pub fn start(
         .collect()
 }
 
-fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Pool) {
+fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
     for s in l.incoming() {
         if srv.is_shutting_down() {
             return;
@@ -81,6 +81,7 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Pool) {
             }
         };
         let _ = s.set_nodelay(true);
+        super::sys::set_keepalive(&s, srv.config().tcp_keepalive);
         if !srv
             .clients
             .try_admit(srv.hot.maxclients.load(Ordering::Relaxed))

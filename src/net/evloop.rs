@@ -1,0 +1,299 @@
+//! The event-loop worker pool (`io-model epoll`, Linux): a few workers —
+//! one per core by default — each owning an epoll instance and serving many
+//! connections. A request then costs a `read` and a `write` on a thread that
+//! is already running, instead of a thread wake-up per request; that is what
+//! lets 50 unpipelined clients run as fast as Redis (measurements in
+//! docs/ARCHITECTURE.md). Each connection's read → process → write cycle is
+//! `Conn` (conn.rs), the same one the thread-per-connection driver uses.
+//!
+//! Level-triggered epoll: a connection is watched for input while it has
+//! no unwritten replies; while its replies do not fit the socket buffer it is
+//! watched for output only (back-pressure); while CLIENT PAUSE holds one of
+//! its commands it is watched for nothing and retried every few ms.
+
+use super::conn::{Conn, Flow};
+use super::sys::epoll::{self, Epoll, Event, Waker};
+use crate::server::Server;
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const WAKE: u64 = u64::MAX;
+const READ: u32 = epoll::IN | epoll::RDHUP;
+
+/// One worker's inbox, shared with the listener.
+struct Inbox {
+    epoll: Epoll,
+    waker: Waker,
+    incoming: Mutex<Vec<TcpStream>>,
+    /// Connections this worker serves (for spreading new ones).
+    load: AtomicUsize,
+}
+
+/// The handle the listener submits connections to.
+#[derive(Clone)]
+pub struct EventLoops {
+    inboxes: Arc<Vec<Arc<Inbox>>>,
+}
+
+impl EventLoops {
+    /// Starts `n` workers.
+    pub fn start(srv: &Arc<Server>, n: usize) -> std::io::Result<EventLoops> {
+        let mut inboxes = Vec::new();
+        for i in 0..n.max(1) {
+            let inbox = Arc::new(Inbox {
+                epoll: Epoll::new()?,
+                waker: Waker::new()?,
+                incoming: Mutex::new(Vec::new()),
+                load: AtomicUsize::new(0),
+            });
+            inbox.epoll.add(inbox.waker.fd(), epoll::IN, WAKE)?;
+            let (srv, ib) = (srv.clone(), inbox.clone());
+            std::thread::Builder::new()
+                .name(format!("worker-{}", i))
+                .spawn(move || Worker::new(srv, ib).run())?;
+            inboxes.push(inbox);
+        }
+        Ok(EventLoops {
+            inboxes: Arc::new(inboxes),
+        })
+    }
+
+    /// Hands an admitted connection to the least loaded worker.
+    pub fn submit(&self, s: TcpStream) {
+        let ib = self
+            .inboxes
+            .iter()
+            .min_by_key(|ib| ib.load.load(Ordering::Relaxed))
+            .expect("at least one worker");
+        ib.load.fetch_add(1, Ordering::Relaxed);
+        ib.incoming
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(s);
+        ib.waker.wake();
+    }
+}
+
+struct Worker {
+    srv: Arc<Server>,
+    inbox: Arc<Inbox>,
+    conns: Vec<Option<Conn>>,
+    /// What epoll watches each slot for (changed only when it must).
+    watching: Vec<u32>,
+    free: Vec<usize>,
+    /// Slots whose connection has a command held by CLIENT PAUSE.
+    paused: Vec<usize>,
+    /// Slots with replies to send once this round of events is processed.
+    to_write: Vec<usize>,
+}
+
+impl Worker {
+    fn new(srv: Arc<Server>, inbox: Arc<Inbox>) -> Worker {
+        Worker {
+            srv,
+            inbox,
+            conns: Vec::new(),
+            watching: Vec::new(),
+            free: Vec::new(),
+            paused: Vec::new(),
+            to_write: Vec::new(),
+        }
+    }
+
+    fn run(mut self) {
+        let mut events = vec![Event { events: 0, data: 0 }; 256];
+        let mut last_tick = Instant::now();
+        loop {
+            let timeout = if self.paused.is_empty() { 100 } else { 5 };
+            let n = match self.inbox.epoll.wait(&mut events, timeout) {
+                Ok(n) => n,
+                Err(e) => {
+                    crate::warning!("epoll_wait failed: {}", e);
+                    std::thread::sleep(Duration::from_millis(10));
+                    0
+                }
+            };
+            for ev in &events[..n] {
+                let (token, bits) = (ev.data, ev.events);
+                if token == WAKE {
+                    self.inbox.waker.drain();
+                    self.accept_incoming();
+                } else {
+                    self.ready(token as usize, bits);
+                }
+            }
+            if !self.paused.is_empty() {
+                for slot in std::mem::take(&mut self.paused) {
+                    self.drive(slot, false);
+                }
+            }
+            // Like Redis's beforeSleep: all replies of the round go out
+            // together, so a client serving many connections wakes once for
+            // many of them instead of once per reply.
+            for slot in std::mem::take(&mut self.to_write) {
+                self.flush(slot);
+            }
+            if last_tick.elapsed() >= Duration::from_millis(250) {
+                last_tick = Instant::now();
+                self.tick();
+            }
+        }
+    }
+
+    fn accept_incoming(&mut self) {
+        let streams = std::mem::take(
+            &mut *self
+                .inbox
+                .incoming
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for s in streams {
+            if s.set_nonblocking(true).is_err() {
+                self.srv.clients.release();
+                self.inbox.load.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            }
+            let Some(conn) = Conn::new(&self.srv, s) else {
+                self.inbox.load.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            };
+            let slot = match self.free.pop() {
+                Some(i) => i,
+                None => {
+                    self.conns.push(None);
+                    self.watching.push(0);
+                    self.conns.len() - 1
+                }
+            };
+            if let Err(e) = self
+                .inbox
+                .epoll
+                .add(conn.stream.as_raw_fd(), READ, slot as u64)
+            {
+                crate::warning!("Could not watch a client socket: {}", e);
+                self.free.push(slot);
+                self.inbox.load.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            }
+            self.conns[slot] = Some(conn);
+            self.watching[slot] = READ;
+        }
+    }
+
+    /// Handles readiness `bits` for the connection in `slot`.
+    fn ready(&mut self, slot: usize, bits: u32) {
+        let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        if bits & epoll::OUT != 0 && c.has_output() {
+            self.flush(slot);
+            // Reading resumes on a later round, once the output is gone.
+            return;
+        }
+        let readable = bits & (epoll::IN | epoll::HUP | epoll::ERR | epoll::RDHUP) != 0;
+        self.drive(slot, readable);
+    }
+
+    /// Reads (if `read`), processes and writes for one connection, then sets
+    /// what epoll should watch it for.
+    fn drive(&mut self, slot: usize, read: bool) {
+        let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        if c.has_output() {
+            // Still flushing earlier replies: keep waiting for output.
+            return;
+        }
+        if read {
+            match c.fill() {
+                Ok(0) => return self.close(slot),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return,
+                Err(_) => return self.close(slot),
+            }
+        }
+        match c.process(true) {
+            Flow::Close => {
+                c.finish();
+                self.close(slot)
+            }
+            Flow::Paused => {
+                self.paused.push(slot);
+                if c.has_output() {
+                    self.to_write.push(slot);
+                } else {
+                    self.watch(slot, 0);
+                }
+            }
+            Flow::Continue => {
+                if c.has_output() {
+                    self.to_write.push(slot);
+                }
+            }
+        }
+    }
+
+    /// Writes a connection's pending replies; watches it for output if they
+    /// do not all fit, else for input (or nothing while a command is held).
+    fn flush(&mut self, slot: usize) {
+        let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        let interest = match c.write_some() {
+            Ok(true) if self.paused.contains(&slot) => 0,
+            Ok(true) => READ,
+            Ok(false) => epoll::OUT,
+            Err(_) => return self.close(slot),
+        };
+        self.watch(slot, interest);
+    }
+
+    /// Sets what epoll watches `slot` for, calling into the kernel only on a change.
+    fn watch(&mut self, slot: usize, interest: u32) {
+        if self.watching[slot] != interest {
+            if let Some(c) = self.conns.get(slot).and_then(|c| c.as_ref()) {
+                let _ = self
+                    .inbox
+                    .epoll
+                    .modify(c.stream.as_raw_fd(), interest, slot as u64);
+            }
+            self.watching[slot] = interest;
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        if let Some(c) = self.conns.get_mut(slot).and_then(|c| c.take()) {
+            let _ = self.inbox.epoll.delete(c.stream.as_raw_fd());
+            drop(c);
+            self.free.push(slot);
+            self.paused.retain(|&s| s != slot);
+            self.inbox.load.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Periodic checks: killed clients and idle timeouts.
+    fn tick(&mut self) {
+        let now = crate::store::now_ms();
+        for slot in 0..self.conns.len() {
+            let close = match &self.conns[slot] {
+                Some(c) => {
+                    let killed = c.client.info.killed.load(Ordering::Relaxed);
+                    let idle = c.idle_too_long(now);
+                    if idle && !killed {
+                        crate::verbose!("Closing idle client id={}", c.client.id);
+                    }
+                    killed || idle
+                }
+                None => false,
+            };
+            if close {
+                self.close(slot);
+            }
+        }
+    }
+}
