@@ -21,6 +21,8 @@ run: release
 # (redis crate, raw bytes, redis-cli), and lint.
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
+	# The network-facing suites again under the other I/O driver.
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection -- --test-threads=4
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
