@@ -73,6 +73,9 @@ impl TestServer {
                 Some(f) if !f.starts_with("--") => (vec![f], extra[1..].to_vec()),
                 _ => (vec![], extra.to_vec()),
             };
+            // FLASHDB_TEST_ARGS lets `make test` run suites again under
+            // another configuration (e.g. `--io-model threads`).
+            let env_args = std::env::var("FLASHDB_TEST_ARGS").unwrap_or_default();
             cmd.args(&conf)
                 .args([
                     "--port",
@@ -82,6 +85,7 @@ impl TestServer {
                     "--http-port",
                     "0",
                 ])
+                .args(env_args.split_whitespace())
                 .args(&flags)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
