@@ -595,98 +595,18 @@ fn parse_int(s: &str) -> Option<i64> {
     }
 }
 
-/// Splits a config line into arguments like Redis `sdssplitargs`: blanks
-/// separate arguments; `"..."` understands `\n \r \t \b \a \\ \"` and
-/// `\xHH`; `'...'` understands only `\'`. A closing quote must be followed by
-/// a blank or the end. Returns `Err` on unbalanced quotes.
+/// Splits a config line into arguments like Redis `sdssplitargs` (the
+/// same splitter inline commands use): blanks separate arguments; `"..."`
+/// understands `\n \r \t \b \a \\ \"` and `\xHH`; `'...'` understands only
+/// `\'`. Returns `Err` on unbalanced quotes.
 pub fn split_args(line: &str) -> Result<Vec<String>, String> {
-    fn blank(c: u8) -> bool {
-        matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-    }
-    fn hex(c: Option<&u8>) -> Option<u8> {
-        c.and_then(|c| (*c as char).to_digit(16)).map(|d| d as u8)
-    }
-    let unbalanced = || "unbalanced quotes".to_string();
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && blank(b[i]) {
-            i += 1;
-        }
-        if i >= b.len() {
-            return Ok(out);
-        }
-        let mut cur = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
-        loop {
-            let c = b.get(i).copied();
-            if in_double {
-                match c {
-                    None => return Err(unbalanced()),
-                    Some(b'\\') if b.get(i + 1) == Some(&b'x') => {
-                        match (hex(b.get(i + 2)), hex(b.get(i + 3))) {
-                            (Some(hi), Some(lo)) => {
-                                cur.push(hi * 16 + lo);
-                                i += 3;
-                            }
-                            _ => {
-                                cur.push(b'x');
-                                i += 1;
-                            }
-                        }
-                    }
-                    Some(b'\\') if i + 1 < b.len() => {
-                        i += 1;
-                        cur.push(match b[i] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 0x08,
-                            b'a' => 0x07,
-                            other => other,
-                        });
-                    }
-                    Some(b'"') => {
-                        if b.get(i + 1).is_some_and(|&n| !blank(n)) {
-                            return Err(unbalanced());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(x) => cur.push(x),
-                }
-            } else if in_single {
-                match c {
-                    None => return Err(unbalanced()),
-                    Some(b'\\') if b.get(i + 1) == Some(&b'\'') => {
-                        i += 1;
-                        cur.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if b.get(i + 1).is_some_and(|&n| !blank(n)) {
-                            return Err(unbalanced());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(x) => cur.push(x),
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
-                    Some(x) => cur.push(x),
-                }
-            }
-            i += 1;
-        }
-        out.push(
-            String::from_utf8(cur)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
-    }
+    crate::resp::parser::split_args(line.as_bytes())
+        .map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
+        .ok_or_else(|| "unbalanced quotes".to_string())
 }
 
 /// Returns `s` as one config-file argument: bare when that reads back the

@@ -7,8 +7,8 @@ use common::*;
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
     let mut cmd = redis::cmd(args[0]);
@@ -341,57 +341,9 @@ fn scan_sees_every_key_while_keys_are_added() {
     assert_eq!(matched.len(), 100);
 }
 
-/// A real redis-server on a free port, stopped by PID on drop.
-struct RedisRef {
-    child: Child,
-    port: u16,
-}
-
-impl RedisRef {
-    fn start() -> Option<RedisRef> {
-        for _ in 0..3 {
-            let port = free_port();
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let r = RedisRef { child, port };
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_secs(5) {
-                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                    if calls(&mut s, &["PING"]) == "+PONG\r\n" {
-                        return Some(r);
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        None
-    }
-}
-
-impl Drop for RedisRef {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn differential_against_redis() {
     let Some(reference) = RedisRef::start() else {
-        eprintln!("note: redis-server not found on PATH; differential test skipped");
         return;
     };
     let srv = TestServer::start();

@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 /// Sends `req` and reads until EOF; panics if the server keeps the
 /// connection open (read timeout) — protocol errors must close it.
@@ -390,60 +390,6 @@ fn resp2_then_resp3_shapes() {
 
 // ---- live comparison with the reference server ----
 
-struct RealRedis {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for RealRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn real_redis() -> Option<RealRedis> {
-    let ok = Command::new("which")
-        .arg("redis-server")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        return None;
-    }
-    for _ in 0..5 {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--bind",
-                "127.0.0.1",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let r = RealRedis { child, port };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
-                c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                if c.write_all(b"PING\r\n").is_ok() && read_n(&mut c, 7) == b"+PONG\r\n" {
-                    return Some(r);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    None
-}
-
 /// Sends `req` on a fresh connection, collects bytes until EOF or 300 ms
 /// of silence; returns (bytes, closed).
 fn exchange(port: u16, req: &[u8]) -> (Vec<u8>, bool) {
@@ -480,8 +426,7 @@ fn mask_hello_id(out: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn same_bytes_as_real_redis() {
-    let Some(real) = real_redis() else {
-        eprintln!("redis-server not installed: skipping the live comparison");
+    let Some(real) = RedisRef::start() else {
         return;
     };
     let srv = TestServer::start();

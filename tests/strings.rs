@@ -5,8 +5,8 @@
 mod common;
 use common::*;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
     let mut cmd = redis::cmd(args[0]);
@@ -294,58 +294,6 @@ fn msetnx_is_atomic() {
 }
 
 // ------------------------------------------------------------ differential
-
-struct RedisRef {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for RedisRef {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> Option<RedisRef> {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status();
-    if !matches!(found, Ok(st) if st.success()) {
-        return None;
-    }
-    for _ in 0..5 {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let r = RedisRef { child, port };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                if calls(&mut s, &["PING"]) == "+PONG\r\n" {
-                    return Some(r);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    None
-}
 
 /// Deterministic string-command cases; every key is fresh in both servers.
 fn differential_cases() -> Vec<Vec<String>> {
@@ -662,8 +610,7 @@ fn run_cases(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<String> {
 
 #[test]
 fn differential_against_redis_server() {
-    let Some(r) = start_redis() else {
-        eprintln!("note: redis-server not on PATH; differential test skipped");
+    let Some(r) = RedisRef::start() else {
         return;
     };
     let srv = TestServer::start();
@@ -801,8 +748,7 @@ fn generated_cases() -> Vec<Vec<String>> {
 
 #[test]
 fn differential_generated() {
-    let Some(r) = start_redis() else {
-        eprintln!("note: redis-server not on PATH; differential test skipped");
+    let Some(r) = RedisRef::start() else {
         return;
     };
     let srv = TestServer::start();

@@ -17,8 +17,6 @@ use super::*;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::{lru_clock, now_ms, Entry, Value};
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
 
 const KEYSPACE: &[&str] = &["keyspace"];
 const KEYSPACE_DANGEROUS: &[&str] = &["keyspace", "dangerous"];
@@ -253,36 +251,6 @@ fn free_effort(v: &Value) -> usize {
     }
 }
 
-type Garbage = Box<dyn Send>;
-
-/// Drops `x` on the background lazy-free thread (started on first use);
-/// drops it here if the thread cannot be started.
-pub fn drop_in_background<T: Send + 'static>(x: T) {
-    static TX: OnceLock<Option<Mutex<Sender<Garbage>>>> = OnceLock::new();
-    let tx = TX.get_or_init(|| {
-        let (tx, rx) = channel::<Garbage>();
-        std::thread::Builder::new()
-            .name("lazyfree".into())
-            .spawn(move || {
-                for g in rx {
-                    drop(g);
-                }
-            })
-            .ok()
-            .map(|_| Mutex::new(tx))
-    });
-    match tx {
-        Some(m) => {
-            let r = m
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(Box::new(x));
-            drop(r); // if the thread is gone, the value came back and is dropped here
-        }
-        None => drop(x),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
@@ -319,7 +287,7 @@ fn unlink(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         .partition(|e| free_effort(&e.value) > LAZYFREE_THRESHOLD);
     drop(small);
     if !big.is_empty() {
-        drop_in_background(big);
+        crate::store::drop_in_background(big);
     }
     Reply::Int(n)
 }
@@ -1129,7 +1097,7 @@ mod tests {
             }
         }
         let f = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        drop_in_background(Flag(f.clone()));
+        crate::store::drop_in_background(Flag(f.clone()));
         for _ in 0..200 {
             if f.load(std::sync::atomic::Ordering::SeqCst) {
                 return;

@@ -188,14 +188,10 @@ fn flush_mode(args: &[Vec<u8>]) -> Option<bool> {
     }
 }
 
-/// Drops the flushed tables: inline, or on a background thread for ASYNC.
+/// Drops the flushed tables: inline, or on the lazy-free thread for ASYNC.
 fn drop_tables<T: Send + 'static>(old: T, lazy: bool) {
     if lazy {
-        let spawned = std::thread::Builder::new()
-            .name("lazyfree".into())
-            .spawn(move || drop(old));
-        // If no thread can be started, the tables were dropped with the closure.
-        let _ = spawned;
+        crate::store::drop_in_background(old);
     } else {
         drop(old);
     }

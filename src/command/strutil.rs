@@ -12,24 +12,7 @@
 
 use std::cmp::Ordering;
 
-/// Writes the decimal form of `v` into `buf` and returns the used tail.
-pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut pos = buf.len();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    &buf[pos..]
-}
+pub use crate::resp::reply::fmt_i64;
 
 /// Minimal unsigned big integer: little-endian 64-bit limbs, no trailing
 /// zero limbs.

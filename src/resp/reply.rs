@@ -174,7 +174,12 @@ pub fn encode_bulk(out: &mut Vec<u8>, b: &[u8]) {
 /// Appends the decimal form of `i` without allocating.
 pub fn push_int(out: &mut Vec<u8>, i: i64) {
     let mut buf = [0u8; 20];
-    let mut n = i.unsigned_abs();
+    out.extend_from_slice(fmt_i64(i, &mut buf));
+}
+
+/// Writes the decimal form of `v` into `buf` and returns the used tail.
+pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
     let mut pos = buf.len();
     loop {
         pos -= 1;
@@ -184,10 +189,11 @@ pub fn push_int(out: &mut Vec<u8>, i: i64) {
             break;
         }
     }
-    if i < 0 {
-        out.push(b'-');
+    if v < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
     }
-    out.extend_from_slice(&buf[pos..]);
+    &buf[pos..]
 }
 
 /// A double as Redis prints it in replies and values (`%.17g` style, the

@@ -17,7 +17,8 @@ pub use db::{Db, Locked, Store, Stripe};
 pub use value::{Entry, Value};
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Keys removed because their TTL passed (INFO stats `expired_keys`).
@@ -72,5 +73,35 @@ pub fn rand_u64() -> u64 {
 pub(crate) fn count_expired(n: u64) {
     if n > 0 {
         EXPIRED_KEYS.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+type Garbage = Box<dyn Send>;
+
+/// Drops `x` on the background lazy-free thread (UNLINK, FLUSHALL ASYNC) (started on first use);
+/// drops it here if the thread cannot be started.
+pub fn drop_in_background<T: Send + 'static>(x: T) {
+    static TX: OnceLock<Option<Mutex<Sender<Garbage>>>> = OnceLock::new();
+    let tx = TX.get_or_init(|| {
+        let (tx, rx) = channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || {
+                for g in rx {
+                    drop(g);
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    match tx {
+        Some(m) => {
+            let r = m
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(Box::new(x));
+            drop(r); // if the thread is gone, the value came back and is dropped here
+        }
+        None => drop(x),
     }
 }

@@ -304,3 +304,71 @@ pub fn call(s: &mut TcpStream, args: &[&str]) -> Vec<u8> {
 pub fn calls(s: &mut TcpStream, args: &[&str]) -> String {
     String::from_utf8_lossy(&call(s, args)).into_owned()
 }
+
+/// A real `redis-server` (the reference for differential tests) on a free
+/// loopback port, stopped by PID on drop.
+pub struct RedisRef {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisRef {
+    /// Starts one, or returns None when redis-server is not installed —
+    /// except under CI (`CI` set), where `.ci/run` installs it and its
+    /// absence is a failure rather than a silently skipped comparison.
+    pub fn start() -> Option<RedisRef> {
+        let installed = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !installed {
+            assert!(
+                std::env::var("CI").is_err(),
+                "redis-server is required under CI"
+            );
+            eprintln!("note: redis-server not on PATH; differential test skipped");
+            return None;
+        }
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            let r = RedisRef { child, port };
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_secs(5) {
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    if calls(&mut s, &["PING"]) == "+PONG\r\n" {
+                        return Some(r);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("redis-server is installed but did not start");
+    }
+}
+
+impl Drop for RedisRef {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
