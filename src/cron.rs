@@ -15,6 +15,7 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 let hz = srv.config().hz.clamp(1, 500) as u64;
                 let period = Duration::from_millis(1000 / hz);
                 // Redis spends at most 25% of each cycle on active expiry.
+                crate::store::update_lru_clock();
                 crate::store::expire::cycle(&srv.store, period / 4, &mut |_, _| {});
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {

@@ -579,3 +579,27 @@ fn differential_against_redis() {
         diffs.join("\n")
     );
 }
+
+/// Reads record the access time (GET, TOUCH); TYPE, EXISTS, TTL and OBJECT
+/// do not, as in Redis.
+#[test]
+fn idletime_follows_reads_but_not_introspection() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    for k in ["read", "touched", "peeked"] {
+        assert_eq!(calls(&mut s, &["SET", k, "v"]), "+OK\r\n");
+    }
+    std::thread::sleep(Duration::from_millis(2300));
+    assert_eq!(calls(&mut s, &["GET", "read"]), "$1\r\nv\r\n");
+    assert_eq!(calls(&mut s, &["TOUCH", "touched"]), ":1\r\n");
+    assert_eq!(calls(&mut s, &["TYPE", "peeked"]), "+string\r\n");
+    assert_eq!(calls(&mut s, &["EXISTS", "peeked"]), ":1\r\n");
+    assert_eq!(calls(&mut s, &["TTL", "peeked"]), ":-1\r\n");
+    let idle = |s: &mut std::net::TcpStream, k: &str| -> i64 {
+        let r = calls(s, &["OBJECT", "IDLETIME", k]);
+        r.trim_start_matches(':').trim().parse().unwrap()
+    };
+    assert!(idle(&mut s, "read") <= 1);
+    assert!(idle(&mut s, "touched") <= 1);
+    assert!(idle(&mut s, "peeked") >= 2);
+}

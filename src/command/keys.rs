@@ -5,12 +5,10 @@
 //! Semantics follow Redis 7.0 (`db.c`, `expire.c`, `object.c`), including
 //! the order in which arguments are validated, so errors match byte for byte.
 //!
-//! Access clock (OBJECT IDLETIME): Redis refreshes a key's LRU field on every
-//! lookup. Read paths here hold only a read lock on the stripe, so they do
-//! not update `Entry::lru`; write paths (which create entries with a fresh
-//! clock or look the key up for writing) and TOUCH do. OBJECT IDLETIME is
-//! therefore "seconds since the last write or TOUCH", an approximation of
-//! Redis's "since the last access".
+//! Access clock (OBJECT IDLETIME): like Redis, every lookup records the
+//! access (`Stripe::get`/`get_mut`, an atomic store that readers can do
+//! under the stripe's read lock), except the introspection commands TYPE,
+//! EXISTS, the TTL family and OBJECT, which use `Stripe::peek`.
 
 use super::args::{int, is, text};
 use super::*;
@@ -303,7 +301,7 @@ fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             .iter()
             .map(|k| {
                 let (s, h) = l.stripe(store, db, k);
-                s.get(h, k, now).is_some()
+                s.peek(h, k, now).is_some()
             })
             .collect()
     };
@@ -316,7 +314,7 @@ fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 fn type_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let t = {
         let (s, h) = ctx.db().read(&args[1]);
-        s.get(h, &args[1], now_ms()).map(|e| e.value.type_name())
+        s.peek(h, &args[1], now_ms()).map(|e| e.value.type_name())
     };
     ctx.hit(t.is_some());
     Reply::status(t.unwrap_or("none"))
@@ -327,20 +325,14 @@ fn touch(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
     let now = now_ms();
-    let clock = lru_clock();
     let found: Vec<bool> = {
-        let mut l = store.lock(&keys, true);
+        // Reading records the access; a read lock is enough.
+        let l = store.lock(&keys, false);
         args[1..]
             .iter()
             .map(|k| {
-                let (s, h) = l.stripe_mut(store, db, k);
-                match s.get_mut(h, k, now) {
-                    Some(e) => {
-                        e.lru = clock;
-                        true
-                    }
-                    None => false,
-                }
+                let (s, h) = l.stripe(store, db, k);
+                s.get(h, k, now).is_some()
             })
             .collect()
     };
@@ -382,11 +374,11 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
             return Reply::Int(0);
         }
         let (s, h) = l.stripe_mut(store, db, src);
-        let Some(mut e) = s.remove(h, src) else {
+        let Some(e) = s.remove(h, src) else {
             return err::no_such_key();
         };
         // The value keeps its TTL; the lookup for writing refreshed its clock.
-        e.lru = lru_clock();
+        e.touch();
         let (d, hd) = l.stripe_mut(store, db, dst);
         d.insert(hd, dst, e)
     };
@@ -474,10 +466,10 @@ fn move_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return Reply::Int(0);
     }
     let (s, h) = l.stripe_mut(store, src_db, key);
-    let Some(mut e) = s.remove(h, key) else {
+    let Some(e) = s.remove(h, key) else {
         return Reply::Int(0);
     };
-    e.lru = lru_clock();
+    e.touch();
     let (d, hd) = l.stripe_mut(store, dst_db, key);
     d.insert(hd, key, e);
     Reply::Int(1)
@@ -739,10 +731,7 @@ fn expire_generic(
         let (mut s, h) = ctx.db().write(key);
         let current = match s.get_mut(h, key, now) {
             None => return Reply::Int(0),
-            Some(e) => {
-                e.lru = lru_clock();
-                (e.expire_at != 0).then_some(e.expire_at as i64)
-            }
+            Some(e) => (e.expire_at != 0).then_some(e.expire_at as i64),
         };
         if !expire_allowed(flags, current, when) {
             return Reply::Int(0);
@@ -762,7 +751,7 @@ fn expire_generic(
 /// The live key's deadline: Err(()) if absent, Ok(0) if it has no TTL.
 fn lookup_expire(ctx: &Ctx, key: &[u8], now: u64) -> Result<u64, ()> {
     let (s, h) = ctx.db().read(key);
-    s.get(h, key, now).map(|e| e.expire_at).ok_or(())
+    s.peek(h, key, now).map(|e| e.expire_at).ok_or(())
 }
 
 /// Redis's `ttlGenericCommand`: -2 absent, -1 no TTL, else the remaining
@@ -815,7 +804,6 @@ fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     match s.get_mut(h, key, now_ms()) {
         None => Reply::Int(0),
         Some(e) => {
-            e.lru = lru_clock();
             if e.expire_at == 0 {
                 Reply::Int(0)
             } else {
@@ -844,7 +832,7 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 fn object_lookup(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&Entry) -> Reply) -> Reply {
     let r = {
         let (s, h) = ctx.db().read(key);
-        s.get(h, key, now_ms()).map(f)
+        s.peek(h, key, now_ms()).map(f)
     };
     ctx.hit(r.is_some());
     r.unwrap_or(Reply::Null)
@@ -874,7 +862,7 @@ fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if lfu {
             Reply::err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
         } else {
-            Reply::Int(lru_clock().saturating_sub(e.lru) as i64)
+            Reply::Int(lru_clock().saturating_sub(e.lru()) as i64)
         }
     })
 }

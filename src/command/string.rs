@@ -166,7 +166,6 @@ fn replace_value(s: &mut Stripe, h: u64, key: &[u8], now: u64, v: CompactBytes) 
         Some(e) => {
             let before = e.heap_size();
             e.value = Value::Str(v);
-            e.lru = crate::store::lru_clock();
             (before, e.heap_size())
         }
         None => return,

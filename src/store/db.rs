@@ -37,15 +37,27 @@ impl Stripe {
     }
 
     /// The live entry for `key`, or None (absent or expired; an expired key
-    /// is left for a writer or the expiry cycle to delete).
+    /// is left for a writer or the expiry cycle to delete). Records the
+    /// access, like Redis's lookupKeyRead.
     pub fn get(&self, h: u64, key: &[u8], now: u64) -> Option<&Entry> {
+        let e = self.peek(h, key, now)?;
+        e.touch();
+        Some(e)
+    }
+
+    /// Like `get` without recording an access (Redis's LOOKUP_NOTOUCH: TYPE,
+    /// EXISTS, TTL, OBJECT).
+    pub fn peek(&self, h: u64, key: &[u8], now: u64) -> Option<&Entry> {
         self.dict.get(h, key).filter(|e| !e.is_expired(now))
     }
 
-    /// The live entry for `key`, deleting it first if it has expired.
+    /// The live entry for `key`, deleting it first if it has expired;
+    /// records the access.
     pub fn get_mut(&mut self, h: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
         self.expire_if_needed(h, key, now);
-        self.dict.get_mut(h, key)
+        let e = self.dict.get_mut(h, key)?;
+        e.touch();
+        Some(e)
     }
 
     /// Deletes `key` if its TTL has passed; returns true if it did.

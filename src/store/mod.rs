@@ -45,9 +45,21 @@ fn start_instant() -> Instant {
     *START.get_or_init(Instant::now)
 }
 
+static LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// Seconds since the process started: the access clock stored per key.
+/// A cached value (Redis's server.lruclock), refreshed by the cron thread,
+/// so a lookup pays one load instead of reading the clock.
 pub fn lru_clock() -> u32 {
-    start_instant().elapsed().as_secs() as u32
+    LRU_CLOCK.load(Ordering::Relaxed)
+}
+
+/// Recomputes the access clock (the cron thread calls this every cycle).
+pub fn update_lru_clock() {
+    LRU_CLOCK.store(
+        start_instant().elapsed().as_secs() as u32,
+        Ordering::Relaxed,
+    );
 }
 
 /// A fast thread-local xorshift generator (RANDOMKEY, sampling); not for

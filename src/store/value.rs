@@ -3,15 +3,27 @@
 //! beside this one for their data structure.
 
 use super::bytes::{malloc_size, CompactBytes};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// One key's data.
-#[derive(Clone)]
 pub struct Entry {
     pub value: Value,
     /// Absolute expiry deadline in Unix milliseconds; 0 = no TTL.
     pub expire_at: u64,
-    /// Last access, in seconds of `crate::store::lru_clock()` (for OBJECT IDLETIME).
-    pub lru: u32,
+    /// Last access, in seconds of `crate::store::lru_clock()` (OBJECT
+    /// IDLETIME, LRU eviction). Atomic so readers holding only the stripe's
+    /// read lock can record their access, as Redis does on every lookup.
+    lru: AtomicU32,
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Entry {
+        Entry {
+            value: self.value.clone(),
+            expire_at: self.expire_at,
+            lru: AtomicU32::new(self.lru()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -62,8 +74,22 @@ impl Entry {
         Entry {
             value,
             expire_at,
-            lru: super::lru_clock(),
+            lru: AtomicU32::new(super::lru_clock()),
         }
+    }
+
+    /// Records an access now (a store only when the clock has moved, so hot
+    /// keys read many times a second do not keep dirtying their cache line).
+    pub fn touch(&self) {
+        let now = super::lru_clock();
+        if self.lru.load(Relaxed) != now {
+            self.lru.store(now, Relaxed);
+        }
+    }
+
+    /// The access clock value of the last access.
+    pub fn lru(&self) -> u32 {
+        self.lru.load(Relaxed)
     }
 
     pub fn is_expired(&self, now_ms: u64) -> bool {
