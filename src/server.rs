@@ -157,6 +157,9 @@ pub struct ClientInfo {
     pub killed: AtomicBool,
     /// Bytes waiting in the query buffer (qbuf=).
     pub qbuf: AtomicUsize,
+    /// The socket's descriptor number (CLIENT LIST `fd=`), -1 where the
+    /// platform has none.
+    pub fd: i64,
     pub stream: TcpStream,
 }
 
@@ -179,10 +182,11 @@ impl ClientInfo {
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
+            self.fd,
             name,
             self.created.elapsed().as_secs(),
             idle,

@@ -75,6 +75,7 @@ impl Conn {
             last_cmd: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
+            fd: raw_fd(&stream),
             stream: shared,
         });
         srv.clients.add(info.clone());
@@ -250,6 +251,17 @@ impl Drop for Conn {
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }
+}
+
+#[cfg(unix)]
+fn raw_fd(s: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    s.as_raw_fd() as i64
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_: &TcpStream) -> i64 {
+    -1
 }
 
 /// The thread-per-connection driver: serves one admitted connection with
