@@ -17,7 +17,9 @@ fn slow_reader_does_not_stall_others() {
     // 64 GETs of 1 MiB, written but not read: far more than socket buffers hold.
     let mut slow = srv.raw();
     let req = cmd(&[b"GET", b"big"]);
-    let batch: Vec<u8> = req.iter().cycle().take(req.len() * 64).copied().collect();
+    let mut batch: Vec<u8> = req.iter().cycle().take(req.len() * 64).copied().collect();
+    // QUIT at the end: the server must not block on this unread output.
+    batch.extend_from_slice(&cmd(&[b"QUIT"]));
     slow.write_all(&batch).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     // Meanwhile another client is served promptly.
@@ -41,7 +43,19 @@ fn slow_reader_does_not_stall_others() {
         assert!(n > 0, "closed early after {} bytes", total.len());
         total.extend_from_slice(&buf[..n]);
     }
-    assert_eq!(total.len(), want);
+    // Then QUIT's +OK, then end of stream.
+    let mut tail = total.split_off(want);
+    while tail.len() < 5 {
+        let n = slow.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before +OK");
+        tail.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(tail, b"+OK\r\n");
+    assert_eq!(
+        slow.read(&mut buf).unwrap(),
+        0,
+        "connection should close after QUIT"
+    );
     for i in 0..64 {
         let off = i * (header.len() + big.len() + 2);
         assert_eq!(&total[off..off + header.len()], header.as_bytes());

@@ -48,6 +48,8 @@ pub struct Conn {
     out_pos: usize,
     /// A parsed command waiting for CLIENT PAUSE to end (event loop only).
     held: Option<Vec<Vec<u8>>>,
+    /// The driver closes the connection once `out` is written.
+    pub closing: bool,
 }
 
 impl Conn {
@@ -95,6 +97,7 @@ impl Conn {
             out: Vec::with_capacity(READ_CHUNK),
             out_pos: 0,
             held: None,
+            closing: false,
         })
     }
 

@@ -204,7 +204,7 @@ impl Worker {
         let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
-        if c.has_output() {
+        if c.has_output() || c.closing {
             // Still flushing earlier replies: keep waiting for output.
             return;
         }
@@ -219,8 +219,10 @@ impl Worker {
         }
         match c.process(true) {
             Flow::Close => {
-                c.finish();
-                self.close(slot)
+                // Send the last replies (QUIT's +OK, a protocol error)
+                // without blocking the loop, then close.
+                c.closing = true;
+                self.to_write.push(slot);
             }
             Flow::Paused => {
                 self.paused.push(slot);
@@ -245,6 +247,10 @@ impl Worker {
             return;
         };
         let interest = match c.write_some() {
+            Ok(true) if c.closing => {
+                let _ = c.stream.shutdown(std::net::Shutdown::Write);
+                return self.close(slot);
+            }
             Ok(true) if self.paused.contains(&slot) => 0,
             Ok(true) => READ,
             Ok(false) => epoll::OUT,
