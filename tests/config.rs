@@ -195,3 +195,35 @@ fn active_expiry_reclaims_keys_nobody_reads() {
     let stats = calls(&mut s, &["INFO", "stats"]);
     assert!(stats.contains("expired_keys:500\r\n"), "{stats}");
 }
+
+#[test]
+fn info_keyspace_estimates_avg_ttl() {
+    let srv = TestServer::start_with(&["--hz", "100"]);
+    let mut s = srv.raw();
+    for i in 0..200 {
+        assert_eq!(
+            calls(&mut s, &["SET", &format!("k{i}"), "v", "EX", "1000"]),
+            "+OK\r\n"
+        );
+    }
+    let t = Instant::now();
+    loop {
+        let info = calls(&mut s, &["INFO", "keyspace"]);
+        let avg: u64 = info
+            .split("avg_ttl=")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        if avg > 0 {
+            assert!((900_000..=1_000_000).contains(&avg), "{info}");
+            assert!(info.contains("db0:keys=200,expires=200,"), "{info}");
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "avg_ttl never estimated: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

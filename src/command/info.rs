@@ -513,7 +513,19 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             for (i, db) in srv.store.dbs.iter().enumerate() {
                 let (keys, expires, _) = db.counts();
                 if keys > 0 {
-                    line!(o, "db{}:keys={},expires={},avg_ttl=0", i, keys, expires);
+                    let avg_ttl = if expires == 0 {
+                        0
+                    } else {
+                        db.avg_ttl.load(std::sync::atomic::Ordering::Relaxed)
+                    };
+                    line!(
+                        o,
+                        "db{}:keys={},expires={},avg_ttl={}",
+                        i,
+                        keys,
+                        expires,
+                        avg_ttl
+                    );
                 }
             }
         }

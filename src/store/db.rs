@@ -155,6 +155,10 @@ pub struct Db {
     stripes: Box<[RwLock<Stripe>]>,
     hasher: RandomState,
     mask: usize,
+    /// Estimated average remaining TTL in ms of keys with one (INFO
+    /// keyspace `avg_ttl`), updated from the active expiry cycle's samples
+    /// the way Redis does.
+    pub avg_ttl: std::sync::atomic::AtomicU64,
 }
 
 impl Db {
@@ -166,6 +170,7 @@ impl Db {
                 .collect(),
             hasher: hasher.clone(),
             mask: n - 1,
+            avg_ttl: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -226,6 +231,7 @@ impl Db {
 
     /// Removes every key; returns the old tables (drop them where convenient).
     pub fn flush(&self) -> Vec<Dict<Entry>> {
+        self.avg_ttl.store(0, std::sync::atomic::Ordering::Relaxed);
         self.stripes.iter().map(|s| wlock(s).clear()).collect()
     }
 
@@ -416,6 +422,12 @@ impl Store {
         for (x, y) in ga.iter_mut().zip(gb.iter_mut()) {
             std::mem::swap(&mut **x, &mut **y);
         }
+        let (ta, tb) = (&self.dbs[lo].avg_ttl, &self.dbs[hi].avg_ttl);
+        let t = ta.load(std::sync::atomic::Ordering::Relaxed);
+        ta.store(
+            tb.swap(t, std::sync::atomic::Ordering::Relaxed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Total approximate bytes used by keys and values in every DB.

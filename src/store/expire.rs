@@ -7,6 +7,7 @@
 //! the cycle period, like Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
 
 use super::{count_expired, now_ms, Store};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Volatile keys sampled per round in one stripe (Redis: 20).
@@ -31,6 +32,7 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                 let mut sampled = 0;
                 let mut expired = 0;
                 let mut buckets = 0;
+                let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
                 let mut cursor = s.expire_cursor;
                 let mut dead: Vec<Vec<u8>> = Vec::new();
                 while sampled < KEYS_PER_LOOP && buckets < BUCKETS_PER_LOOP {
@@ -40,6 +42,9 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                             if e.is_expired(now) {
                                 expired += 1;
                                 dead.push(k.to_vec());
+                            } else {
+                                ttl_sum += e.expire_at - now;
+                                ttl_n += 1;
                             }
                         }
                     });
@@ -55,6 +60,17 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                     on_expired(dbi, k);
                 }
                 drop(s);
+                if ttl_n > 0 {
+                    // Redis: a running estimate, each sample weighing 2%.
+                    let sample = ttl_sum / ttl_n;
+                    let old = db.avg_ttl.load(Ordering::Relaxed);
+                    let new = if old == 0 {
+                        sample
+                    } else {
+                        old / 50 * 49 + sample / 50
+                    };
+                    db.avg_ttl.store(new, Ordering::Relaxed);
+                }
                 count_expired(dead.len() as u64);
                 total += dead.len();
                 // Repeat this stripe only while it is worth it.
