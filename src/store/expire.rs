@@ -60,9 +60,8 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                     on_expired(dbi, k);
                 }
                 drop(s);
-                if ttl_n > 0 {
+                if let Some(sample) = ttl_sum.checked_div(ttl_n) {
                     // Redis: a running estimate, each sample weighing 2%.
-                    let sample = ttl_sum / ttl_n;
                     let old = db.avg_ttl.load(Ordering::Relaxed);
                     let new = if old == 0 {
                         sample
