@@ -182,7 +182,14 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(o, "os:{}", os_name());
             line!(o, "arch_bits:{}", usize::BITS);
             line!(o, "monotonic_clock:POSIX clock_gettime");
-            line!(o, "multiplexing_api:threads");
+            // What actually waits for sockets: epoll event loops, or one
+            // blocking thread per connection (`io-model`).
+            let api = if cfg!(target_os = "linux") && srv.config().io_model == "epoll" {
+                "epoll"
+            } else {
+                "threads"
+            };
+            line!(o, "multiplexing_api:{}", api);
             line!(o, "atomicvar_api:c11-builtin");
             line!(o, "gcc_version:0.0.0");
             line!(o, "process_id:{}", std::process::id());
