@@ -1150,38 +1150,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore]
-    fn bench_pipelined_set() {
-        let mut buf = Vec::new();
-        for i in 0..1_000_000u32 {
-            let key = format!("key:{i:012}");
-            buf.extend_from_slice(
-                format!(
-                    "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$3\r\nxxx\r\n",
-                    key.len()
-                )
-                .as_bytes(),
-            );
-        }
-        let lim = Limits::default();
-        let mut p = Parser::new();
-        let start = std::time::Instant::now();
-        let mut off = 0;
-        let mut n = 0;
-        while let Ok(Some((parsed, c))) = p.parse(&buf[off..], &lim) {
-            off += c;
-            n += 1;
-            std::hint::black_box(parsed);
-        }
-        let el = start.elapsed();
-        assert_eq!(n, 1_000_000);
-        eprintln!(
-            "{n} SETs in {el:?} ({:.1} ns/req)",
-            el.as_nanos() as f64 / n as f64
-        );
-    }
-
-    #[test]
     fn fuzz_never_panics_and_is_split_invariant() {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         let mut seen = [0usize; 3];
