@@ -52,24 +52,29 @@ fn cstr(a: &[u8]) -> &[u8] {
     }
 }
 
-/// Whether CLIENT PAUSE currently applies to this command (write commands
-/// under PAUSE WRITE, everything under PAUSE ALL).
-pub fn paused_for(srv: &Server, args: &[Vec<u8>]) -> bool {
-    match resolve(args) {
-        Ok((_, spec)) => srv.pause.applies(pause_kind(spec)),
-        Err(_) => false,
-    }
-}
-
 /// What CLIENT PAUSE WRITE holds: writes and commands that may replicate.
 fn pause_kind(spec: &CommandSpec) -> bool {
     spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0
 }
 
 /// Runs one command and appends its reply (unless replies are off) to `out`.
-pub fn execute(srv: &Arc<Server>, client: &mut Client, args: Vec<Vec<u8>>, out: &mut Vec<u8>) {
-    let skip = std::mem::take(&mut client.reply_skip);
-    let reply = run(srv, client, &args);
+///
+/// CLIENT PAUSE: with `may_hold` (the event loop, which must not block) a
+/// command the pause applies to is not run and its arguments come back as
+/// `Some`, for the caller to retry later; otherwise (a thread of its own)
+/// this waits for the pause to end.
+pub fn execute(
+    srv: &Arc<Server>,
+    client: &mut Client,
+    args: Vec<Vec<u8>>,
+    out: &mut Vec<u8>,
+    may_hold: bool,
+) -> Option<Vec<Vec<u8>>> {
+    let skip = client.reply_skip;
+    let Some(reply) = run(srv, client, &args, may_hold) else {
+        return Some(args);
+    };
+    client.reply_skip = false;
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);
     }
@@ -77,17 +82,19 @@ pub fn execute(srv: &Arc<Server>, client: &mut Client, args: Vec<Vec<u8>>, out: 
         // CLIENT REPLY SKIP: neither its own reply nor the next one.
         client.skip_next = false;
         client.reply_skip = true;
-        return;
+        return None;
     }
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
+    None
 }
 
-fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
+/// Runs the command; None = held by CLIENT PAUSE (only with `may_hold`).
+fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool) -> Option<Reply> {
     let (id, spec) = match resolve(args) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return Some(r),
     };
     let stats = &srv.stats.cmd[id];
     if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
@@ -95,15 +102,19 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
             client.authenticated = true;
         } else {
             stats.rejected_calls.fetch_add(1, Relaxed);
-            return Reply::err("NOAUTH Authentication required.");
+            return Some(Reply::err("NOAUTH Authentication required."));
         }
     }
     if !spec.arity_ok(args.len()) {
         stats.rejected_calls.fetch_add(1, Relaxed);
-        return err::arity(&table().full_name(id));
+        return Some(err::arity(&table().full_name(id)));
     }
     if srv.pause.is_paused() {
-        srv.pause.wait(pause_kind(spec), &srv.shutting_down);
+        if !may_hold {
+            srv.pause.wait(pause_kind(spec), &srv.shutting_down);
+        } else if srv.pause.applies(pause_kind(spec)) && !srv.is_shutting_down() {
+            return None;
+        }
     }
     client.info.last_cmd.store(id + 1, Relaxed);
     // Server commands (INFO, CONFIG RESETSTAT, ...) see exact stats,
@@ -139,7 +150,7 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
     if client.pending_stats.len() > 16 {
         flush_stats(srv, client);
     }
-    reply
+    Some(reply)
 }
 
 /// Adds the batch's command stats to the shared counters: once per batch

@@ -130,3 +130,51 @@ fn the_configured_driver_is_running() {
         assert!(log.contains("event-loop workers (epoll)"), "{log}");
     }
 }
+
+/// A command held by CLIENT PAUSE behind a reply that was already produced
+/// in the same batch still runs when the pause ends, with no further input.
+#[test]
+fn held_command_after_output_resumes_alone() {
+    let srv = TestServer::start_with(&["--worker-threads", "1"]);
+    let mut admin = srv.raw();
+    assert_eq!(
+        calls(&mut admin, &["CLIENT", "PAUSE", "700", "WRITE"]),
+        "+OK\r\n"
+    );
+    let mut b = srv.raw();
+    let t = std::time::Instant::now();
+    b.write_all(b"PING\r\nSET k v\r\n").unwrap();
+    assert_eq!(read_n(&mut b, 7), b"+PONG\r\n");
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "PING waited for the pause"
+    );
+    assert_eq!(read_n(&mut b, 5), b"+OK\r\n");
+    assert!(
+        t.elapsed() >= Duration::from_millis(600),
+        "SET ran during the pause"
+    );
+}
+
+/// SIGTERM during a long CLIENT PAUSE: held commands run and the server
+/// exits 0 promptly instead of waiting out the pause.
+#[test]
+fn shutdown_is_prompt_with_held_commands() {
+    let mut srv = TestServer::start();
+    let mut admin = srv.raw();
+    assert_eq!(
+        calls(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]),
+        "+OK\r\n"
+    );
+    let mut b = srv.raw();
+    b.write_all(&cmd(&[b"SET", b"k", b"v"])).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = std::time::Instant::now();
+    let st = srv.terminate();
+    assert!(st.success(), "{st:?}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
+}

@@ -94,7 +94,7 @@ impl Conn {
             start: 0,
             filled: 0,
             parser: Parser::new(),
-            out: Vec::with_capacity(READ_CHUNK),
+            out: Vec::new(),
             out_pos: 0,
             held: None,
             closing: false,
@@ -103,6 +103,16 @@ impl Conn {
 
     /// One `read` into the buffer. Ok(0) = the peer closed.
     pub fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; READ_CHUNK];
+        }
+        // Move a partial request to the front before the free tail gets
+        // small, so reads stay large.
+        if self.start > 0 && self.buf.len() - self.filled < READ_CHUNK / 4 {
+            self.buf.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
         if self.filled == self.buf.len() {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.filled, 0);
@@ -169,12 +179,16 @@ impl Conn {
                     }
                 },
             };
-            if may_hold && srv.pause.is_paused() && crate::exec::paused_for(&srv, &args) {
+            if !may_hold && srv.pause.is_paused() && self.has_output() {
+                // This thread may be about to wait out a CLIENT PAUSE: send
+                // the replies already produced first, as Redis would.
+                let _ = self.write_some();
+            }
+            if let Some(args) = execute(&srv, &mut self.client, args, &mut self.out, may_hold) {
                 self.held = Some(args);
                 flow = Flow::Paused;
                 break;
             }
-            execute(&srv, &mut self.client, args, &mut self.out);
             if self.client.close_after_reply {
                 flow = Flow::Close;
                 break;
@@ -201,6 +215,22 @@ impl Conn {
             flow = Flow::Close;
         }
         flow
+    }
+
+    /// Whether a command is held by CLIENT PAUSE.
+    pub fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// Frees the buffers of a connection with nothing pending (called for
+    /// idle clients), so thousands of idle connections cost little memory.
+    pub fn release_idle_buffers(&mut self) {
+        if self.start == self.filled && self.held.is_none() && !self.has_output() {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.filled = 0;
+            self.out = Vec::new();
+        }
     }
 
     /// Whether replies are waiting to be written.
@@ -286,6 +316,7 @@ pub fn serve(srv: &Arc<Server>, stream: TcpStream) {
                     crate::verbose!("Closing idle client id={}", c.client.id);
                     return;
                 }
+                c.release_idle_buffers();
                 continue;
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,

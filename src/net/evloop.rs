@@ -122,24 +122,35 @@ impl Worker {
                     self.inbox.waker.drain();
                     self.accept_incoming();
                 } else {
-                    self.ready(token as usize, bits);
+                    self.guarded(token as usize, |w, slot| w.ready(slot, bits));
                 }
             }
             if !self.paused.is_empty() {
                 for slot in std::mem::take(&mut self.paused) {
-                    self.drive(slot, false);
+                    self.guarded(slot, |w, slot| w.drive(slot, false));
                 }
             }
             // Like Redis's beforeSleep: all replies of the round go out
             // together, so a client serving many connections wakes once for
             // many of them instead of once per reply.
             for slot in std::mem::take(&mut self.to_write) {
-                self.flush(slot);
+                self.guarded(slot, |w, slot| w.flush(slot));
             }
             if last_tick.elapsed() >= Duration::from_millis(250) {
                 last_tick = Instant::now();
                 self.tick();
             }
+        }
+    }
+
+    /// Runs `f` for one connection; if it panics (a bug outside the
+    /// per-command guard in exec.rs), that connection is dropped and the
+    /// worker — with every other connection on it — carries on.
+    fn guarded(&mut self, slot: usize, f: impl FnOnce(&mut Worker, usize)) {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self, slot)));
+        if r.is_err() {
+            crate::warning!("Internal error serving a client; closing that connection");
+            self.close(slot);
         }
     }
 
@@ -205,7 +216,11 @@ impl Worker {
             return;
         };
         if c.has_output() || c.closing {
-            // Still flushing earlier replies: keep waiting for output.
+            // Still flushing earlier replies: keep waiting for output (and
+            // keep retrying a held command meanwhile).
+            if c.is_held() {
+                self.paused.push(slot);
+            }
             return;
         }
         if read {
@@ -251,7 +266,7 @@ impl Worker {
                 let _ = c.stream.shutdown(std::net::Shutdown::Write);
                 return self.close(slot);
             }
-            Ok(true) if self.paused.contains(&slot) => 0,
+            Ok(true) if c.is_held() => 0,
             Ok(true) => READ,
             Ok(false) => epoll::OUT,
             Err(_) => return self.close(slot),
@@ -286,10 +301,16 @@ impl Worker {
     fn tick(&mut self) {
         let now = crate::store::now_ms();
         for slot in 0..self.conns.len() {
-            let close = match &self.conns[slot] {
+            let close = match self.conns[slot].as_mut() {
                 Some(c) => {
                     let killed = c.client.info.killed.load(Ordering::Relaxed);
                     let idle = c.idle_too_long(now);
+                    let quiet =
+                        now.saturating_sub(c.client.info.last_interaction.load(Ordering::Relaxed));
+                    if quiet > 2000 {
+                        // Like Redis's clientsCron: idle clients give their buffers back.
+                        c.release_idle_buffers();
+                    }
                     if idle && !killed {
                         crate::verbose!("Closing idle client id={}", c.client.id);
                     }

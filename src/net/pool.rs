@@ -53,23 +53,27 @@ impl Pool {
     /// spawned (the caller closes the connection).
     pub fn submit(&self, s: TcpStream) -> std::io::Result<()> {
         let mut st = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.queue.push_back(s);
-        if st.idle >= st.queue.len() {
+        if st.idle > st.queue.len() {
+            st.queue.push_back(s);
             drop(st);
             self.inner.cv.notify_one();
             return Ok(());
         }
         st.total += 1;
         drop(st);
+        // The new worker starts with this connection, so a failed spawn
+        // drops exactly this one (the caller gives its slot back).
         let inner = self.inner.clone();
         let spawned = std::thread::Builder::new()
             .name("worker".into())
             .stack_size(STACK)
-            .spawn(move || worker(inner));
+            .spawn(move || worker(inner, Some(s)));
         if let Err(e) = spawned {
-            let mut st = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-            st.total -= 1;
-            st.queue.pop_back();
+            self.inner
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .total -= 1;
             return Err(e);
         }
         Ok(())
@@ -82,7 +86,10 @@ impl Pool {
     }
 }
 
-fn worker(inner: Arc<Inner>) {
+fn worker(inner: Arc<Inner>, first: Option<TcpStream>) {
+    if let Some(s) = first {
+        (inner.job)(s);
+    }
     loop {
         let stream = {
             let mut st = inner.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -73,23 +73,23 @@ impl Stripe {
     /// Inserts or replaces `key`; returns the previous entry (even if it had
     /// expired: callers that care use `get_mut` first).
     pub fn insert(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
-        let ck = CompactBytes::new(key);
-        let add = Stripe::cost(&ck, &e);
-        let vol = e.expire_at != 0;
-        let old = self.dict.insert(h, ck, e);
-        self.mem += add;
+        let (add, vol) = (e.heap_size(), e.expire_at != 0);
         if vol {
             self.volatile += 1;
         }
-        if let Some(o) = &old {
-            self.mem = self.mem.saturating_sub(
-                entry_node_size() + o.heap_size() + CompactBytes::new(key).heap_size(),
-            );
-            if o.expire_at != 0 {
+        if let Some(slot) = self.dict.get_mut(h, key) {
+            // Overwrite in place: the key and its node stay.
+            let old = std::mem::replace(slot, e);
+            self.mem = (self.mem + add).saturating_sub(old.heap_size());
+            if old.expire_at != 0 {
                 self.volatile -= 1;
             }
+            return Some(old);
         }
-        old
+        let ck = CompactBytes::new(key);
+        self.mem += entry_node_size() + ck.heap_size() + add;
+        self.dict.insert_new(h, ck, e);
+        None
     }
 
     pub fn remove(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
@@ -369,6 +369,8 @@ impl Locked<'_> {
 /// All the databases.
 pub struct Store {
     pub dbs: Vec<Db>,
+    /// Where the next active expiry cycle starts: db * stripes + stripe.
+    pub expire_next: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
@@ -378,6 +380,7 @@ impl Store {
             dbs: (0..databases.max(1))
                 .map(|_| Db::new(stripes, &hasher))
                 .collect(),
+            expire_next: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -495,6 +498,23 @@ mod tests {
         assert_eq!(s.len(), 0);
         assert_eq!(s.volatile, 0);
         assert_eq!(s.mem, 0);
+    }
+
+    #[test]
+    fn overwrite_keeps_accounting_exact() {
+        let store = Store::new(1, 4);
+        let (mut s, h) = store.dbs[0].write(b"a-key-longer-than-twenty-two-bytes");
+        let k = b"a-key-longer-than-twenty-two-bytes";
+        s.insert(h, k, Entry::new(Value::str(&[b'x'; 100]), 0));
+        let once = s.mem;
+        s.insert(h, k, Entry::new(Value::str(&[b'y'; 100]), 5));
+        assert_eq!(s.mem, once);
+        assert_eq!((s.len(), s.volatile), (1, 1));
+        s.insert(h, k, Entry::new(Value::str(b"short"), 0));
+        assert_eq!(s.volatile, 0);
+        assert!(s.mem < once);
+        s.remove(h, k);
+        assert_eq!((s.mem, s.len()), (0, 0));
     }
 
     #[test]

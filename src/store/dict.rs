@@ -103,6 +103,12 @@ impl<V> Dict<V> {
         if let Some(v) = self.get_mut(hash, &key) {
             return Some(std::mem::replace(v, val));
         }
+        self.insert_new(hash, key, val);
+        None
+    }
+
+    /// Inserts a key the caller knows is absent (no lookup first).
+    pub fn insert_new(&mut self, hash: u64, key: CompactBytes, val: V) {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
@@ -110,7 +116,6 @@ impl<V> Dict<V> {
         let next = self.buckets[idx].take();
         self.buckets[idx] = Some(Box::new(Node { next, key, val }));
         self.len += 1;
-        None
     }
 
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(CompactBytes, V)> {

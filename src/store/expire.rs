@@ -21,8 +21,16 @@ const BUCKETS_PER_LOOP: usize = 400;
 pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, &[u8])) -> usize {
     let start = Instant::now();
     let mut total = 0;
-    for (dbi, db) in store.dbs.iter().enumerate() {
-        for si in 0..db.nstripes() {
+    // Resume where the last cycle ran out of time (Redis's current_db), so
+    // busy early stripes cannot starve later ones.
+    let per_db = store.dbs[0].nstripes();
+    let slots = store.dbs.len() * per_db;
+    let first = store.expire_next.load(Ordering::Relaxed) % slots.max(1);
+    for n in 0..slots {
+        let pos = (first + n) % slots;
+        let (dbi, si) = (pos / per_db, pos % per_db);
+        let db = &store.dbs[dbi];
+        {
             if db.read_stripe(si).volatile == 0 {
                 continue;
             }
@@ -78,6 +86,7 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                 }
             }
             if start.elapsed() >= budget {
+                store.expire_next.store(pos + 1, Ordering::Relaxed);
                 return total;
             }
         }
