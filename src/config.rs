@@ -317,7 +317,7 @@ const fn compat_alias(
 #[rustfmt::skip]
 static COMPAT: &[Spec] = &[
     // Encodings.
-    compat_alias("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Int(0, I64), "128"),
+    compat_alias("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Int(0, I64), "512"),
     compat_alias("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Int(0, I64), "64"),
     compat_alias("list-max-listpack-size", "list-max-ziplist-size", Kind::Int(i32::MIN as i64, I32), "-2"),
     compat("list-max-ziplist-entries", Kind::Int(0, I64), "512", MUT),
@@ -359,6 +359,37 @@ static COMPAT: &[Spec] = &[
     compat("locale-collate", Kind::Str, "", MUT),
     compat("shutdown-timeout", Kind::Int(0, I32), "10", MUT),
     compat("cluster-enabled", Kind::OnlyNo("cluster mode is not supported by FlashDB"), "no", FIXED),
+    // Cluster tuning: meaningless without cluster mode, which stays off.
+    compat("cluster-config-file", Kind::Str, "nodes.conf", FIXED),
+    compat("cluster-port", Kind::Int(0, 65535), "0", FIXED),
+    compat("cluster-node-timeout", Kind::Int(0, I64), "15000", MUT),
+    compat("cluster-migration-barrier", Kind::Int(0, I32), "1", MUT),
+    compat("cluster-allow-replica-migration", Kind::Bool, "yes", MUT),
+    compat_alias("cluster-replica-validity-factor", "cluster-slave-validity-factor", Kind::Int(0, I32), "10"),
+    compat_alias("cluster-replica-no-failover", "cluster-slave-no-failover", Kind::Bool, "no"),
+    compat("cluster-require-full-coverage", Kind::Bool, "yes", MUT),
+    compat("cluster-allow-reads-when-down", Kind::Bool, "no", MUT),
+    compat("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes", MUT),
+    compat("cluster-announce-ip", Kind::Str, "", MUT),
+    compat("cluster-announce-hostname", Kind::Str, "", MUT),
+    compat("cluster-announce-port", Kind::Int(0, 65535), "0", MUT),
+    compat("cluster-announce-bus-port", Kind::Int(0, 65535), "0", MUT),
+    compat("cluster-announce-tls-port", Kind::Int(0, 65535), "0", MUT),
+    compat("cluster-preferred-endpoint-type", Kind::Enum(&["ip", "hostname", "unknown-endpoint"]), "ip", MUT),
+    compat("cluster-link-sendbuf-limit", Kind::Size(0, I64), "0", MUT),
+    // Process placement and miscellany with no meaning here.
+    compat("server_cpulist", Kind::Str, "", FIXED),
+    compat("bio_cpulist", Kind::Str, "", FIXED),
+    compat("aof_rewrite_cpulist", Kind::Str, "", FIXED),
+    compat("bgsave_cpulist", Kind::Str, "", FIXED),
+    compat("bind-source-addr", Kind::Str, "", MUT),
+    compat("socket-mark-id", Kind::Int(0, U32), "0", MUT),
+    compat("ignore-warnings", Kind::Str, "", MUT),
+    compat("propagation-error-behavior", Kind::Enum(&["ignore", "panic", "panic-on-replicas"]), "ignore", MUT),
+    compat("aof-disable-auto-gc", Kind::Bool, "no", MUT),
+    compat("replica-ignore-disk-write-errors", Kind::Bool, "no", MUT),
+    compat_alias("replica-announce-ip", "slave-announce-ip", Kind::Str, ""),
+    compat_alias("replica-announce-port", "slave-announce-port", Kind::Int(0, 65535), "0"),
     // RDB snapshots (FlashDB has its own snapshot format).
     compat("stop-writes-on-bgsave-error", Kind::Bool, "yes", MUT),
     compat("rdbcompression", Kind::Bool, "yes", MUT),
@@ -1287,7 +1318,17 @@ impl Config {
                     "Unknown option or number of arguments for CONFIG SET - '{name}'"
                 ));
             };
-            let problem = if !spec.mutable {
+            // Redis 7's protected configs: refused at run time unless
+            // `enable-protected-configs` allows it (FlashDB keeps `dir`
+            // fixed even then).
+            let protected = matches!(spec.name, "dir" | "dbfilename")
+                && self
+                    .compat
+                    .get("enable-protected-configs")
+                    .is_none_or(|v| v == "no");
+            let problem = if protected {
+                Some("can't set protected config")
+            } else if !spec.mutable {
                 Some("can't set immutable config")
             } else if chosen.iter().any(|s| s.name == spec.name) {
                 Some("duplicate parameter")
@@ -1566,7 +1607,7 @@ mod tests {
         assert_eq!(c.http_port, 8080);
         assert_eq!(c.stripes, 256);
         assert_eq!(c.maxmemory_policy, "noeviction");
-        assert_eq!(c.compat["hash-max-listpack-entries"], "128");
+        assert_eq!(c.compat["hash-max-listpack-entries"], "512");
         assert_eq!(
             c.compat["client-output-buffer-limit"],
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
@@ -1949,7 +1990,7 @@ mod tests {
         assert_eq!(get1(&c, "oom-score-adj-values"), "0 200 800");
         let hash = c.get(b"hash-max-*");
         assert_eq!(hash.len(), 4);
-        assert!(hash.contains(&("hash-max-ziplist-entries".into(), "128".into())));
+        assert!(hash.contains(&("hash-max-ziplist-entries".into(), "512".into())));
         assert_eq!(c.get(b"p?rt"), vec![("port".into(), "6379".into())]);
     }
 
@@ -2027,8 +2068,15 @@ mod tests {
         for (name, value, expected) in cases {
             assert_eq!(c.set(name, value).unwrap_err(), expected);
         }
+        assert!(c
+            .set("dir", "/tmp")
+            .unwrap_err()
+            .contains("can't set protected config"));
+        assert!(c
+            .set("dbfilename", "x")
+            .unwrap_err()
+            .contains("can't set protected config"));
         for immutable in [
-            "dir",
             "databases",
             "stripes",
             "daemonize",
@@ -2063,7 +2111,7 @@ mod tests {
             get1(&c, "client-output-buffer-limit"),
             "normal 1 2 3 slave 1024 1000 1 pubsub 67108864 16777216 90"
         );
-        c.set("bind-source-addr", "x").unwrap_err();
+        c.set("no-such-directive", "x").unwrap_err();
     }
 
     #[test]

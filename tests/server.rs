@@ -182,7 +182,7 @@ fn config_get_set_resetstat_and_errors() {
     );
     assert_eq!(
         calls(&mut s, &["CONFIG", "SET", "hz", "1", "port"]),
-        "-ERR wrong number of arguments for 'config|set' command\r\n"
+        "-ERR syntax error\r\n"
     );
     assert_eq!(
         calls(&mut s, &["CONFIG", "SET", "port"]),

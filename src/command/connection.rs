@@ -19,7 +19,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .acl(CONN)
         .syntax("[message]")
         .complexity("O(1)"),
-    CommandSpec::new("echo", 2, FAST, NO_KEYS, echo)
+    CommandSpec::new("echo", 2, LOADING | STALE | FAST, NO_KEYS, echo)
         .doc("connection", "1.0.0", "Returns the given string.")
         .acl(CONN)
         .syntax("message")

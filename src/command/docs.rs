@@ -464,6 +464,7 @@ fn tips(full: &str) -> &'static [&'static str] {
             }
         }
         "mget" => &["request_policy:multi_shard"],
+        "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
         "client|list" | "client|info" | "client|id" | "client|getname" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
         _ => &[],
@@ -478,40 +479,52 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             &["RW", "access", "update", "variable_flags"],
             Some("RW and ACCESS due to the optional `GET` argument"),
         ),
-        "mset" | "msetnx" | "setnx" | "setex" | "psetex" => (&["OW", "update"], None),
+        "mset" | "setex" | "psetex" => (&["OW", "update"], None),
+        "msetnx" | "setnx" => (&["OW", "insert"], None),
         "del" | "unlink" => (&["RM", "delete"], None),
         "getdel" => (&["RW", "access", "delete"], None),
         "getex" => (
             &["RW", "access", "update"],
             Some("RW and UPDATE because it changes the TTL"),
         ),
-        "append" | "setrange" | "lpush" | "rpush" | "sadd" | "hset" | "zadd" => {
-            (&["RW", "insert"], None)
-        }
+        "append" | "lpush" | "rpush" | "sadd" | "hset" | "zadd" => (&["RW", "insert"], None),
+        "setrange" => (&["RW", "update"], None),
+        "move" => (&["RW", "access", "update"], None),
+        "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
-        "exists" | "type" | "ttl" | "pttl" | "expiretime" | "pexpiretime" | "strlen" | "touch"
-        | "object|encoding" | "object|freq" | "object|idletime" | "object|refcount" => {
-            (&["RO"], None)
-        }
+        "exists" | "type" | "strlen" | "touch" | "object|encoding" | "object|freq"
+        | "object|idletime" | "object|refcount" => (&["RO"], None),
         _ if spec.flags & READONLY != 0 => (&["RO", "access"], None),
         _ => (&["RW", "access", "update"], None),
     }
 }
 
-fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
-    let k = spec.keys;
-    if k.first <= 0 {
-        return Vec::new();
-    }
+/// Commands whose keys play different roles get one key spec per key, as in
+/// Redis: (argument index, flags).
+fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]> {
+    Some(match full {
+        "copy" => &[(1, &["RO", "access"]), (2, &["OW", "update"])],
+        "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
+        "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
+        _ => return None,
+    })
+}
+
+/// One key spec map: keys from `index`, `lastkey` relative, `keystep`.
+fn key_spec(flags: &[&str], notes: Option<&str>, index: i32, last: i32, step: i32) -> Reply {
     let b = Reply::bulk_str;
-    let (flags, notes) = key_flags(full, spec);
     let mut m = Vec::new();
     if let Some(n) = notes {
         m.push((b("notes"), b(n)));
     }
     m.push((
         b("flags"),
-        Reply::Set(flags.iter().map(|f| Reply::status(f)).collect()),
+        Reply::Set(
+            flags
+                .iter()
+                .map(|f| Reply::Status(f.to_string().into()))
+                .collect(),
+        ),
     ));
     m.push((
         b("begin_search"),
@@ -519,11 +532,10 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
             (b("type"), b("index")),
             (
                 b("spec"),
-                Reply::Map(vec![(b("index"), Reply::Int(k.first as i64))]),
+                Reply::Map(vec![(b("index"), Reply::Int(index as i64))]),
             ),
         ]),
     ));
-    let last = if k.last < 0 { k.last } else { k.last - k.first };
     m.push((
         b("find_keys"),
         Reply::Map(vec![
@@ -532,13 +544,29 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
                 b("spec"),
                 Reply::Map(vec![
                     (b("lastkey"), Reply::Int(last as i64)),
-                    (b("keystep"), Reply::Int(k.step as i64)),
+                    (b("keystep"), Reply::Int(step as i64)),
                     (b("limit"), Reply::Int(0)),
                 ]),
             ),
         ]),
     ));
-    vec![Reply::Map(m)]
+    Reply::Map(m)
+}
+
+fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
+    let k = spec.keys;
+    if k.first <= 0 {
+        return Vec::new();
+    }
+    if let Some(list) = per_key_specs(full) {
+        return list
+            .iter()
+            .map(|(i, f)| key_spec(f, None, *i, 0, 1))
+            .collect();
+    }
+    let (flags, notes) = key_flags(full, spec);
+    let last = if k.last < 0 { k.last } else { k.last - k.first };
+    vec![key_spec(flags, notes, k.first, last, k.step)]
 }
 
 /// COMMAND INFO's reply for one table entry.
@@ -744,6 +772,7 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     let t = table();
     let full = t.full_name(id);
+    let per_key = per_key_specs(&full);
     let flags: Vec<&str> = if full == "set" {
         // SET's variable flags, resolved like Redis's setGetKeys.
         if cmd[3..].iter().any(|a| is(a, "get")) {
@@ -757,11 +786,15 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     Reply::Array(
         keys.into_iter()
             .map(|i| {
+                // Per-key roles (COPY, RENAME) take their own spec's flags.
+                let f: &[&str] = per_key
+                    .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
+                    .map(|(_, f)| *f)
+                    .unwrap_or(&flags);
                 Reply::Array(vec![
                     Reply::Bulk(cmd[i].clone()),
                     Reply::Set(
-                        flags
-                            .iter()
+                        f.iter()
                             .map(|f| Reply::Status(f.to_string().into()))
                             .collect(),
                     ),

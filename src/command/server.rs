@@ -247,9 +247,12 @@ fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let mut seen = std::collections::HashSet::new();
     let mut pairs = Vec::new();
     for p in &args[2..] {
+        let exact = !p.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
         for (k, v) in c.get(p) {
             if seen.insert(k.clone()) {
-                pairs.push((Reply::Bulk(k.into_bytes()), Reply::Bulk(v.into_bytes())));
+                // Like Redis, an exact name is echoed as the client wrote it.
+                let name = if exact { p.clone() } else { k.into_bytes() };
+                pairs.push((Reply::Bulk(name), Reply::Bulk(v.into_bytes())));
             }
         }
     }
@@ -258,7 +261,7 @@ fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if !args.len().is_multiple_of(2) {
-        return err::arity("config|set");
+        return err::syntax();
     }
     let pairs: Vec<(String, String)> = args[2..]
         .chunks(2)
