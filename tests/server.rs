@@ -398,3 +398,59 @@ fn redis_cli_info_and_command_count() {
         "key1"
     );
 }
+
+/// COMMAND INFO for every command and subcommand FlashDB implements is byte
+/// for byte what redis-server 7.0 answers (flags, key positions, ACL
+/// categories, tips, key specs). Containers are compared through their
+/// subcommands, since FlashDB implements a subset of them.
+#[test]
+fn command_info_matches_redis_for_every_command() {
+    let Some(reference) = RedisRef::start() else {
+        return;
+    };
+    let srv = TestServer::start();
+    let mut ours = srv.raw();
+    let mut theirs = std::net::TcpStream::connect(("127.0.0.1", reference.port)).unwrap();
+    theirs
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let list = calls(&mut ours, &["COMMAND", "LIST"]);
+    let names: Vec<String> = list
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('$'))
+        .map(String::from)
+        .collect();
+    assert!(names.len() > 50, "{list}");
+    let containers = ["client", "object", "command", "config"];
+    let mut checked = Vec::new();
+    for name in &names {
+        if containers.contains(&name.as_str()) {
+            let info = calls(&mut ours, &["COMMAND", "INFO", name]);
+            let prefix = format!("{name}|");
+            for line in info.split("\r\n").filter(|l| l.starts_with(&prefix)) {
+                checked.push(line.to_string());
+            }
+        } else {
+            checked.push(name.clone());
+        }
+    }
+    assert!(
+        checked.iter().filter(|n| n.contains('|')).count() >= 20,
+        "{checked:?}"
+    );
+    let mut diffs = Vec::new();
+    for name in &checked {
+        let a = calls(&mut ours, &["COMMAND", "INFO", name]);
+        let b = calls(&mut theirs, &["COMMAND", "INFO", name]);
+        if a != b {
+            diffs.push(format!("{name}:\n  flashdb: {a:?}\n  redis:   {b:?}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} of {} differ:\n{}",
+        diffs.len(),
+        checked.len(),
+        diffs.join("\n")
+    );
+}

@@ -444,15 +444,13 @@ fn tips(full: &str) -> &'static [&'static str] {
             "request_policy:all_shards",
             "response_policy:special",
         ],
-        "time" | "lastsave" | "randomkey" | "ttl" | "pttl" | "object|freq" | "object|idletime" => {
-            ND
-        }
+        "time" | "lastsave" | "ttl" | "pttl" | "object|freq" | "object|idletime"
+        | "object|encoding" | "object|refcount" => ND,
+        "randomkey" => &["request_policy:all_shards", "nondeterministic_output"],
         "command" | "command|list" | "command|docs" | "command|info" => ND_ORDER,
         "keys" => &["request_policy:all_shards", "nondeterministic_output_order"],
         "scan" => &["nondeterministic_output", "request_policy:special"],
-        "config|set" | "config|resetstat" | "config|rewrite" => {
-            &["request_policy:all_nodes", "response_policy:all_succeeded"]
-        }
+        "config|set" => &["request_policy:all_nodes", "response_policy:all_succeeded"],
         "mset" | "del" | "unlink" | "exists" | "touch" => {
             if full == "mset" {
                 &[
@@ -465,7 +463,7 @@ fn tips(full: &str) -> &'static [&'static str] {
         }
         "mget" => &["request_policy:multi_shard"],
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
-        "client|list" | "client|info" | "client|id" | "client|getname" => ND,
+        "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
         _ => &[],
     }
