@@ -58,6 +58,7 @@ fn main() {
         std::process::exit(1);
     }
     let compat = config.compat_directives_in_use();
+    let maxclients = config.maxclients as u64;
     let (bind, port) = (config.bind.clone(), config.port);
     let srv = Arc::new(Server::new(config));
     notice!(
@@ -66,6 +67,19 @@ fn main() {
         flashdb::command::server::REDIS_VERSION,
         std::process::id()
     );
+    // Each client costs two descriptors (its socket and the copy CLIENT KILL
+    // uses), plus a few for listeners, the log and data files.
+    let want = maxclients * 2 + 64;
+    match flashdb::net::sys::raise_fd_limit(want) {
+        Some(have) if have < want => warning!(
+            "You requested maxclients of {} requiring at least {} max file descriptors; the open-files limit is {}: connections beyond about {} cannot be accepted (raise it with ulimit -n)",
+            maxclients,
+            want,
+            have,
+            have.saturating_sub(64) / 2
+        ),
+        _ => {}
+    }
     if !compat.is_empty() {
         notice!(
             "Accepted for compatibility, no effect in FlashDB: {}",

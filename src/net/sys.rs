@@ -162,3 +162,55 @@ mod imp {
 mod imp {
     pub fn keepalive(_: &std::net::TcpStream, _: i32) {}
 }
+
+/// Raises the soft open-files limit toward `want` (up to the hard limit),
+/// like Redis's adjustOpenFilesLimit. Returns the limit now in force, or
+/// None where it cannot be read.
+pub fn raise_fd_limit(want: u64) -> Option<u64> {
+    rlimit::raise(want)
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+mod rlimit {
+    #[repr(C)]
+    struct RLimit {
+        cur: u64,
+        max: u64,
+    }
+    extern "C" {
+        fn getrlimit(resource: i32, rl: *mut RLimit) -> i32;
+        fn setrlimit(resource: i32, rl: *const RLimit) -> i32;
+    }
+    #[cfg(target_os = "linux")]
+    const NOFILE: i32 = 7;
+    #[cfg(target_os = "macos")]
+    const NOFILE: i32 = 8;
+
+    pub fn raise(want: u64) -> Option<u64> {
+        let mut rl = RLimit { cur: 0, max: 0 };
+        // SAFETY: `rl` is a valid, writable struct rlimit.
+        if unsafe { getrlimit(NOFILE, &mut rl) } != 0 {
+            return None;
+        }
+        if rl.cur >= want {
+            return Some(rl.cur);
+        }
+        let new = RLimit {
+            cur: want.min(rl.max),
+            max: rl.max,
+        };
+        // SAFETY: `new` is a valid struct rlimit for the duration of the call.
+        if unsafe { setrlimit(NOFILE, &new) } == 0 {
+            Some(new.cur)
+        } else {
+            Some(rl.cur)
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+mod rlimit {
+    pub fn raise(_: u64) -> Option<u64> {
+        None
+    }
+}
