@@ -774,3 +774,58 @@ fn differential_generated() {
         bad.join("\n")
     );
 }
+
+/// APPEND and SETRANGE modify the value in place (Redis's `raw` encoding)
+/// and many small appends build the right string; INCR gives back `int`.
+#[test]
+fn append_and_setrange_in_place() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    assert_eq!(calls(&mut s, &["SET", "log", "x"]), "+OK\r\n");
+    assert_eq!(
+        calls(&mut s, &["OBJECT", "ENCODING", "log"]),
+        "$6\r\nembstr\r\n"
+    );
+    let mut pipeline = Vec::new();
+    for _ in 0..5000 {
+        pipeline.extend_from_slice(&cmd(&[b"APPEND", b"log", b"0123456789"]));
+    }
+    use std::io::Write;
+    s.write_all(&pipeline).unwrap();
+    for i in 1..=5000 {
+        assert_eq!(
+            read_reply(&mut s),
+            format!(":{}\r\n", 1 + 10 * i).into_bytes()
+        );
+    }
+    assert_eq!(
+        calls(&mut s, &["OBJECT", "ENCODING", "log"]),
+        "$3\r\nraw\r\n"
+    );
+    assert_eq!(
+        calls(&mut s, &["GETRANGE", "log", "0", "10"]),
+        "$11\r\nx0123456789\r\n"
+    );
+    assert_eq!(
+        calls(&mut s, &["SETRANGE", "log", "50001", "!!"]),
+        ":50003\r\n"
+    );
+    assert_eq!(
+        calls(&mut s, &["GETRANGE", "log", "-4", "-1"]),
+        "$4\r\n89!!\r\n"
+    );
+    assert_eq!(calls(&mut s, &["SET", "n", "10"]), "+OK\r\n");
+    assert_eq!(calls(&mut s, &["APPEND", "n", "5"]), ":3\r\n");
+    assert_eq!(calls(&mut s, &["OBJECT", "ENCODING", "n"]), "$3\r\nraw\r\n");
+    assert_eq!(calls(&mut s, &["INCR", "n"]), ":106\r\n");
+    assert_eq!(calls(&mut s, &["OBJECT", "ENCODING", "n"]), "$3\r\nint\r\n");
+    // Memory accounting follows the growth.
+    let mem = calls(&mut s, &["INFO", "memory"]);
+    let used: u64 = mem
+        .split("used_memory:")
+        .nth(1)
+        .and_then(|r| r.split("\r\n").next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(used > 50_000, "{used}");
+}

@@ -551,32 +551,32 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (key, add) = (&args[1], &args[2]);
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
-    let joined = match s.get_mut(h, key, now) {
+    let grown = match s.get_mut(h, key, now) {
         None => None,
         Some(e) => {
             let cur = match str_of(e) {
                 Ok(v) => v,
                 Err(r) => return r,
             };
-            let total = cur.len() as u64 + add.len() as u64;
-            if total > limit {
+            if cur.len() as u64 + add.len() as u64 > limit {
                 return string_too_long();
             }
-            let mut v = Vec::with_capacity(total as usize);
-            v.extend_from_slice(cur);
-            v.extend_from_slice(add);
-            Some(v)
+            // In place, with spare capacity: repeated appends stay cheap.
+            let before = e.heap_size();
+            let Value::Str(v) = &mut e.value;
+            let buf = v.make_growable();
+            buf.extend_from_slice(add);
+            Some((buf.len(), before, e.heap_size()))
         }
     };
-    match joined {
+    match grown {
         None => {
             s.insert(h, key, Entry::new(Value::str(add), 0));
             Reply::Int(add.len() as i64)
         }
-        Some(v) => {
-            let n = v.len() as i64;
-            replace_value(&mut s, h, key, now, CompactBytes::from_vec(v));
-            Reply::Int(n)
+        Some((n, before, after)) => {
+            s.adjust_mem(before, after);
+            Reply::Int(n as i64)
         }
     }
 }
@@ -678,12 +678,17 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             if need > limit {
                 return string_too_long();
             }
-            let total = (cur.len() as u64).max(need) as usize;
-            let mut v = Vec::with_capacity(total);
-            v.extend_from_slice(cur);
-            v.resize(total, 0);
-            v[offset as usize..need as usize].copy_from_slice(val);
-            replace_value(&mut s, h, key, now, CompactBytes::from_vec(v));
+            // In place, like APPEND: the value becomes growable (raw).
+            let before = e.heap_size();
+            let Value::Str(v) = &mut e.value;
+            let buf = v.make_growable();
+            if buf.len() < need as usize {
+                buf.resize(need as usize, 0);
+            }
+            buf[offset as usize..need as usize].copy_from_slice(val);
+            let total = buf.len();
+            let after = e.heap_size();
+            s.adjust_mem(before, after);
             Reply::Int(total as i64)
         }
     }

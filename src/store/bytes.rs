@@ -1,7 +1,9 @@
 //! `CompactBytes`: a byte string of 24 bytes that keeps up to 22 bytes
 //! inline and longer ones in one exact-size heap allocation. Keys and string
 //! values use it, so a typical small key/value costs no allocation of its own
-//! (see the memory figures in docs/ARCHITECTURE.md).
+//! (see the memory figures in docs/ARCHITECTURE.md). A value that APPEND or
+//! SETRANGE modifies switches to a growable buffer with spare capacity (what
+//! Redis calls the `raw` encoding), so repeated appends are amortised O(1).
 
 use std::fmt;
 
@@ -28,6 +30,7 @@ pub const INLINE_CAP: usize = 22;
 enum Repr {
     Inline { data: [u8; INLINE_CAP], len: Len },
     Heap(Box<[u8]>),
+    Growable(Box<Vec<u8>>),
 }
 
 /// A compact, immutable-in-place byte string (see the module docs).
@@ -62,6 +65,7 @@ impl CompactBytes {
         match &self.0 {
             Repr::Inline { data, len } => &data[..*len as usize],
             Repr::Heap(b) => b,
+            Repr::Growable(v) => v,
         }
     }
 
@@ -69,7 +73,26 @@ impl CompactBytes {
         match &self.0 {
             Repr::Inline { len, .. } => *len as usize,
             Repr::Heap(b) => b.len(),
+            Repr::Growable(v) => v.len(),
         }
+    }
+
+    /// The bytes as a growable vector (converting once, keeping spare
+    /// capacity from then on): for APPEND and SETRANGE.
+    pub fn make_growable(&mut self) -> &mut Vec<u8> {
+        if !matches!(self.0, Repr::Growable(_)) {
+            let v = std::mem::replace(self, CompactBytes::new(b"")).into_vec();
+            self.0 = Repr::Growable(Box::new(v));
+        }
+        match &mut self.0 {
+            Repr::Growable(v) => v,
+            _ => unreachable!("converted just above"),
+        }
+    }
+
+    /// Whether this string has been modified in place (Redis's `raw`).
+    pub fn is_growable(&self) -> bool {
+        matches!(self.0, Repr::Growable(_))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,6 +103,7 @@ impl CompactBytes {
         match self.0 {
             Repr::Inline { data, len } => data[..len as usize].to_vec(),
             Repr::Heap(b) => b.into_vec(),
+            Repr::Growable(v) => *v,
         }
     }
 
@@ -88,6 +112,9 @@ impl CompactBytes {
         match &self.0 {
             Repr::Inline { .. } => 0,
             Repr::Heap(b) => malloc_size(b.len()),
+            Repr::Growable(v) => {
+                malloc_size(std::mem::size_of::<Vec<u8>>()) + malloc_size(v.capacity())
+            }
         }
     }
 }
@@ -143,5 +170,30 @@ mod tests {
             assert_eq!(c.heap_size() == 0, n <= INLINE_CAP);
             assert_eq!(CompactBytes::from_vec(v.clone()).into_vec(), v);
         }
+    }
+
+    #[test]
+    fn growable_appends_in_place() {
+        let mut c = CompactBytes::new(b"abc");
+        assert!(!c.is_growable());
+        c.make_growable().extend_from_slice(b"def");
+        assert!(c.is_growable());
+        assert_eq!(c.as_slice(), b"abcdef");
+        let mut reallocs = 0;
+        let mut cap = 0;
+        for _ in 0..10_000 {
+            c.make_growable().extend_from_slice(b"0123456789");
+            let now = c.make_growable().capacity();
+            if now != cap {
+                reallocs += 1;
+                cap = now;
+            }
+        }
+        assert_eq!(c.len(), 6 + 100_000);
+        assert!(
+            reallocs < 40,
+            "{reallocs} reallocations: growth is not amortised"
+        );
+        assert!(c.heap_size() >= 100_006);
     }
 }

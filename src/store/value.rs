@@ -50,7 +50,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => {
-                if s.len() <= 20 && parse_i64(s).is_some() {
+                if s.is_growable() {
+                    // Modified in place by APPEND/SETRANGE, as Redis's raw.
+                    "raw"
+                } else if s.len() <= 20 && parse_i64(s).is_some() {
                     "int"
                 } else if s.len() <= EMBSTR_MAX {
                     "embstr"
