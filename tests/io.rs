@@ -178,3 +178,22 @@ fn shutdown_is_prompt_with_held_commands() {
         t.elapsed()
     );
 }
+
+/// A command held by CLIENT PAUSE on a connection with replies switched off
+/// resumes, and the connection keeps being served afterwards.
+#[test]
+fn held_command_with_replies_off_resumes() {
+    let srv = TestServer::start_with(&["--worker-threads", "1"]);
+    let mut admin = srv.raw();
+    let mut b = srv.raw();
+    b.write_all(&cmd(&[b"CLIENT", b"REPLY", b"OFF"])).unwrap();
+    assert_eq!(
+        calls(&mut admin, &["CLIENT", "PAUSE", "300", "WRITE"]),
+        "+OK\r\n"
+    );
+    b.write_all(&cmd(&[b"SET", b"k", b"v"])).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    b.write_all(&cmd(&[b"CLIENT", b"REPLY", b"ON"])).unwrap();
+    assert_eq!(read_n(&mut b, 5), b"+OK\r\n");
+    assert_eq!(calls(&mut b, &["GET", "k"]), "$1\r\nv\r\n");
+}

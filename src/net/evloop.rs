@@ -250,6 +250,10 @@ impl Worker {
             Flow::Continue => {
                 if c.has_output() {
                     self.to_write.push(slot);
+                } else {
+                    // E.g. a held command resumed under CLIENT REPLY OFF:
+                    // nothing to send, but input must be watched again.
+                    self.watch(slot, READ);
                 }
             }
         }

@@ -28,7 +28,10 @@ pub const INLINE_CAP: usize = 22;
 
 #[derive(Clone)]
 enum Repr {
-    Inline { data: [u8; INLINE_CAP], len: Len },
+    Inline {
+        data: [u8; INLINE_CAP],
+        len: Len,
+    },
     Heap(Box<[u8]>),
     // Boxed on purpose: a bare Vec (24 bytes) would make every key and
     // value 32 bytes; the extra indirection is paid only by modified values.
