@@ -10,26 +10,6 @@ use std::net::TcpStream;
 
 use std::time::Duration;
 
-fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query::<T>(c)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn qerr(c: &mut redis::Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    match cmd.query::<redis::Value>(c) {
-        Err(e) => e.to_string(),
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-    }
-}
-
 #[test]
 fn key_commands_semantics() {
     let srv = TestServer::start();

@@ -11,25 +11,6 @@ const REDIS_INFO_GET: &str = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\
 /// `COMMAND INFO set` from redis-server 7.0.15, RESP2.
 const REDIS_INFO_SET: &str = "*1\r\n*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@slow\r\n*0\r\n*1\r\n*8\r\n$5\r\nnotes\r\n$48\r\nRW and ACCESS due to the optional `GET` argument\r\n$5\r\nflags\r\n*4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
 
-fn q(c: &mut redis::Connection, args: &[&str]) -> redis::Value {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn q_err(c: &mut redis::Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    match cmd.query::<redis::Value>(c) {
-        Err(e) => e.to_string(),
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-    }
-}
-
 fn info(s: &mut std::net::TcpStream, args: &[&str]) -> String {
     let raw = calls(s, args);
     assert!(raw.starts_with('$') || raw.starts_with('='), "{raw}");
@@ -62,7 +43,10 @@ fn command_count_info_docs_getkeys() {
 
     // DOCS: SET's argument tree.
     let mut c = srv.client();
-    let docs = format!("{:?}", q(&mut c, &["COMMAND", "DOCS", "set"]));
+    let docs = format!(
+        "{:?}",
+        q::<redis::Value>(&mut c, &["COMMAND", "DOCS", "set"])
+    );
     for needle in [
         "arguments",
         "summary",
@@ -392,7 +376,7 @@ fn redis_cli_info_and_command_count() {
     assert_eq!(srv.cli(&["COMMAND", "COUNT"]).trim(), rows.to_string());
     assert_eq!(srv.cli(&["CONFIG", "GET", "hz"]), "hz\n10\n");
     let mut c = srv.client();
-    let _ = q_err(&mut c, &["CONFIG", "SET", "nosuch", "1"]);
+    let _ = qerr(&mut c, &["CONFIG", "SET", "nosuch", "1"]);
     assert_eq!(
         srv.cli(&["COMMAND", "GETKEYS", "get", "key1"]).trim(),
         "key1"

@@ -291,6 +291,13 @@ fn unlink(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    count_present(ctx, args, false)
+}
+
+/// EXISTS and TOUCH: how many of the keys (duplicates counted) exist, read
+/// under one set of read locks; `touch` records the access (TOUCH), EXISTS
+/// does not, as in Redis.
+fn count_present(ctx: &mut Ctx, args: &[Vec<u8>], touch: bool) -> Reply {
     let db = ctx.client.db;
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
@@ -301,7 +308,11 @@ fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             .iter()
             .map(|k| {
                 let (s, h) = l.stripe(store, db, k);
-                s.peek(h, k, now).is_some()
+                if touch {
+                    s.get(h, k, now).is_some()
+                } else {
+                    s.peek(h, k, now).is_some()
+                }
             })
             .collect()
     };
@@ -321,25 +332,7 @@ fn type_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn touch(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let db = ctx.client.db;
-    let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
-    let store = ctx.store();
-    let now = now_ms();
-    let found: Vec<bool> = {
-        // Reading records the access; a read lock is enough.
-        let l = store.lock(&keys, false);
-        args[1..]
-            .iter()
-            .map(|k| {
-                let (s, h) = l.stripe(store, db, k);
-                s.get(h, k, now).is_some()
-            })
-            .collect()
-    };
-    for &f in &found {
-        ctx.hit(f);
-    }
-    Reply::Int(found.iter().filter(|&&f| f).count() as i64)
+    count_present(ctx, args, true)
 }
 
 // ---------------------------------------------------------------------------
