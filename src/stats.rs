@@ -24,6 +24,9 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Socket reads and writes that moved data (INFO total_reads_processed).
+    pub reads_processed: AtomicU64,
+    pub writes_processed: AtomicU64,
     /// Highest `used_memory` INFO has seen (used_memory_peak).
     pub peak_memory: AtomicU64,
     /// Indexed by the command table's ids.
@@ -55,6 +58,8 @@ impl Stats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
+            reads_processed: AtomicU64::new(0),
+            writes_processed: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
             cmd: (0..ncommands).map(|_| CmdStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
@@ -92,6 +97,8 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.error_replies,
+            &self.reads_processed,
+            &self.writes_processed,
         ] {
             a.store(0, Relaxed);
         }

@@ -437,12 +437,12 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(
                 o,
                 "total_reads_processed:{}",
-                s.commands_processed.load(Relaxed)
+                s.reads_processed.load(Relaxed)
             );
             line!(
                 o,
                 "total_writes_processed:{}",
-                s.commands_processed.load(Relaxed)
+                s.writes_processed.load(Relaxed)
             );
             line!(o, "io_threaded_reads_processed:0");
             line!(o, "io_threaded_writes_processed:0");

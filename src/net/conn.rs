@@ -129,6 +129,7 @@ impl Conn {
         if n > 0 {
             self.filled += n;
             self.srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+            self.srv.stats.reads_processed.fetch_add(1, Relaxed);
             self.client
                 .info
                 .last_interaction
@@ -247,6 +248,7 @@ impl Conn {
                 Ok(n) => {
                     self.out_pos += n;
                     self.srv.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+                    self.srv.stats.writes_processed.fetch_add(1, Relaxed);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
