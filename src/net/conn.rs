@@ -6,6 +6,7 @@
 //! Redis's reply and close the connection; the query buffer is bounded by
 //! `client-query-buffer-limit`.
 
+use super::Accepted;
 use crate::exec::execute;
 use crate::resp::parser::{Limits, Parsed, Parser};
 use crate::server::{Client, ClientInfo, Server};
@@ -56,7 +57,8 @@ impl Conn {
     /// Registers a connection the listener admitted (it holds one of the
     /// `maxclients` slots, given back when the `Conn` drops). None if the
     /// socket is already unusable.
-    pub fn new(srv: &Arc<Server>, stream: TcpStream) -> Option<Conn> {
+    pub fn new(srv: &Arc<Server>, accepted: Accepted) -> Option<Conn> {
+        let Accepted { stream, id } = accepted;
         let (addr, laddr, shared) =
             match (stream.peer_addr(), stream.local_addr(), stream.try_clone()) {
                 (Ok(a), Ok(l), Ok(s)) => (a, l, s),
@@ -66,7 +68,7 @@ impl Conn {
                 }
             };
         let info = Arc::new(ClientInfo {
-            id: srv.clients.next_id(),
+            id,
             addr,
             laddr,
             created: Instant::now(),
@@ -301,8 +303,8 @@ fn raw_fd(_: &TcpStream) -> i64 {
 
 /// The thread-per-connection driver: serves one admitted connection with
 /// blocking I/O until it closes.
-pub fn serve(srv: &Arc<Server>, stream: TcpStream) {
-    let Some(mut c) = Conn::new(srv, stream) else {
+pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
+    let Some(mut c) = Conn::new(srv, accepted) else {
         return;
     };
     let _ = c.stream.set_read_timeout(Some(POLL));

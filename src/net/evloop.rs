@@ -13,8 +13,8 @@
 
 use super::conn::{Conn, Flow};
 use super::sys::epoll::{self, Epoll, Event, Waker};
+use super::Accepted;
 use crate::server::Server;
-use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,7 +27,7 @@ const READ: u32 = epoll::IN | epoll::RDHUP;
 struct Inbox {
     epoll: Epoll,
     waker: Waker,
-    incoming: Mutex<Vec<TcpStream>>,
+    incoming: Mutex<Vec<Accepted>>,
     /// Connections this worker serves (for spreading new ones).
     load: AtomicUsize,
 }
@@ -62,7 +62,7 @@ impl EventLoops {
     }
 
     /// Hands an admitted connection to the least loaded worker.
-    pub fn submit(&self, s: TcpStream) {
+    pub fn submit(&self, s: Accepted) {
         let ib = self
             .inboxes
             .iter()
@@ -163,7 +163,7 @@ impl Worker {
                 .unwrap_or_else(|e| e.into_inner()),
         );
         for s in streams {
-            if s.set_nonblocking(true).is_err() {
+            if s.stream.set_nonblocking(true).is_err() {
                 self.srv.clients.release();
                 self.inbox.load.fetch_sub(1, Ordering::Relaxed);
                 continue;

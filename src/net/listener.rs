@@ -92,7 +92,8 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
             let _ = s.write_all(b"-ERR max number of clients reached\r\n");
             continue;
         }
-        if let Err(e) = pool.submit(s) {
+        let id = srv.clients.next_id();
+        if let Err(e) = pool.submit(super::Accepted { stream: s, id }) {
             srv.clients.release();
             crate::warning!("Could not start a worker thread: {}", e);
         }

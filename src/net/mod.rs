@@ -16,12 +16,19 @@ use crate::server::Server;
 use std::net::TcpStream;
 use std::sync::Arc;
 
+/// A connection the listener admitted, with the client id it got in
+/// accept order (so ids increase with connection order, as in Redis).
+pub struct Accepted {
+    pub stream: TcpStream,
+    pub id: u64,
+}
+
 /// Where the listener sends admitted connections: the configured driver.
 #[derive(Clone)]
 pub enum Workers {
     #[cfg(target_os = "linux")]
     Events(evloop::EventLoops),
-    Threads(pool::Pool),
+    Threads(pool::Pool<Accepted>),
 }
 
 impl Workers {
@@ -51,14 +58,14 @@ impl Workers {
         let _ = (model, n);
         crate::notice!("I/O: one pooled worker thread per connection");
         let s = srv.clone();
-        Ok(Workers::Threads(pool::Pool::new(move |stream| {
-            conn::serve(&s, stream)
+        Ok(Workers::Threads(pool::Pool::new(move |accepted| {
+            conn::serve(&s, accepted)
         })))
     }
 
     /// Hands over an admitted connection. Err = it could not be served (the
     /// caller gives its slot back).
-    pub fn submit(&self, s: TcpStream) -> std::io::Result<()> {
+    pub fn submit(&self, s: Accepted) -> std::io::Result<()> {
         match self {
             #[cfg(target_os = "linux")]
             Workers::Events(e) => {

@@ -6,7 +6,6 @@
 //! `IDLE_EXIT` so a burst of connections does not keep threads forever.
 
 use std::collections::VecDeque;
-use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -15,27 +14,35 @@ const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// Stack per worker: commands never recurse deeply.
 const STACK: usize = 512 * 1024;
 
-type Job = Box<dyn Fn(TcpStream) + Send + Sync>;
+type Job<T> = Box<dyn Fn(T) + Send + Sync>;
 
-struct State {
-    queue: VecDeque<TcpStream>,
+struct State<T> {
+    queue: VecDeque<T>,
     idle: usize,
     total: usize,
 }
 
-struct Inner {
-    state: Mutex<State>,
+struct Inner<T> {
+    state: Mutex<State<T>>,
     cv: Condvar,
-    job: Job,
+    job: Job<T>,
 }
 
-#[derive(Clone)]
-pub struct Pool {
-    inner: Arc<Inner>,
+/// A pool running `job` on each submitted connection `T`.
+pub struct Pool<T> {
+    inner: Arc<Inner<T>>,
 }
 
-impl Pool {
-    pub fn new(job: impl Fn(TcpStream) + Send + Sync + 'static) -> Pool {
+impl<T> Clone for Pool<T> {
+    fn clone(&self) -> Self {
+        Pool {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> Pool<T> {
+    pub fn new(job: impl Fn(T) + Send + Sync + 'static) -> Pool<T> {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -51,7 +58,7 @@ impl Pool {
 
     /// Hands a connection to a worker. Err only if no thread could be
     /// spawned (the caller closes the connection).
-    pub fn submit(&self, s: TcpStream) -> std::io::Result<()> {
+    pub fn submit(&self, s: T) -> std::io::Result<()> {
         let mut st = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
         if st.idle > st.queue.len() {
             st.queue.push_back(s);
@@ -86,7 +93,7 @@ impl Pool {
     }
 }
 
-fn worker(inner: Arc<Inner>, first: Option<TcpStream>) {
+fn worker<T>(inner: Arc<Inner<T>>, first: Option<T>) {
     if let Some(s) = first {
         (inner.job)(s);
     }
@@ -118,7 +125,7 @@ fn worker(inner: Arc<Inner>, first: Option<TcpStream>) {
 mod tests {
     use super::*;
     use std::io::{Read, Write};
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     #[test]
     fn workers_are_reused() {
