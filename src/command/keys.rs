@@ -246,6 +246,9 @@ const LAZYFREE_THRESHOLD: usize = 64;
 fn free_effort(v: &Value) -> usize {
     match v {
         Value::Str(_) => 1,
+        // Hashtable-encoded collections free one allocation per element.
+        Value::Hash(h) => h.len(),
+        Value::Set(s) => s.len(),
     }
 }
 
@@ -844,6 +847,7 @@ fn object_refcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     && crate::store::value::parse_i64(s)
                         .is_some_and(|v| (0..SHARED_INTEGERS).contains(&v))
             }
+            _ => false,
         };
         Reply::Int(if shared { SHARED_REFCOUNT } else { 1 })
     })

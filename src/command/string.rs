@@ -563,7 +563,9 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
             // In place, with spare capacity: repeated appends stay cheap.
             let before = e.heap_size();
-            let Value::Str(v) = &mut e.value;
+            let Value::Str(v) = &mut e.value else {
+                unreachable!("str_of checked the type");
+            };
             let buf = v.make_growable();
             buf.extend_from_slice(add);
             Some((buf.len(), before, e.heap_size()))
@@ -680,7 +682,9 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
             // In place, like APPEND: the value becomes growable (raw).
             let before = e.heap_size();
-            let Value::Str(v) = &mut e.value;
+            let Value::Str(v) = &mut e.value else {
+                unreachable!("str_of checked the type");
+            };
             let buf = v.make_growable();
             if buf.len() < need as usize {
                 buf.resize(need as usize, 0);

@@ -280,6 +280,17 @@ impl<V> Dict<V> {
     }
 }
 
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Dict<V> {
+        let mut d = Dict::new(self.hasher.clone());
+        for (k, v) in self.iter() {
+            let h = d.hash_key(k);
+            d.insert_new(h, k.clone(), v.clone());
+        }
+        d
+    }
+}
+
 impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         // Unlink chains iteratively so a long chain cannot overflow the stack.

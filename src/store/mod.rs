@@ -10,6 +10,8 @@ pub mod bytes;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod hash;
+pub mod set;
 pub mod value;
 
 pub use bytes::CompactBytes;

@@ -29,6 +29,8 @@ impl Clone for Entry {
 #[derive(Clone)]
 pub enum Value {
     Str(CompactBytes),
+    Hash(Box<super::hash::HashValue>),
+    Set(Box<super::set::SetValue>),
 }
 
 /// Redis's limit for the `embstr` encoding.
@@ -43,6 +45,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -61,6 +65,8 @@ impl Value {
                     "raw"
                 }
             }
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 
@@ -68,6 +74,12 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::Hash(h) => {
+                malloc_size(std::mem::size_of::<super::hash::HashValue>()) + h.heap_size()
+            }
+            Value::Set(s) => {
+                malloc_size(std::mem::size_of::<super::set::SetValue>()) + s.heap_size()
+            }
         }
     }
 }
