@@ -465,6 +465,8 @@ fn tips(full: &str) -> &'static [&'static str] {
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
         "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
+        "smembers" | "sinter" | "sunion" | "sdiff" => ND_ORDER,
+        "spop" | "srandmember" | "sscan" => ND,
         _ => &[],
     }
 }
@@ -487,6 +489,9 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         ),
         "append" | "lpush" | "rpush" | "sadd" | "hset" | "zadd" => (&["RW", "insert"], None),
         "setrange" => (&["RW", "update"], None),
+        "srem" => (&["RW", "delete"], None),
+        "spop" => (&["RW", "access", "delete"], None),
+        "sismember" | "scard" => (&["RO"], None),
         "move" => (&["RW", "access", "update"], None),
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
@@ -504,8 +509,72 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
         "copy" => &[(1, &["RO", "access"]), (2, &["OW", "update"])],
         "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
         "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
+        "smove" => &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])],
         _ => return None,
     })
+}
+
+/// Commands whose destination and sources differ, the sources a range to
+/// the end: (argument index, lastkey, flags) per key spec.
+fn range_key_specs(full: &str) -> Option<&'static [(i32, i32, &'static [&'static str])]> {
+    Some(match full {
+        "sinterstore" => &[(1, 0, &["RW", "update"]), (2, -1, &["RO", "access"])],
+        "sunionstore" | "sdiffstore" => &[(1, 0, &["OW", "update"]), (2, -1, &["RO", "access"])],
+        _ => return None,
+    })
+}
+
+/// Commands whose keys follow a count argument (Redis's "keynum" key spec,
+/// reported with the `movablekeys` flag): (begin index, keynumidx,
+/// firstkey, keystep, flags), indexes relative to the begin index as in
+/// Redis.
+fn keynum_spec(full: &str) -> Option<(i32, i32, i32, i32, &'static [&'static str])> {
+    match full {
+        "sintercard" => Some((1, 0, 1, 1, &["RO", "access"])),
+        _ => None,
+    }
+}
+
+/// The key indexes of a keynum-spec command, or None if `cmd` (args[0] the
+/// name) has no valid key count.
+fn keynum_keys(full: &str, cmd: &[Vec<u8>]) -> Option<Option<Vec<usize>>> {
+    let (begin, numidx, first, step, _) = keynum_spec(full)?;
+    let at = (begin + numidx) as usize;
+    let n = cmd
+        .get(at)
+        .and_then(|a| crate::store::value::parse_i64(a))
+        .filter(|&n| n > 0);
+    Some(n.and_then(|n| {
+        let start = (begin + first) as usize;
+        let step = step.max(1) as usize;
+        let last = (start as u64).checked_add((n as u64 - 1) * step as u64)?;
+        if last >= cmd.len() as u64 {
+            return None;
+        }
+        Some((0..n as usize).map(|i| start + i * step).collect())
+    }))
+}
+
+/// A key spec map with a "keynum" find_keys.
+fn keynum_key_spec(flags: &[&str], index: i32, numidx: i32, first: i32, step: i32) -> Reply {
+    let b = Reply::bulk_str;
+    let Reply::Map(mut m) = key_spec(flags, None, index, 0, step) else {
+        unreachable!("key_spec builds a map");
+    };
+    if let Some(last) = m.last_mut() {
+        last.1 = Reply::Map(vec![
+            (b("type"), b("keynum")),
+            (
+                b("spec"),
+                Reply::Map(vec![
+                    (b("keynumidx"), Reply::Int(numidx as i64)),
+                    (b("firstkey"), Reply::Int(first as i64)),
+                    (b("keystep"), Reply::Int(step as i64)),
+                ]),
+            ),
+        ]);
+    }
+    Reply::Map(m)
 }
 
 /// One key spec map: keys from `index`, `lastkey` relative, `keystep`.
@@ -552,6 +621,15 @@ fn key_spec(flags: &[&str], notes: Option<&str>, index: i32, last: i32, step: i3
 }
 
 fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
+    if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {
+        return vec![keynum_key_spec(flags, begin, numidx, first, step)];
+    }
+    if let Some(list) = range_key_specs(full) {
+        return list
+            .iter()
+            .map(|(i, last, f)| key_spec(f, None, *i, *last, 1))
+            .collect();
+    }
     let k = spec.keys;
     if k.first <= 0 {
         return Vec::new();
@@ -744,6 +822,11 @@ fn getkeys_of(cmd: &[Vec<u8>]) -> Result<(usize, Vec<usize>), Reply> {
             "ERR Invalid number of arguments specified for command",
         ));
     }
+    if let Some(keys) = keynum_keys(&t.full_name(id), cmd) {
+        return keys
+            .map(|k| (id, k))
+            .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
+    }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
@@ -771,6 +854,7 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let t = table();
     let full = t.full_name(id);
     let per_key = per_key_specs(&full);
+    let ranges = range_key_specs(&full);
     let flags: Vec<&str> = if full == "set" {
         // SET's variable flags, resolved like Redis's setGetKeys.
         if cmd[3..].iter().any(|a| is(a, "get")) {
@@ -788,6 +872,15 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 let f: &[&str] = per_key
                     .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
                     .map(|(_, f)| *f)
+                    .or_else(|| {
+                        // SINTERSTORE & co: the destination, then a range.
+                        ranges?
+                            .iter()
+                            .find(|(at, last, _)| {
+                                *at as usize == i || (*last < 0 && *at as usize <= i)
+                            })
+                            .map(|(_, _, f)| *f)
+                    })
                     .unwrap_or(&flags);
                 Reply::Array(vec![
                     Reply::Bulk(cmd[i].clone()),

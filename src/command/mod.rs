@@ -10,6 +10,7 @@ pub mod docs;
 pub mod info;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod strutil;
 pub mod table;
@@ -38,6 +39,9 @@ pub const MAY_REPLICATE: u32 = 1 << 13;
 pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const SENTINEL: u32 = 1 << 16;
+/// Keys found by a non-range key spec (SINTERCARD's numkeys); COMMAND INFO
+/// then reports no legacy key positions.
+pub const MOVABLEKEYS: u32 = 1 << 17;
 
 /// Flag bits and the names Redis gives them, in Redis's order.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
@@ -56,6 +60,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (NO_AUTH, "no_auth"),
     (MAY_REPLICATE, "may_replicate"),
     (NO_MULTI, "no_multi"),
+    (MOVABLEKEYS, "movablekeys"),
     (ALLOW_BUSY, "allow_busy"),
 ];
 
