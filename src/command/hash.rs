@@ -548,3 +548,106 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Reply::Array(items),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::server::{Client, ClientInfo, Server};
+    use crate::store::value::entry_node_size;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    fn client() -> Client {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        Client::new(Arc::new(ClientInfo {
+            id: 1,
+            addr: stream.local_addr().unwrap(),
+            laddr: stream.peer_addr().unwrap(),
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicUsize::new(2),
+            last_interaction: AtomicU64::new(0),
+            last_cmd: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            fd: -1,
+            stream,
+        }))
+    }
+
+    fn run(srv: &Arc<Server>, client: &mut Client, args: &[&str]) -> Reply {
+        let (_, spec) = super::super::table::table()
+            .lookup(args[0].as_bytes())
+            .unwrap();
+        let a: Vec<Vec<u8>> = args.iter().map(|s| s.as_bytes().to_vec()).collect();
+        (spec.handler)(&mut Ctx { srv, client }, &a)
+    }
+
+    /// Every stripe's `mem` equals its entries' sizes measured afresh, and
+    /// every hash's `bytes` equals its fields' and values' heap bytes.
+    fn check_mem(srv: &Server) {
+        let db = &srv.store.dbs[0];
+        for i in 0..db.nstripes() {
+            let g = db.read_stripe(i);
+            let mut sum = 0;
+            for (k, e) in g.dict.iter() {
+                sum += entry_node_size() + k.heap_size() + e.heap_size();
+                if let Value::Hash(h) = &e.value {
+                    assert_eq!(h.bytes, h.recount());
+                }
+            }
+            assert_eq!(g.mem, sum, "stripe {i}");
+        }
+    }
+
+    #[test]
+    fn memory_accounting_is_exact() {
+        let srv = Arc::new(Server::new(Config::default()));
+        let mut c = client();
+        let long = "v".repeat(200);
+        for i in 0..300usize {
+            let key = format!("h{}", i % 7);
+            let f = format!("field{}{}", i % 41, "x".repeat(i % 25));
+            let r = match i % 6 {
+                0 | 1 => run(&srv, &mut c, &["HSET", &key, &f, &long[..i % 200]]),
+                2 => run(
+                    &srv,
+                    &mut c,
+                    &["HINCRBY", &key, &format!("n{}", i % 9), "123456789012"],
+                ),
+                3 => run(
+                    &srv,
+                    &mut c,
+                    &["HINCRBYFLOAT", &key, &format!("x{}", i % 9), "1e40"],
+                ),
+                4 => run(&srv, &mut c, &["HSETNX", &key, &f, "short"]),
+                _ => run(&srv, &mut c, &["HDEL", &key, &f, &format!("n{}", i % 9)]),
+            };
+            assert!(!r.is_error(), "{r:?}");
+            check_mem(&srv);
+        }
+        for i in 0..7 {
+            let key = format!("h{i}");
+            let fields = match run(&srv, &mut c, &["HKEYS", &key]) {
+                Reply::Array(v) => v,
+                r => panic!("{r:?}"),
+            };
+            for f in fields {
+                let Reply::Bulk(f) = f else { panic!() };
+                run(
+                    &srv,
+                    &mut c,
+                    &["HDEL", &key, std::str::from_utf8(&f).unwrap()],
+                );
+                check_mem(&srv);
+            }
+        }
+        assert_eq!(srv.store.dbs[0].len(), 0);
+        assert_eq!(srv.store.used_memory(), 0);
+    }
+}
