@@ -419,6 +419,17 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     picked.push((f.as_slice(), v.as_slice()));
                 }
             }
+        } else if count.saturating_mul(3) <= hv.len() as u64 {
+            // Few of many (Redis's CASE 4): random picks until `count`
+            // distinct fields, without copying the whole hash.
+            let mut seen = std::collections::HashSet::new();
+            while (picked.len() as u64) < count {
+                if let Some((f, v)) = hv.fields.random(&mut rand_u64) {
+                    if seen.insert(f.as_slice()) {
+                        picked.push((f.as_slice(), v.as_slice()));
+                    }
+                }
+            }
         } else {
             let mut all: Vec<(&[u8], &[u8])> = hv
                 .fields
