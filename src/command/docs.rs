@@ -462,6 +462,8 @@ fn tips(full: &str) -> &'static [&'static str] {
             }
         }
         "mget" => &["request_policy:multi_shard"],
+        "hgetall" | "hkeys" | "hvals" => ND_ORDER,
+        "hrandfield" | "hscan" => ND,
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
         "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
@@ -487,7 +489,10 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             &["RW", "access", "update"],
             Some("RW and UPDATE because it changes the TTL"),
         ),
-        "append" | "lpush" | "rpush" | "sadd" | "hset" | "zadd" => (&["RW", "insert"], None),
+        "append" | "lpush" | "rpush" | "sadd" | "zadd" | "hsetnx" => (&["RW", "insert"], None),
+        "hset" | "hmset" => (&["RW", "update"], None),
+        "hdel" => (&["RW", "delete"], None),
+        "hexists" | "hlen" | "hstrlen" => (&["RO"], None),
         "setrange" => (&["RW", "update"], None),
         "srem" => (&["RW", "delete"], None),
         "spop" => (&["RW", "access", "delete"], None),

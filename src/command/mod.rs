@@ -7,6 +7,7 @@
 pub mod args;
 pub mod connection;
 pub mod docs;
+pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod server;

@@ -33,12 +33,13 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 5] {
+fn families() -> [&'static [CommandSpec]; 6] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
         super::keys::COMMANDS,
         super::server::COMMANDS,
+        super::hash::COMMANDS,
         super::set::COMMANDS,
     ]
 }
