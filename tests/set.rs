@@ -629,3 +629,24 @@ fn differential_against_redis_server() {
         assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
     }
 }
+
+/// A negative count (picks with repeats) beyond FlashDB's cap is refused
+/// instead of building an unbounded reply; the server keeps serving.
+#[test]
+fn huge_negative_random_counts_are_refused() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    assert_eq!(calls(&mut s, &["SADD", "s", "a", "b"]), ":2\r\n");
+    assert_eq!(
+        calls(&mut s, &["SRANDMEMBER", "s", "-9000000000000000000"]),
+        "-ERR value is out of range\r\n"
+    );
+    assert_eq!(calls(&mut s, &["HSET", "h", "f", "v"]), ":1\r\n");
+    assert_eq!(
+        calls(&mut s, &["HRANDFIELD", "h", "-9000000000000000000"]),
+        "-ERR value is out of range\r\n"
+    );
+    let r = calls(&mut s, &["SRANDMEMBER", "s", "-1000"]);
+    assert!(r.starts_with("*1000\r\n"), "{r}");
+    assert_eq!(calls(&mut s, &["PING"]), "+PONG\r\n");
+}

@@ -405,6 +405,9 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return Reply::err("ERR value is out of range");
     }
+    if l < 0 && l.unsigned_abs() > MAX_RANDOM_PICKS {
+        return Reply::err("ERR value is out of range");
+    }
     let resp3 = ctx.resp3();
     let r = read_hash(ctx, &args[1], |hv| {
         let (count, uniq) = (l.unsigned_abs(), l >= 0);

@@ -230,6 +230,13 @@ impl CommandSpec {
     }
 }
 
+/// The most elements SRANDMEMBER / HRANDFIELD with a negative count (picks
+/// with repeats) may return. Redis streams such a reply and lets the
+/// output buffer grow without bound; FlashDB builds replies in memory, so a
+/// count like -9e18 would abort the process. Larger counts get
+/// `-ERR value is out of range` instead.
+pub const MAX_RANDOM_PICKS: u64 = 1 << 24;
+
 /// Shorthand for the common error replies, with Redis's exact texts.
 pub mod err {
     use crate::resp::Reply;

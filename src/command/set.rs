@@ -396,6 +396,9 @@ fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         );
     }
     let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
+    if !uniq && count as u64 > MAX_RANDOM_PICKS {
+        return Reply::err("ERR value is out of range");
+    }
     read_set(ctx, &args[1], Reply::Array(Vec::new()), |set| {
         let size = set.len();
         if count == 0 || size == 0 {
