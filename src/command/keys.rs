@@ -249,6 +249,7 @@ fn free_effort(v: &Value) -> usize {
         // Hashtable-encoded collections free one allocation per element.
         Value::Hash(h) => h.len(),
         Value::Set(s) => s.len(),
+        Value::List(l) => l.len(),
     }
 }
 

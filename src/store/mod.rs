@@ -11,6 +11,7 @@ pub mod db;
 pub mod dict;
 pub mod expire;
 pub mod hash;
+pub mod list;
 pub mod set;
 pub mod value;
 

@@ -31,6 +31,7 @@ pub enum Value {
     Str(CompactBytes),
     Hash(Box<super::hash::HashValue>),
     Set(Box<super::set::SetValue>),
+    List(Box<super::list::ListValue>),
 }
 
 /// Redis's limit for the `embstr` encoding.
@@ -47,6 +48,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -67,6 +69,7 @@ impl Value {
             }
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 
@@ -79,6 +82,9 @@ impl Value {
             }
             Value::Set(s) => {
                 malloc_size(std::mem::size_of::<super::set::SetValue>()) + s.heap_size()
+            }
+            Value::List(l) => {
+                malloc_size(std::mem::size_of::<super::list::ListValue>()) + l.heap_size()
             }
         }
     }
