@@ -152,6 +152,7 @@ fn leaf_type(name: &str, cmd: &str) -> &'static str {
         "numreplicas",
         "rank",
         "maxlen",
+        "num-matches",
         "number",
         "protover",
         "numlocal",
@@ -490,6 +491,11 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             Some("RW and UPDATE because it changes the TTL"),
         ),
         "append" | "lpush" | "rpush" | "sadd" | "zadd" | "hsetnx" => (&["RW", "insert"], None),
+        "lpushx" | "rpushx" | "linsert" => (&["RW", "insert"], None),
+        "lpop" | "rpop" => (&["RW", "access", "delete"], None),
+        "lrem" | "ltrim" => (&["RW", "delete"], None),
+        "lset" => (&["RW", "update"], None),
+        "llen" => (&["RO"], None),
         "hset" | "hmset" => (&["RW", "update"], None),
         "hdel" => (&["RW", "delete"], None),
         "hexists" | "hlen" | "hstrlen" => (&["RO"], None),
@@ -514,7 +520,9 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
         "copy" => &[(1, &["RO", "access"]), (2, &["OW", "update"])],
         "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
         "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
-        "smove" => &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])],
+        "smove" | "lmove" | "rpoplpush" => {
+            &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])]
+        }
         _ => return None,
     })
 }
@@ -536,6 +544,7 @@ fn range_key_specs(full: &str) -> Option<&'static [(i32, i32, &'static [&'static
 fn keynum_spec(full: &str) -> Option<(i32, i32, i32, i32, &'static [&'static str])> {
     match full {
         "sintercard" => Some((1, 0, 1, 1, &["RO", "access"])),
+        "lmpop" => Some((1, 0, 1, 1, &["RW", "access", "delete"])),
         _ => None,
     }
 }

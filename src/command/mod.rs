@@ -10,6 +10,7 @@ pub mod docs;
 pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;

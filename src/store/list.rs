@@ -1,5 +1,9 @@
 //! List values: a deque of elements. The list command family
 //! (src/command/list.rs) builds on this.
+//!
+//! Every change goes through a method here so `bytes` (the elements' heap
+//! bytes) stays exact; `heap_size` adds the deque's own buffer. Redis 7.0
+//! reports every list as a `quicklist`.
 
 use super::bytes::CompactBytes;
 use std::collections::VecDeque;
@@ -9,6 +13,13 @@ pub struct ListValue {
     pub items: VecDeque<CompactBytes>,
     /// Heap bytes the elements own (kept up to date by every change).
     pub bytes: usize,
+}
+
+/// Which end of a list (Redis's LIST_HEAD / LIST_TAIL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Left,
+    Right,
 }
 
 impl ListValue {
@@ -31,5 +42,134 @@ impl ListValue {
 
     pub fn heap_size(&self) -> usize {
         self.items.capacity() * std::mem::size_of::<CompactBytes>() + self.bytes
+    }
+
+    /// The elements' heap bytes counted afresh (for checks).
+    pub fn recount(&self) -> usize {
+        self.items.iter().map(|e| e.heap_size()).sum()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&CompactBytes> {
+        self.items.get(i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &CompactBytes> + ExactSizeIterator {
+        self.items.iter()
+    }
+
+    /// Adds an element at one end.
+    pub fn push(&mut self, end: End, v: &[u8]) {
+        self.push_owned(end, CompactBytes::new(v));
+    }
+
+    pub fn push_owned(&mut self, end: End, c: CompactBytes) {
+        self.bytes += c.heap_size();
+        match end {
+            End::Left => self.items.push_front(c),
+            End::Right => self.items.push_back(c),
+        }
+    }
+
+    /// Removes the element at one end.
+    pub fn pop(&mut self, end: End) -> Option<CompactBytes> {
+        let c = match end {
+            End::Left => self.items.pop_front(),
+            End::Right => self.items.pop_back(),
+        }?;
+        self.bytes -= c.heap_size();
+        self.maybe_shrink();
+        Some(c)
+    }
+
+    /// Inserts `v` so it ends up at index `i` (0..=len).
+    pub fn insert(&mut self, i: usize, v: &[u8]) {
+        let c = CompactBytes::new(v);
+        self.bytes += c.heap_size();
+        self.items.insert(i, c);
+    }
+
+    /// Replaces the element at `i` (which must exist).
+    pub fn set(&mut self, i: usize, v: &[u8]) {
+        let c = CompactBytes::new(v);
+        self.bytes += c.heap_size();
+        let old = std::mem::replace(&mut self.items[i], c);
+        self.bytes -= old.heap_size();
+    }
+
+    /// Removes the element at `i` (which must exist).
+    pub fn remove(&mut self, i: usize) -> Option<CompactBytes> {
+        let c = self.items.remove(i)?;
+        self.bytes -= c.heap_size();
+        Some(c)
+    }
+
+    /// Keeps only the elements `pred` accepts, in order.
+    pub fn retain(&mut self, mut pred: impl FnMut(&CompactBytes) -> bool) {
+        let mut freed = 0;
+        self.items.retain(|c| {
+            let keep = pred(c);
+            if !keep {
+                freed += c.heap_size();
+            }
+            keep
+        });
+        self.bytes -= freed;
+        self.maybe_shrink();
+    }
+
+    /// Drops `left` elements from the head and `right` from the tail.
+    pub fn trim(&mut self, left: usize, right: usize) {
+        let left = left.min(self.len());
+        for c in self.items.drain(..left) {
+            self.bytes -= c.heap_size();
+        }
+        let keep = self.len().saturating_sub(right);
+        for c in self.items.drain(keep..) {
+            self.bytes -= c.heap_size();
+        }
+        self.maybe_shrink();
+    }
+
+    /// Gives back most of the deque's buffer once it is mostly empty, so a
+    /// list that shrank does not hold its peak allocation forever.
+    fn maybe_shrink(&mut self) {
+        let cap = self.items.capacity();
+        if cap > 64 && self.items.len() < cap / 4 {
+            self.items.shrink_to(self.items.len() * 2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_stay_exact() {
+        let long = [b'x'; 100];
+        let mut l = ListValue::new();
+        for i in 0..500 {
+            let end = if i % 2 == 0 { End::Left } else { End::Right };
+            l.push(end, &long[..i % 100]);
+            assert_eq!(l.bytes, l.recount());
+        }
+        l.insert(3, &long);
+        l.set(0, &long);
+        l.set(1, b"short");
+        assert_eq!(l.bytes, l.recount());
+        l.remove(5);
+        l.retain(|c| c.len() % 3 != 0);
+        assert_eq!(l.bytes, l.recount());
+        l.trim(10, 20);
+        assert_eq!(l.bytes, l.recount());
+        while l.pop(End::Right).is_some() {
+            assert_eq!(l.bytes, l.recount());
+        }
+        assert_eq!(l.bytes, 0);
+        assert!(l.items.capacity() <= 64);
+        l.push(End::Left, b"a");
+        l.trim(5, 5);
+        assert!(l.is_empty());
+        assert_eq!(l.encoding(), "quicklist");
     }
 }

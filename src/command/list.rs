@@ -1,0 +1,748 @@
+//! List commands (the non-blocking ones), with Redis 7.0's semantics, error
+//! texts and reply shapes (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
+//! LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP.
+//!
+//! Reads use `Stripe::get` and count keyspace hits/misses (lookupKeyRead);
+//! writes use `get_mut`, which deletes an expired key first, and count
+//! nothing. A list that becomes empty loses its key. LMOVE, RPOPLPUSH and
+//! LMPOP lock every key they touch with one `Store::lock` call. In-place
+//! changes fix the stripe's memory accounting with `Stripe::adjust_mem`.
+//! Arguments are parsed in Redis's order, so the same bad command gets the
+//! same error (or non-error) as from Redis.
+
+use super::args::{int, is};
+use super::*;
+use crate::resp::Reply;
+use crate::server::Ctx;
+use crate::store::list::{End, ListValue};
+use crate::store::{now_ms, CompactBytes, Entry, Stripe, Value};
+
+const LIST: &[&str] = &["list"];
+
+/// LMOVE / RPOPLPUSH: keys at 1 and 2.
+const KEY1_2: Keys = Keys {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+
+const PUSH_COMPLEXITY: &str = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, KEY1, lpush)
+        .doc("list", "1.0.0", "Prepend one or multiple elements to a list")
+        .acl(LIST)
+        .syntax("key element [element ...]")
+        .complexity(PUSH_COMPLEXITY),
+    CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, KEY1, rpush)
+        .doc("list", "1.0.0", "Append one or multiple elements to a list")
+        .acl(LIST)
+        .syntax("key element [element ...]")
+        .complexity(PUSH_COMPLEXITY),
+    CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, KEY1, lpushx)
+        .doc("list", "2.2.0", "Prepend an element to a list, only if the list exists")
+        .acl(LIST)
+        .syntax("key element [element ...]")
+        .complexity(PUSH_COMPLEXITY),
+    CommandSpec::new("rpushx", -3, WRITE | DENYOOM | FAST, KEY1, rpushx)
+        .doc("list", "2.2.0", "Append an element to a list, only if the list exists")
+        .acl(LIST)
+        .syntax("key element [element ...]")
+        .complexity(PUSH_COMPLEXITY),
+    CommandSpec::new("lpop", -2, WRITE | FAST, KEY1, lpop)
+        .doc("list", "1.0.0", "Remove and get the first elements in a list")
+        .acl(LIST)
+        .syntax("key [count]")
+        .complexity("O(N) where N is the number of elements returned"),
+    CommandSpec::new("rpop", -2, WRITE | FAST, KEY1, rpop)
+        .doc("list", "1.0.0", "Remove and get the last elements in a list")
+        .acl(LIST)
+        .syntax("key [count]")
+        .complexity("O(N) where N is the number of elements returned"),
+    CommandSpec::new("llen", 2, READONLY | FAST, KEY1, llen)
+        .doc("list", "1.0.0", "Get the length of a list")
+        .acl(LIST)
+        .syntax("key")
+        .complexity("O(1)"),
+    CommandSpec::new("lrange", 4, READONLY, KEY1, lrange)
+        .doc("list", "1.0.0", "Get a range of elements from a list")
+        .acl(LIST)
+        .syntax("key start stop")
+        .complexity("O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
+    CommandSpec::new("lindex", 3, READONLY, KEY1, lindex)
+        .doc("list", "1.0.0", "Get an element from a list by its index")
+        .acl(LIST)
+        .syntax("key index")
+        .complexity("O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
+    CommandSpec::new("lset", 4, WRITE | DENYOOM, KEY1, lset)
+        .doc("list", "1.0.0", "Set the value of an element in a list by its index")
+        .acl(LIST)
+        .syntax("key index element")
+        .complexity("O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
+    CommandSpec::new("linsert", 5, WRITE | DENYOOM, KEY1, linsert)
+        .doc("list", "2.2.0", "Insert an element before or after another element in a list")
+        .acl(LIST)
+        .syntax("key <BEFORE | AFTER> pivot element")
+        .complexity("O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
+    CommandSpec::new("lrem", 4, WRITE, KEY1, lrem)
+        .doc("list", "1.0.0", "Remove elements from a list")
+        .acl(LIST)
+        .syntax("key count element")
+        .complexity("O(N+M) where N is the length of the list and M is the number of elements removed."),
+    CommandSpec::new("ltrim", 4, WRITE, KEY1, ltrim)
+        .doc("list", "1.0.0", "Trim a list to the specified range")
+        .acl(LIST)
+        .syntax("key start stop")
+        .complexity("O(N) where N is the number of elements to be removed by the operation."),
+    CommandSpec::new("lpos", -3, READONLY, KEY1, lpos)
+        .doc("list", "6.0.6", "Return the index of matching elements on a list")
+        .acl(LIST)
+        .syntax("key element [RANK rank] [COUNT num-matches] [MAXLEN len]")
+        .complexity("O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
+    CommandSpec::new("lmove", 5, WRITE | DENYOOM, KEY1_2, lmove)
+        .doc("list", "6.2.0", "Pop an element from a list, push it to another list and return it")
+        .acl(LIST)
+        .syntax("source destination <LEFT | RIGHT> <LEFT | RIGHT>")
+        .complexity("O(1)"),
+    CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, KEY1_2, rpoplpush)
+        .doc("list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it")
+        .acl(LIST)
+        .syntax("source destination")
+        .complexity("O(1)"),
+    CommandSpec::new("lmpop", -4, WRITE | MOVABLEKEYS, NO_KEYS, lmpop)
+        .doc("list", "7.0.0", "Pop elements from a list")
+        .acl(LIST)
+        .syntax("numkeys key [key ...] <LEFT | RIGHT> [COUNT count]")
+        .complexity("O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+];
+
+// ---------------------------------------------------------------- helpers
+
+/// The list held by an entry, or WRONGTYPE for any other type.
+fn list_of(e: &Entry) -> Result<&ListValue, Reply> {
+    match &e.value {
+        Value::List(l) => Ok(l),
+        _ => Err(err::wrong_type()),
+    }
+}
+
+/// LEFT / RIGHT (Redis's getListPositionFromObjectOrReply).
+fn parse_end(a: &[u8]) -> Result<End, Reply> {
+    if is(a, "left") {
+        Ok(End::Left)
+    } else if is(a, "right") {
+        Ok(End::Right)
+    } else {
+        Err(err::syntax())
+    }
+}
+
+fn bulk(c: &CompactBytes) -> Reply {
+    Reply::bulk(c)
+}
+
+/// Runs `f` on the list at `key` for a read (lookupKeyRead): counts the
+/// hit or miss; `missing` is the reply for an absent key.
+fn read_list(
+    ctx: &mut Ctx,
+    key: &[u8],
+    missing: Reply,
+    f: impl FnOnce(&ListValue) -> Reply,
+) -> Reply {
+    let (s, h) = ctx.db().read(key);
+    let (found, r) = match s.get(h, key, now_ms()) {
+        None => (false, missing),
+        Some(e) => (
+            true,
+            match list_of(e) {
+                Ok(l) => f(l),
+                Err(r) => r,
+            },
+        ),
+    };
+    drop(s);
+    ctx.hit(found);
+    r
+}
+
+/// Runs `f` on the list at `key` in place (lookupKeyWrite): Ok(None) if
+/// the key is absent, WRONGTYPE for another type. Fixes the stripe's
+/// memory accounting and deletes the key if the list ends up empty.
+fn modify<R>(
+    s: &mut Stripe,
+    h: u64,
+    key: &[u8],
+    now: u64,
+    f: impl FnOnce(&mut ListValue) -> R,
+) -> Result<Option<R>, Reply> {
+    let (r, before, after, empty) = match s.get_mut(h, key, now) {
+        None => return Ok(None),
+        Some(e) => {
+            let before = e.heap_size();
+            let Value::List(l) = &mut e.value else {
+                return Err(err::wrong_type());
+            };
+            let r = f(l);
+            let empty = l.is_empty();
+            (r, before, e.heap_size(), empty)
+        }
+    };
+    s.adjust_mem(before, after);
+    if empty {
+        s.remove(h, key);
+    }
+    Ok(Some(r))
+}
+
+/// Checks the type of `key` for a write without changing it: Ok(false)
+/// when absent (an expired key is deleted first, as lookupKeyWrite does).
+fn write_check(s: &mut Stripe, h: u64, key: &[u8], now: u64) -> Result<bool, Reply> {
+    match s.get_mut(h, key, now) {
+        None => Ok(false),
+        Some(e) => list_of(e).map(|_| true),
+    }
+}
+
+/// Pushes `v` at `end` of the list at `key`, creating the list if absent.
+fn push_or_create(
+    s: &mut Stripe,
+    h: u64,
+    key: &[u8],
+    now: u64,
+    end: End,
+    v: CompactBytes,
+) -> Result<(), Reply> {
+    let mut v = Some(v);
+    let pushed = modify(s, h, key, now, |l| {
+        if let Some(v) = v.take() {
+            l.push_owned(end, v);
+        }
+    })?;
+    if pushed.is_none() {
+        let mut l = ListValue::new();
+        if let Some(v) = v.take() {
+            l.push_owned(end, v);
+        }
+        s.insert(h, key, Entry::new(Value::List(Box::new(l)), 0));
+    }
+    Ok(())
+}
+
+/// Redis's start/stop normalisation (LRANGE, LTRIM): the inclusive index
+/// range within a list of `len`, or None when it is empty.
+fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let llen = len as i64;
+    let mut start = if start < 0 { start + llen } else { start };
+    let mut end = if end < 0 { end + llen } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= llen {
+        return None;
+    }
+    if end >= llen {
+        end = llen - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
+// ---------------------------------------------------------------- push / pop
+
+fn lpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, args, End::Left, false)
+}
+
+fn rpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, args, End::Right, false)
+}
+
+fn lpushx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, args, End::Left, true)
+}
+
+fn rpushx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, args, End::Right, true)
+}
+
+/// LPUSH / RPUSH, and with `xx` LPUSHX / RPUSHX (only an existing list).
+fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let push_all = |l: &mut ListValue| {
+        for v in &args[2..] {
+            l.push(end, v);
+        }
+        l.len() as i64
+    };
+    match modify(&mut s, h, key, now, push_all) {
+        Err(r) => r,
+        Ok(Some(n)) => Reply::Int(n),
+        Ok(None) if xx => Reply::Int(0),
+        Ok(None) => {
+            let mut l = ListValue::new();
+            let n = push_all(&mut l);
+            s.insert(h, key, Entry::new(Value::List(Box::new(l)), 0));
+            Reply::Int(n)
+        }
+    }
+}
+
+fn lpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    pop_generic(ctx, args, End::Left, "lpop")
+}
+
+fn rpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    pop_generic(ctx, args, End::Right, "rpop")
+}
+
+/// LPOP / RPOP: without a count one element (bulk, or nil); with a count
+/// an array of up to `count` elements from that end (nil array when the
+/// key is missing, empty array for count 0).
+fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
+    if args.len() > 3 {
+        return err::arity(name);
+    }
+    let count = if args.len() == 3 {
+        match int(&args[2]) {
+            Ok(v) if v >= 0 => Some(v as u64),
+            _ => return Reply::err("ERR value is out of range, must be positive"),
+        }
+    } else {
+        None
+    };
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    match write_check(&mut s, h, key, now) {
+        Err(r) => return r,
+        Ok(false) if count.is_some() => return Reply::NullArray,
+        Ok(false) => return Reply::Null,
+        Ok(true) => {}
+    }
+    if count == Some(0) {
+        return Reply::Array(Vec::new());
+    }
+    let r = modify(&mut s, h, key, now, |l| match count {
+        None => Reply::opt_bulk(l.pop(end).map(|c| c.into_vec())),
+        Some(n) => {
+            let n = (n as usize).min(l.len());
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                if let Some(c) = l.pop(end) {
+                    out.push(Reply::Bulk(c.into_vec()));
+                }
+            }
+            Reply::Array(out)
+        }
+    });
+    match r {
+        Err(r) => r,
+        Ok(r) => r.unwrap_or(Reply::Null),
+    }
+}
+
+// ---------------------------------------------------------------- reads
+
+fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    read_list(ctx, &args[1], Reply::Int(0), |l| Reply::Int(l.len() as i64))
+}
+
+fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (start, end) = match (int(&args[2]), int(&args[3])) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    read_list(
+        ctx,
+        &args[1],
+        Reply::Array(Vec::new()),
+        |l| match clamp_range(start, end, l.len()) {
+            None => Reply::Array(Vec::new()),
+            Some((a, b)) => Reply::Array(l.items.range(a..=b).map(bulk).collect()),
+        },
+    )
+}
+
+fn lindex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    // Redis looks the key up before parsing the index.
+    read_list(ctx, &args[1], Reply::Null, |l| {
+        let index = match int(&args[2]) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        let i = if index < 0 {
+            index + l.len() as i64
+        } else {
+            index
+        };
+        match usize::try_from(i).ok().and_then(|i| l.get(i)) {
+            Some(c) => bulk(c),
+            None => Reply::Null,
+        }
+    })
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len].
+fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let ele = args[2].as_slice();
+    let mut rank: i64 = 1;
+    let mut count: Option<u64> = None;
+    let mut maxlen: u64 = 0;
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        if is(&args[j], "rank") && more {
+            j += 1;
+            rank = match int(&args[j]) {
+                Ok(i64::MIN) => {
+                    return Reply::err(
+                        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+                    )
+                }
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            if rank == 0 {
+                return Reply::err(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                );
+            }
+        } else if is(&args[j], "count") && more {
+            j += 1;
+            count = match int(&args[j]) {
+                Ok(v) if v >= 0 => Some(v as u64),
+                _ => return Reply::err("ERR COUNT can't be negative"),
+            };
+        } else if is(&args[j], "maxlen") && more {
+            j += 1;
+            maxlen = match int(&args[j]) {
+                Ok(v) if v >= 0 => v as u64,
+                _ => return Reply::err("ERR MAXLEN can't be negative"),
+            };
+        } else {
+            return err::syntax();
+        }
+        j += 1;
+    }
+    let from_tail = rank < 0;
+    let rank = rank.unsigned_abs();
+    let missing = if count.is_some() {
+        Reply::Array(Vec::new())
+    } else {
+        Reply::Null
+    };
+    read_list(ctx, &args[1], missing, |l| {
+        let len = l.len();
+        let limit = if maxlen == 0 {
+            len
+        } else {
+            (maxlen.min(len as u64)) as usize
+        };
+        let positions: Box<dyn Iterator<Item = usize>> = if from_tail {
+            Box::new((0..len).rev().take(limit))
+        } else {
+            Box::new((0..len).take(limit))
+        };
+        let mut matches: u64 = 0;
+        let mut out = Vec::new();
+        for pos in positions {
+            if l.items[pos].as_slice() != ele {
+                continue;
+            }
+            matches += 1;
+            if matches < rank {
+                continue;
+            }
+            match count {
+                None => return Reply::Int(pos as i64),
+                Some(c) => {
+                    out.push(Reply::Int(pos as i64));
+                    if c != 0 && matches - rank + 1 >= c {
+                        break;
+                    }
+                }
+            }
+        }
+        if count.is_some() {
+            Reply::Array(out)
+        } else {
+            Reply::Null
+        }
+    })
+}
+
+// ---------------------------------------------------------------- in place
+
+fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let len = match s.get_mut(h, key, now) {
+        None => return err::no_such_key(),
+        Some(e) => match list_of(e) {
+            Err(r) => return r,
+            Ok(l) => l.len(),
+        },
+    };
+    let index = match int(&args[2]) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let i = if index < 0 { index + len as i64 } else { index };
+    if i < 0 || i >= len as i64 {
+        return Reply::err("ERR index out of range");
+    }
+    match modify(&mut s, h, key, now, |l| l.set(i as usize, &args[3])) {
+        Err(r) => r,
+        Ok(_) => Reply::ok(),
+    }
+}
+
+fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let after = if is(&args[2], "after") {
+        true
+    } else if is(&args[2], "before") {
+        false
+    } else {
+        return err::syntax();
+    };
+    let key = &args[1];
+    let (pivot, value) = (args[3].as_slice(), &args[4]);
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let r = modify(&mut s, h, key, now, |l| {
+        let at = l.iter().position(|c| c.as_slice() == pivot);
+        match at {
+            None => -1,
+            Some(p) => {
+                l.insert(if after { p + 1 } else { p }, value);
+                l.len() as i64
+            }
+        }
+    });
+    match r {
+        Err(r) => r,
+        Ok(n) => Reply::Int(n.unwrap_or(0)),
+    }
+}
+
+fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let count = match int(&args[2]) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let key = &args[1];
+    let ele = args[3].as_slice();
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let r = modify(&mut s, h, key, now, |l| {
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX)
+        };
+        // The range of indexes whose matches go: from the head up to the
+        // limit-th match, or from the limit-th match counted from the tail.
+        let (lo, hi) = if count >= 0 {
+            let mut seen = 0;
+            let mut hi = l.len();
+            for (i, c) in l.iter().enumerate() {
+                if c.as_slice() == ele {
+                    seen += 1;
+                    if seen == limit {
+                        hi = i + 1;
+                        break;
+                    }
+                }
+            }
+            (0, hi)
+        } else {
+            let mut seen = 0;
+            let mut lo = 0;
+            for (i, c) in l.iter().enumerate().rev() {
+                if c.as_slice() == ele {
+                    seen += 1;
+                    if seen == limit {
+                        lo = i;
+                        break;
+                    }
+                }
+            }
+            (lo, l.len())
+        };
+        let before = l.len();
+        let mut i = 0;
+        l.retain(|c| {
+            let gone = i >= lo && i < hi && c.as_slice() == ele;
+            i += 1;
+            !gone
+        });
+        (before - l.len()) as i64
+    });
+    match r {
+        Err(r) => r,
+        Ok(n) => Reply::Int(n.unwrap_or(0)),
+    }
+}
+
+fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (start, end) = match (int(&args[2]), int(&args[3])) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let r = modify(&mut s, h, key, now, |l| {
+        let len = l.len();
+        match clamp_range(start, end, len) {
+            None => l.trim(len, 0),
+            Some((a, b)) => l.trim(a, len - b - 1),
+        }
+    });
+    match r {
+        Err(r) => r,
+        Ok(_) => Reply::ok(),
+    }
+}
+
+// ---------------------------------------------------------------- moves
+
+fn lmove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let from = match parse_end(&args[3]) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let to = match parse_end(&args[4]) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    lmove_generic(ctx, &args[1], &args[2], from, to)
+}
+
+fn rpoplpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    lmove_generic(ctx, &args[1], &args[2], End::Right, End::Left)
+}
+
+/// Pops from `from` of `src` and pushes at `to` of `dst` (created if
+/// absent); the same key rotates in place. Both keys locked together.
+fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Reply {
+    let db = ctx.client.db;
+    let store = ctx.store();
+    let now = now_ms();
+    let mut l = store.lock(&[(db, src), (db, dst)], true);
+    let (s, h) = l.stripe_mut(store, db, src);
+    match s.get_mut(h, src, now) {
+        None => return Reply::Null,
+        Some(e) => match list_of(e) {
+            Err(r) => return r,
+            Ok(lv) if lv.is_empty() => return Reply::Null,
+            Ok(_) => {}
+        },
+    }
+    if src == dst {
+        let r = modify(s, h, src, now, |lv| {
+            let v = lv.pop(from)?;
+            let out = v.to_vec();
+            lv.push_owned(to, v);
+            Some(out)
+        });
+        return match r {
+            Err(r) => r,
+            Ok(v) => Reply::opt_bulk(v.flatten()),
+        };
+    }
+    let (d, hd) = l.stripe_mut(store, db, dst);
+    if let Err(r) = write_check(d, hd, dst, now) {
+        return r;
+    }
+    let (s, h) = l.stripe_mut(store, db, src);
+    let v = match modify(s, h, src, now, |lv| lv.pop(from)) {
+        Err(r) => return r,
+        Ok(v) => match v.flatten() {
+            Some(v) => v,
+            None => return Reply::Null,
+        },
+    };
+    let reply = Reply::bulk(&v);
+    let (d, hd) = l.stripe_mut(store, db, dst);
+    match push_or_create(d, hd, dst, now, to, v) {
+        Err(r) => r,
+        Ok(()) => reply,
+    }
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
+/// first non-empty list; replies [key, [elements]] or a nil array.
+fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let numkeys = match int(&args[1]) {
+        Ok(v) if v >= 1 => v as u64,
+        _ => return Reply::err("ERR numkeys should be greater than 0"),
+    };
+    let where_idx = match numkeys.checked_add(2) {
+        Some(w) if w < args.len() as u64 => w as usize,
+        _ => return err::syntax(),
+    };
+    let end = match parse_end(&args[where_idx]) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let mut count: Option<u64> = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        if count.is_none() && is(&args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            count = match int(&args[j]) {
+                Ok(v) if v >= 1 => Some(v as u64),
+                _ => return Reply::err("ERR count should be greater than 0"),
+            };
+        } else {
+            return err::syntax();
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1);
+    let keys = &args[2..where_idx];
+    let db = ctx.client.db;
+    let store = ctx.store();
+    let now = now_ms();
+    let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    let mut l = store.lock(&lk, true);
+    for key in keys {
+        let (s, h) = l.stripe_mut(store, db, key);
+        let r = modify(s, h, key, now, |lv| {
+            let n = (count.min(lv.len() as u64)) as usize;
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                if let Some(c) = lv.pop(end) {
+                    out.push(Reply::Bulk(c.into_vec()));
+                }
+            }
+            out
+        });
+        match r {
+            Err(r) => return r,
+            Ok(None) => continue,
+            Ok(Some(v)) if v.is_empty() => continue,
+            Ok(Some(v)) => return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]),
+        }
+    }
+    Reply::NullArray
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_like_redis() {
+        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(clamp_range(2, 1, 3), None);
+        assert_eq!(clamp_range(3, 5, 3), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
+    }
+}
