@@ -395,11 +395,6 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if is(&args[j], "rank") && more {
             j += 1;
             rank = match int(&args[j]) {
-                Ok(i64::MIN) => {
-                    return Reply::err(
-                        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                    )
-                }
                 Ok(v) => v,
                 Err(r) => return r,
             };
@@ -426,7 +421,11 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         j += 1;
     }
     let from_tail = rank < 0;
-    let rank = rank.unsigned_abs();
+    // Redis 7.0 negates the rank in a C long: RANK -9223372036854775808
+    // stays negative, so every match qualifies and COUNT never stops the
+    // scan. Reproduced rather than refused, to answer as Redis does.
+    let wrapped = rank == i64::MIN;
+    let rank = if wrapped { 1 } else { rank.unsigned_abs() };
     let missing = if count.is_some() {
         Reply::Array(Vec::new())
     } else {
@@ -458,7 +457,7 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 None => return Reply::Int(pos as i64),
                 Some(c) => {
                     out.push(Reply::Int(pos as i64));
-                    if c != 0 && matches - rank + 1 >= c {
+                    if c != 0 && !wrapped && matches - rank + 1 >= c {
                         break;
                     }
                 }
