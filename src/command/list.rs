@@ -733,6 +733,96 @@ fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::server::{Client, ClientInfo, Server};
+    use crate::store::value::entry_node_size;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    fn client() -> Client {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        Client::new(Arc::new(ClientInfo {
+            id: 1,
+            addr: stream.local_addr().unwrap(),
+            laddr: stream.peer_addr().unwrap(),
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicUsize::new(2),
+            last_interaction: AtomicU64::new(0),
+            last_cmd: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            fd: -1,
+            stream,
+        }))
+    }
+
+    fn run(srv: &Arc<Server>, client: &mut Client, args: &[&str]) -> Reply {
+        let (_, spec) = super::super::table::table()
+            .lookup(args[0].as_bytes())
+            .unwrap();
+        let a: Vec<Vec<u8>> = args.iter().map(|s| s.as_bytes().to_vec()).collect();
+        (spec.handler)(&mut Ctx { srv, client }, &a)
+    }
+
+    /// Every stripe's `mem` equals its entries' sizes measured afresh, and
+    /// every list's `bytes` equals its elements' heap bytes.
+    fn check_mem(srv: &Server) {
+        let db = &srv.store.dbs[0];
+        for i in 0..db.nstripes() {
+            let g = db.read_stripe(i);
+            let mut sum = 0;
+            for (k, e) in g.dict.iter() {
+                sum += entry_node_size() + k.heap_size() + e.heap_size();
+                if let Value::List(l) = &e.value {
+                    assert_eq!(l.bytes, l.recount());
+                    assert!(!l.is_empty());
+                }
+            }
+            assert_eq!(g.mem, sum, "stripe {i}");
+        }
+    }
+
+    #[test]
+    fn memory_accounting_is_exact() {
+        let srv = Arc::new(Server::new(Config::default()));
+        let mut c = client();
+        let long = "v".repeat(200);
+        for i in 0..600usize {
+            let key = format!("l{}", i % 5);
+            let other = format!("l{}", (i + 1) % 5);
+            let v = &long[..i % 90];
+            let r = match i % 12 {
+                0 | 1 => run(&srv, &mut c, &["RPUSH", &key, v, "x", v]),
+                2 => run(&srv, &mut c, &["LPUSH", &key, v]),
+                3 => run(&srv, &mut c, &["LSET", &key, "0", &long[..(i * 7) % 120]]),
+                4 => run(&srv, &mut c, &["LINSERT", &key, "AFTER", "x", v]),
+                5 => run(&srv, &mut c, &["LREM", &key, "-1", "x"]),
+                6 => run(&srv, &mut c, &["LTRIM", &key, "1", "-2"]),
+                7 => run(&srv, &mut c, &["LPOP", &key, "2"]),
+                8 => run(&srv, &mut c, &["LMOVE", &key, &other, "LEFT", "RIGHT"]),
+                9 => run(&srv, &mut c, &["RPOPLPUSH", &key, &key]),
+                10 => run(&srv, &mut c, &["LMPOP", "2", &key, &other, "RIGHT"]),
+                _ => run(&srv, &mut c, &["RPOP", &key]),
+            };
+            assert!(
+                !r.is_error()
+                    || matches!(&r, Reply::Error(e) if e.contains("no such key") || e.contains("index out of range")),
+                "{r:?}"
+            );
+            check_mem(&srv);
+        }
+        for i in 0..5 {
+            run(&srv, &mut c, &["LTRIM", &format!("l{i}"), "1", "0"]);
+            check_mem(&srv);
+        }
+        assert_eq!(srv.store.dbs[0].len(), 0);
+        assert_eq!(srv.store.used_memory(), 0);
+    }
 
     #[test]
     fn ranges_like_redis() {
