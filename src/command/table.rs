@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 6] {
+fn families() -> [&'static [CommandSpec]; 7] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -41,6 +41,7 @@ fn families() -> [&'static [CommandSpec]; 6] {
         super::server::COMMANDS,
         super::hash::COMMANDS,
         super::set::COMMANDS,
+        super::bitmap::COMMANDS,
     ]
 }
 
