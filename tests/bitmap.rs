@@ -387,6 +387,33 @@ fn differential_cases() -> Vec<Vec<Vec<u8>>> {
     cases.push(line("SETBIT h 0 x"));
     cases.push(line("GETBIT sb -1"));
     cases.push(line("GETBIT sb 4294967296"));
+    // Long runs (the word-sized skips of BITPOS and BITCOUNT).
+    cases.push(line("SETBIT long 700 1"));
+    cases.push(line("SETBIT long 1500 1"));
+    cases.push(line("SETBIT long 1599 1"));
+    cases.push(line("BITOP NOT longn long"));
+    for k in ["long", "longn"] {
+        for r in [
+            "",
+            " 0",
+            " 3",
+            " 0 -1",
+            " 64 199",
+            " 1 87",
+            " 88 700 BIT",
+            " 701 1598 BIT",
+            " 700 700 bit",
+            " -1 -1 BIT",
+            " 8 -2",
+        ] {
+            for bit in ["0", "1"] {
+                cases.push(line(&format!("BITPOS {k} {bit}{r}")));
+            }
+            if r.matches(' ').count() >= 2 {
+                cases.push(line(&format!("BITCOUNT {k}{r}")));
+            }
+        }
+    }
     // BITOP over every pair of a few sources, with missing keys.
     let srcs = ["s1", "s2", "mix", "e", "nokey", "sb"];
     for op in ["AND", "OR", "XOR", "and", "Xor"] {

@@ -60,7 +60,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("bitfield", -2, WRITE | DENYOOM, KEY1, bitfield)
         .doc("bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings")
         .acl(BITMAP)
-        .syntax("key [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> ...]]")
+        .syntax("key [<GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment>> ...]")
         .complexity("O(1) for each subcommand specified"),
     CommandSpec::new("bitfield_ro", -2, READONLY | FAST, KEY1, bitfield_ro)
         .doc("bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD")
@@ -200,6 +200,14 @@ fn find_bit(p: &[u8], from: u64, to: u64, bit: u8) -> Option<u64> {
     let skip = if bit == 1 { 0u8 } else { 0xff };
     let mut i = from;
     while i <= to {
+        if i & 63 == 0 && i + 63 <= to {
+            // Eight whole bytes that cannot hold the bit are skipped at once.
+            let at = (i >> 3) as usize;
+            if p[at..at + 8].iter().all(|&b| b == skip) {
+                i += 64;
+                continue;
+            }
+        }
         if i & 7 == 0 && i + 7 <= to {
             // A whole byte: skip it if it cannot hold the bit.
             let byte = p[(i >> 3) as usize];
@@ -822,5 +830,14 @@ mod tests {
         assert_eq!(find_bit(&p, 12, 23, 0), None);
         assert_eq!(find_bit(&p, 3, 23, 0), Some(3));
         assert_eq!(popcount(&[0xff; 19]), 152);
+        // Word-sized skips over long runs, from any starting bit.
+        let mut long = vec![0u8; 300];
+        long[257] = 0x02;
+        for from in [0u64, 1, 63, 64, 100, 2062] {
+            assert_eq!(find_bit(&long, from, 2399, 1), Some(2062), "{from}");
+        }
+        assert_eq!(find_bit(&long, 2063, 2399, 1), None);
+        let ones = vec![0xffu8; 300];
+        assert_eq!(find_bit(&ones, 5, 2399, 0), None);
     }
 }
