@@ -500,6 +500,10 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "hdel" => (&["RW", "delete"], None),
         "hexists" | "hlen" | "hstrlen" => (&["RO"], None),
         "setrange" => (&["RW", "update"], None),
+        "bitfield" => (
+            &["RW", "access", "update", "variable_flags"],
+            Some("This command allows both access and modification of the key"),
+        ),
         "srem" => (&["RW", "delete"], None),
         "spop" => (&["RW", "access", "delete"], None),
         "sismember" | "scard" => (&["RO"], None),
@@ -532,6 +536,7 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
 fn range_key_specs(full: &str) -> Option<&'static [(i32, i32, &'static [&'static str])]> {
     Some(match full {
         "sinterstore" => &[(1, 0, &["RW", "update"]), (2, -1, &["RO", "access"])],
+        "bitop" => &[(2, 0, &["OW", "update"]), (3, -1, &["RO", "access"])],
         "sunionstore" | "sdiffstore" => &[(1, 0, &["OW", "update"]), (2, -1, &["RO", "access"])],
         _ => return None,
     })

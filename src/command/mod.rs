@@ -5,6 +5,7 @@
 //! categories and docs are all derived from these rows.
 
 pub mod args;
+pub mod bitmap;
 pub mod connection;
 pub mod docs;
 pub mod hash;
