@@ -250,6 +250,7 @@ fn free_effort(v: &Value) -> usize {
         Value::Hash(h) => h.len(),
         Value::Set(s) => s.len(),
         Value::List(l) => l.len(),
+        Value::ZSet(z) => z.len(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use bytes::CompactBytes;
 pub use db::{Db, Locked, Store, Stripe};

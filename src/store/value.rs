@@ -32,6 +32,7 @@ pub enum Value {
     Hash(Box<super::hash::HashValue>),
     Set(Box<super::set::SetValue>),
     List(Box<super::list::ListValue>),
+    ZSet(Box<super::zset::ZSetValue>),
 }
 
 /// Redis's limit for the `embstr` encoding.
@@ -49,6 +50,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -70,6 +72,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -85,6 +88,9 @@ impl Value {
             }
             Value::List(l) => {
                 malloc_size(std::mem::size_of::<super::list::ListValue>()) + l.heap_size()
+            }
+            Value::ZSet(z) => {
+                malloc_size(std::mem::size_of::<super::zset::ZSetValue>()) + z.heap_size()
             }
         }
     }
