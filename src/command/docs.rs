@@ -491,6 +491,12 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             Some("RW and UPDATE because it changes the TTL"),
         ),
         "append" | "lpush" | "rpush" | "sadd" | "zadd" | "hsetnx" => (&["RW", "insert"], None),
+        "pfadd" => (&["RW", "insert"], None),
+        "pfcount" => (
+            &["RW", "access"],
+            Some("RW because it may change the internal representation of the key, and propagate to replicas"),
+        ),
+        "pfdebug" => (&["RW", "access"], None),
         "lpushx" | "rpushx" | "linsert" => (&["RW", "insert"], None),
         "lpop" | "rpop" => (&["RW", "access", "delete"], None),
         "lrem" | "ltrim" => (&["RW", "delete"], None),
@@ -537,6 +543,10 @@ fn range_key_specs(full: &str) -> Option<&'static [(i32, i32, &'static [&'static
     Some(match full {
         "sinterstore" => &[(1, 0, &["RW", "update"]), (2, -1, &["RO", "access"])],
         "bitop" => &[(2, 0, &["OW", "update"]), (3, -1, &["RO", "access"])],
+        "pfmerge" => &[
+            (1, 0, &["RW", "access", "insert"]),
+            (2, -1, &["RO", "access"]),
+        ],
         "sunionstore" | "sdiffstore" => &[(1, 0, &["OW", "update"]), (2, -1, &["RO", "access"])],
         _ => return None,
     })
