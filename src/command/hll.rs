@@ -835,9 +835,15 @@ fn pfselftest(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     let mut dense = sparse_to_dense(&sparse).expect("a new HLL is valid");
     for _ in 0..2000 {
         let i = (rnd() % REGS as u64) as usize;
-        let c = (rnd() % 40) as u8 + 1;
-        sparse_set(&mut sparse, i, c, u64::MAX);
-        dense_set(&mut dense[HDR..], i, c);
+        let c = (rnd() % 33) as u8 + 1;
+        let a = if sparse[4] == SPARSE {
+            sparse_set(&mut sparse, i, c, u64::MAX) == 1
+        } else {
+            dense_set(&mut sparse[HDR..], i, c)
+        };
+        if a != dense_set(&mut dense[HDR..], i, c) {
+            return Reply::err("ERR TESTFAILED sparse and dense updates differ");
+        }
     }
     if histo(&sparse) != histo(&dense) {
         return Reply::err("ERR TESTFAILED sparse and dense registers differ");
@@ -906,6 +912,35 @@ mod tests {
                 if add(&mut v, &k.to_le_bytes(), 3000) == -1 || v[4] != SPARSE {
                     break;
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn random_sparse_edits_match_dense() {
+        let mut seed = 0x2545f4914f6cdd1du64;
+        let mut rnd = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut sparse = new_sparse();
+        let mut dense = sparse_to_dense(&sparse).unwrap();
+        for step in 0..3000 {
+            let i = (rnd() % REGS as u64) as usize;
+            let c = (rnd() % 32) as u8 + 1;
+            let r1 = sparse_set(&mut sparse, i, c, u64::MAX);
+            let r2 = dense_set(&mut dense[HDR..], i, c);
+            assert_eq!(sparse[4], SPARSE);
+            assert_eq!(r1 == 1, r2, "step {step}");
+            if step % 100 != 99 {
+                continue;
+            }
+            let mut max = vec![0u8; REGS];
+            assert!(merge_into(&mut max, &sparse), "step {step}");
+            for (j, &m) in max.iter().enumerate() {
+                assert_eq!(dense_get(&dense[HDR..], j), m, "step {step} reg {j}");
             }
         }
     }
