@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 8] {
+fn families() -> [&'static [CommandSpec]; 9] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -43,6 +43,7 @@ fn families() -> [&'static [CommandSpec]; 8] {
         super::set::COMMANDS,
         super::list::COMMANDS,
         super::bitmap::COMMANDS,
+        super::zset::COMMANDS,
     ]
 }
 
