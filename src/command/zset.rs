@@ -298,14 +298,95 @@ fn limits(ctx: &Ctx) -> (usize, usize) {
     )
 }
 
-/// A score as ZADD/ZINCRBY/WEIGHTS read it (getDoubleFromObject): no
-/// spaces, no NaN, and no overflow to infinity (only "inf" spelled out).
+/// A hexadecimal float as strtod reads one whole ("0x1.8p3", "-0X10").
+fn parse_hex(a: &[u8]) -> Option<f64> {
+    let (neg, rest) = match a.first()? {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    let rest = rest
+        .strip_prefix(b"0x")
+        .or_else(|| rest.strip_prefix(b"0X"))?;
+    let (mant, exp) = match rest.iter().position(|&c| c == b'p' || c == b'P') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (mut v, mut e2, mut digits, mut dot) = (0f64, 0i64, 0usize, false);
+    for &c in mant {
+        if c == b'.' && !dot {
+            dot = true;
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = v * 16.0 + d as f64;
+        digits += 1;
+        if dot {
+            e2 -= 4;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if let Some(x) = exp {
+        let x = std::str::from_utf8(x).ok()?;
+        if x.is_empty() || x.starts_with("+-") || x.starts_with("-+") {
+            return None;
+        }
+        let x = x.strip_prefix('+').unwrap_or(x);
+        e2 += x.parse::<i64>().ok()?.clamp(-100_000, 100_000);
+    }
+    let mut r = v;
+    let mut e = e2;
+    while e > 0 {
+        let step = e.min(1000);
+        r *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 {
+        let step = (-e).min(1000);
+        r /= 2f64.powi(step as i32);
+        e += step;
+    }
+    Some(if neg { -r } else { r })
+}
+
+/// A number as strtod reads one whole: decimal, "inf"/"infinity", or hex.
+fn strtod(a: &[u8]) -> Option<f64> {
+    super::args::parse_f64(a).or_else(|| parse_hex(a))
+}
+
+/// A score as ZADD/ZINCRBY/WEIGHTS read it (getDoubleFromObject): strtod
+/// whole, no leading space, no NaN, and no ERANGE (overflow to infinity
+/// unless "inf" is spelled out, or a nonzero value underflowing to 0).
 fn parse_score(a: &[u8]) -> Option<f64> {
-    let v = super::args::parse_f64(a)?;
+    let v = strtod(a)?;
     if v.is_infinite() {
         let l = String::from_utf8_lossy(a).to_ascii_lowercase();
         let l = l.trim_start_matches(['+', '-']);
         if l != "inf" && l != "infinity" {
+            return None;
+        }
+    }
+    if v == 0.0 {
+        let lower = a.to_ascii_lowercase();
+        let mant = match lower.iter().position(|&c| c == b'e' || c == b'p') {
+            // For hex, 'e' is a digit: only 'p' ends the mantissa.
+            Some(_) if lower.windows(2).any(|w| w == b"0x") => lower
+                .split(|&c| c == b'p')
+                .next()
+                .map(|m| m.strip_prefix(b"-").unwrap_or(m))
+                .map(|m| m.strip_prefix(b"+").unwrap_or(m))
+                .map(|m| &m[2.min(m.len())..])
+                .unwrap_or(&[]),
+            Some(i) => &lower[..i],
+            None if lower.windows(2).any(|w| w == b"0x") => &[][..],
+            None => &lower[..],
+        };
+        if mant
+            .iter()
+            .any(|c| (b'1'..=b'9').contains(c) || (b'a'..=b'f').contains(c))
+        {
             return None;
         }
     }
@@ -322,7 +403,7 @@ fn parse_bound(a: &[u8]) -> Option<(f64, bool)> {
     if rest.is_empty() {
         return Some((0.0, ex));
     }
-    let v = super::args::parse_f64(rest)?;
+    let v = strtod(rest)?;
     Some((v, ex))
 }
 
