@@ -470,6 +470,7 @@ fn tips(full: &str) -> &'static [&'static str] {
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
         "smembers" | "sinter" | "sunion" | "sdiff" => ND_ORDER,
         "spop" | "srandmember" | "sscan" => ND,
+        "zrandmember" | "zscan" => ND,
         _ => &[],
     }
 }
@@ -490,7 +491,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             &["RW", "access", "update"],
             Some("RW and UPDATE because it changes the TTL"),
         ),
-        "append" | "lpush" | "rpush" | "sadd" | "zadd" | "hsetnx" => (&["RW", "insert"], None),
+        "append" | "lpush" | "rpush" | "sadd" | "hsetnx" => (&["RW", "insert"], None),
         "pfadd" => (&["RW", "insert"], None),
         "pfcount" => (
             &["RW", "access"],
@@ -511,6 +512,12 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             Some("This command allows both access and modification of the key"),
         ),
         "srem" => (&["RW", "delete"], None),
+        "zadd" => (&["RW", "update"], None),
+        "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => {
+            (&["RW", "delete"], None)
+        }
+        "zpopmin" | "zpopmax" => (&["RW", "access", "delete"], None),
+        "zcard" => (&["RO"], None),
         "spop" => (&["RW", "access", "delete"], None),
         "sismember" | "scard" => (&["RO"], None),
         "move" => (&["RW", "access", "update"], None),
@@ -530,6 +537,7 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
         "copy" => &[(1, &["RO", "access"]), (2, &["OW", "update"])],
         "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
         "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
+        "zrangestore" => &[(1, &["OW", "update"]), (2, &["RO", "access"])],
         "smove" | "lmove" | "rpoplpush" => {
             &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])]
         }
@@ -560,6 +568,9 @@ fn keynum_spec(full: &str) -> Option<(i32, i32, i32, i32, &'static [&'static str
     match full {
         "sintercard" => Some((1, 0, 1, 1, &["RO", "access"])),
         "lmpop" => Some((1, 0, 1, 1, &["RW", "access", "delete"])),
+        "zunion" | "zinter" | "zdiff" | "zintercard" => Some((1, 0, 1, 1, &["RO", "access"])),
+        "zmpop" => Some((1, 0, 1, 1, &["RW", "access", "delete"])),
+        "zunionstore" | "zinterstore" | "zdiffstore" => Some((2, 0, 1, 1, &["RO", "access"])),
         _ => None,
     }
 }
@@ -651,7 +662,12 @@ fn key_spec(flags: &[&str], notes: Option<&str>, index: i32, last: i32, step: i3
 
 fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
     if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {
-        return vec![keynum_key_spec(flags, begin, numidx, first, step)];
+        let sources = keynum_key_spec(flags, begin, numidx, first, step);
+        if spec.keys.first > 0 {
+            // ZUNIONSTORE & co.: the destination, then the counted sources.
+            return vec![key_spec(&["OW", "update"], None, 1, 0, 1), sources];
+        }
+        return vec![sources];
     }
     if let Some(list) = range_key_specs(full) {
         return list
@@ -852,8 +868,10 @@ fn getkeys_of(cmd: &[Vec<u8>]) -> Result<(usize, Vec<usize>), Reply> {
         ));
     }
     if let Some(keys) = keynum_keys(&t.full_name(id), cmd) {
+        // ZUNIONSTORE & co.: the destination comes before the counted keys.
+        let dest = spec.keys.first > 0;
         return keys
-            .map(|k| (id, k))
+            .map(|k| (id, if dest { [&[1][..], &k].concat() } else { k }))
             .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
     }
     let keys = spec.key_indexes(cmd.len());
@@ -891,9 +909,12 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         } else {
             vec!["OW", "update"]
         }
+    } else if let Some((.., f)) = keynum_spec(&full) {
+        f.to_vec()
     } else {
         key_flags(&full, t.spec(id)).0.to_vec()
     };
+    let keynum_dest = keynum_spec(&full).is_some() && t.spec(id).keys.first > 0;
     Reply::Array(
         keys.into_iter()
             .map(|i| {
@@ -901,6 +922,7 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 let f: &[&str] = per_key
                     .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
                     .map(|(_, f)| *f)
+                    .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
                     .or_else(|| {
                         // SINTERSTORE & co: the destination, then a range.
                         ranges?

@@ -18,6 +18,7 @@ pub mod set;
 pub mod string;
 pub mod strutil;
 pub mod table;
+pub mod zset;
 
 use crate::resp::Reply;
 use crate::server::Ctx;

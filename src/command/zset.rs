@@ -1,0 +1,1641 @@
+//! Sorted set commands, with Redis 7.0's semantics, error texts and reply
+//! shapes (t_zset.c): ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZCOUNT
+//! ZLEXCOUNT ZRANK ZREVRANK ZRANGE ZREVRANGE ZRANGEBYSCORE
+//! ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZRANGESTORE ZREMRANGEBYRANK
+//! ZREMRANGEBYSCORE ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN
+//! ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD.
+//!
+//! Scores are replied as Redis 7.0's addReplyDouble writes them: `%.17g`
+//! (a bulk string in RESP2, a `,` double in RESP3). WITHSCORES replies are
+//! flat in RESP2 and [member, score] pairs in RESP3. A sorted set that
+//! becomes empty loses its key; a *STORE with an empty result deletes the
+//! destination. Multi-key commands lock every key with one `Store::lock`.
+
+use super::args::{int, is};
+use super::*;
+use crate::resp::Reply;
+use crate::server::Ctx;
+use crate::store::zset::{LexBound, LexRange, ScoreRange, ZSetValue};
+use crate::store::{now_ms, rand_u64, Entry, Locked, Store, Stripe, Value};
+use std::collections::{HashMap, HashSet};
+
+const ZS: &[&str] = &["sortedset"];
+
+/// ZRANGESTORE: keys at 1 and 2.
+const KEY1_2: Keys = Keys {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("zadd", -4, WRITE | DENYOOM | FAST, KEY1, zadd)
+        .doc("sorted-set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists")
+        .acl(ZS)
+        .syntax("key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]")
+        .complexity("O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+    CommandSpec::new("zincrby", 4, WRITE | DENYOOM | FAST, KEY1, zincrby)
+        .doc("sorted-set", "1.2.0", "Increment the score of a member in a sorted set")
+        .acl(ZS)
+        .syntax("key increment member")
+        .complexity("O(log(N)) where N is the number of elements in the sorted set."),
+    CommandSpec::new("zrem", -3, WRITE | FAST, KEY1, zrem)
+        .doc("sorted-set", "1.2.0", "Remove one or more members from a sorted set")
+        .acl(ZS)
+        .syntax("key member [member ...]")
+        .complexity("O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
+    CommandSpec::new("zcard", 2, READONLY | FAST, KEY1, zcard)
+        .doc("sorted-set", "1.2.0", "Get the number of members in a sorted set")
+        .acl(ZS)
+        .syntax("key")
+        .complexity("O(1)"),
+    CommandSpec::new("zscore", 3, READONLY | FAST, KEY1, zscore)
+        .doc("sorted-set", "1.2.0", "Get the score associated with the given member in a sorted set")
+        .acl(ZS)
+        .syntax("key member")
+        .complexity("O(1)"),
+    CommandSpec::new("zmscore", -3, READONLY | FAST, KEY1, zmscore)
+        .doc("sorted-set", "6.2.0", "Get the score associated with the given members in a sorted set")
+        .acl(ZS)
+        .syntax("key member [member ...]")
+        .complexity("O(N) where N is the number of members being requested."),
+    CommandSpec::new("zcount", 4, READONLY | FAST, KEY1, zcount)
+        .doc("sorted-set", "2.0.0", "Count the members in a sorted set with scores within the given values")
+        .acl(ZS)
+        .syntax("key min max")
+        .complexity("O(log(N)) with N being the number of elements in the sorted set."),
+    CommandSpec::new("zlexcount", 4, READONLY | FAST, KEY1, zlexcount)
+        .doc("sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range")
+        .acl(ZS)
+        .syntax("key min max")
+        .complexity("O(log(N)) with N being the number of elements in the sorted set."),
+    CommandSpec::new("zrank", 3, READONLY | FAST, KEY1, zrank)
+        .doc("sorted-set", "2.0.0", "Determine the index of a member in a sorted set")
+        .acl(ZS)
+        .syntax("key member")
+        .complexity("O(log(N))"),
+    CommandSpec::new("zrevrank", 3, READONLY | FAST, KEY1, zrevrank)
+        .doc("sorted-set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low")
+        .acl(ZS)
+        .syntax("key member")
+        .complexity("O(log(N))"),
+    CommandSpec::new("zrange", -4, READONLY, KEY1, zrange)
+        .doc("sorted-set", "1.2.0", "Return a range of members in a sorted set")
+        .acl(ZS)
+        .syntax("key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+    CommandSpec::new("zrangestore", -5, WRITE | DENYOOM, KEY1_2, zrangestore)
+        .doc("sorted-set", "6.2.0", "Store a range of members from sorted set into another key")
+        .acl(ZS)
+        .syntax("dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
+    CommandSpec::new("zrevrange", -4, READONLY, KEY1, zrevrange)
+        .doc("sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low")
+        .acl(ZS)
+        .syntax("key start stop [WITHSCORES]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+    CommandSpec::new("zrangebyscore", -4, READONLY, KEY1, zrangebyscore)
+        .doc("sorted-set", "1.0.5", "Return a range of members in a sorted set, by score")
+        .acl(ZS)
+        .syntax("key min max [WITHSCORES] [LIMIT offset count]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    CommandSpec::new("zrevrangebyscore", -4, READONLY, KEY1, zrevrangebyscore)
+        .doc("sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low")
+        .acl(ZS)
+        .syntax("key max min [WITHSCORES] [LIMIT offset count]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    CommandSpec::new("zrangebylex", -4, READONLY, KEY1, zrangebylex)
+        .doc("sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range")
+        .acl(ZS)
+        .syntax("key min max [LIMIT offset count]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    CommandSpec::new("zrevrangebylex", -4, READONLY, KEY1, zrevrangebylex)
+        .doc("sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.")
+        .acl(ZS)
+        .syntax("key max min [LIMIT offset count]")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    CommandSpec::new("zremrangebyrank", 4, WRITE, KEY1, zremrangebyrank)
+        .doc("sorted-set", "2.0.0", "Remove all members in a sorted set within the given indexes")
+        .acl(ZS)
+        .syntax("key start stop")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    CommandSpec::new("zremrangebyscore", 4, WRITE, KEY1, zremrangebyscore)
+        .doc("sorted-set", "1.2.0", "Remove all members in a sorted set within the given scores")
+        .acl(ZS)
+        .syntax("key min max")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    CommandSpec::new("zremrangebylex", 4, WRITE, KEY1, zremrangebylex)
+        .doc("sorted-set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range")
+        .acl(ZS)
+        .syntax("key min max")
+        .complexity("O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    CommandSpec::new("zpopmin", -2, WRITE | FAST, KEY1, zpopmin)
+        .doc("sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set")
+        .acl(ZS)
+        .syntax("key [count]")
+        .complexity("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+    CommandSpec::new("zpopmax", -2, WRITE | FAST, KEY1, zpopmax)
+        .doc("sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set")
+        .acl(ZS)
+        .syntax("key [count]")
+        .complexity("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+    CommandSpec::new("zmpop", -4, WRITE | MOVABLEKEYS, NO_KEYS, zmpop)
+        .doc("sorted-set", "7.0.0", "Remove and return members with scores in a sorted set")
+        .acl(ZS)
+        .syntax("numkeys key [key ...] MIN | MAX [COUNT count]")
+        .complexity("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
+    CommandSpec::new("zrandmember", -2, READONLY, KEY1, zrandmember)
+        .doc("sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set")
+        .acl(ZS)
+        .syntax("key [count [WITHSCORES]]")
+        .complexity("O(N) where N is the number of elements returned"),
+    CommandSpec::new("zscan", -3, READONLY, KEY1, zscan)
+        .doc("sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores")
+        .acl(ZS)
+        .syntax("key cursor [MATCH pattern] [COUNT count]")
+        .complexity("O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+    CommandSpec::new("zunion", -3, READONLY | MOVABLEKEYS, NO_KEYS, zunion)
+        .doc("sorted-set", "6.2.0", "Add multiple sorted sets")
+        .acl(ZS)
+        .syntax("numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
+        .complexity("O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
+    CommandSpec::new("zinter", -3, READONLY | MOVABLEKEYS, NO_KEYS, zinter)
+        .doc("sorted-set", "6.2.0", "Intersect multiple sorted sets")
+        .acl(ZS)
+        .syntax("numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
+        .complexity("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
+    CommandSpec::new("zdiff", -3, READONLY | MOVABLEKEYS, NO_KEYS, zdiff)
+        .doc("sorted-set", "6.2.0", "Subtract multiple sorted sets")
+        .acl(ZS)
+        .syntax("numkeys key [key ...] [WITHSCORES]")
+        .complexity("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
+    CommandSpec::new("zunionstore", -4, WRITE | DENYOOM | MOVABLEKEYS, KEY1, zunionstore)
+        .doc("sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key")
+        .acl(ZS)
+        .syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]")
+        .complexity("O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
+    CommandSpec::new("zinterstore", -4, WRITE | DENYOOM | MOVABLEKEYS, KEY1, zinterstore)
+        .doc("sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key")
+        .acl(ZS)
+        .syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]")
+        .complexity("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
+    CommandSpec::new("zdiffstore", -4, WRITE | DENYOOM | MOVABLEKEYS, KEY1, zdiffstore)
+        .doc("sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key")
+        .acl(ZS)
+        .syntax("destination numkeys key [key ...]")
+        .complexity("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
+    CommandSpec::new("zintercard", -3, READONLY | MOVABLEKEYS, NO_KEYS, zintercard)
+        .doc("sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result")
+        .acl(ZS)
+        .syntax("numkeys key [key ...] [LIMIT limit]")
+        .complexity("O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
+];
+
+// ---------------------------------------------------------------- helpers
+
+/// A double as C's `printf("%.17g")` writes it (Redis 7.0's addReplyDouble
+/// and the scores ZSCAN lists): 17 significant digits, trailing zeros
+/// dropped, exponent form below 1e-4 or from 1e17.
+pub fn fmt17g(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let e = format!("{:.16e}", d);
+    let (mant, exp) = e.split_at(e.find('e').expect("exponent"));
+    let x: i32 = exp[1..].parse().expect("exponent digits");
+    fn trim(s: &str) -> &str {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            s
+        }
+    }
+    if (-4..17).contains(&x) {
+        let f = format!("{:.*}", (16 - x) as usize, d);
+        trim(&f).to_string()
+    } else {
+        format!(
+            "{}e{}{:02}",
+            trim(mant),
+            if x < 0 { '-' } else { '+' },
+            x.abs()
+        )
+    }
+}
+
+/// A score as a listpack holds it (Redis 7.0's d2string), which is what
+/// ZSCAN lists for a small sorted set: integral values within
+/// ±(i64::MAX/2) as integers, anything else `%.17g`.
+fn d2string(d: f64) -> String {
+    let lim = (i64::MAX / 2) as f64;
+    if d.is_finite() && d >= -lim && d <= lim && d.trunc() == d {
+        return (d as i64).to_string();
+    }
+    fmt17g(d)
+}
+
+/// A score reply: `%.17g` as a bulk string (RESP2) or a `,` double (RESP3).
+fn dbl(resp3: bool, d: f64) -> Reply {
+    if resp3 {
+        Reply::Raw(format!(",{}\r\n", fmt17g(d)).into_bytes())
+    } else {
+        Reply::Bulk(fmt17g(d).into_bytes())
+    }
+}
+
+/// Members (with scores if asked): flat in RESP2, pairs in RESP3.
+fn members_reply(resp3: bool, items: &[(Vec<u8>, f64)], withscores: bool) -> Reply {
+    let mut out = Vec::with_capacity(items.len() * if withscores { 2 } else { 1 });
+    for (m, s) in items {
+        if !withscores {
+            out.push(Reply::bulk(m));
+        } else if resp3 {
+            out.push(Reply::Array(vec![Reply::bulk(m), dbl(true, *s)]));
+        } else {
+            out.push(Reply::bulk(m));
+            out.push(dbl(false, *s));
+        }
+    }
+    Reply::Array(out)
+}
+
+/// Always-nested [member, score] pairs (ZMPOP), in both protocols.
+fn pairs_reply(resp3: bool, items: &[(Vec<u8>, f64)]) -> Reply {
+    Reply::Array(
+        items
+            .iter()
+            .map(|(m, s)| Reply::Array(vec![Reply::bulk(m), dbl(resp3, *s)]))
+            .collect(),
+    )
+}
+
+fn zset_of(e: &Entry) -> Result<&ZSetValue, Reply> {
+    match &e.value {
+        Value::ZSet(z) => Ok(z),
+        _ => Err(err::wrong_type()),
+    }
+}
+
+/// (zset-max-listpack-entries, zset-max-listpack-value).
+fn limits(ctx: &Ctx) -> (usize, usize) {
+    let cfg = ctx.srv.config();
+    let get = |name: &str, dflt: usize| {
+        cfg.compat
+            .get(name)
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(|v| v.max(0) as usize)
+            .unwrap_or(dflt)
+    };
+    (
+        get("zset-max-listpack-entries", 128),
+        get("zset-max-listpack-value", 64),
+    )
+}
+
+/// A hexadecimal float as strtod reads one whole ("0x1.8p3", "-0X10").
+fn parse_hex(a: &[u8]) -> Option<f64> {
+    let (neg, rest) = match a.first()? {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    let rest = rest
+        .strip_prefix(b"0x")
+        .or_else(|| rest.strip_prefix(b"0X"))?;
+    let (mant, exp) = match rest.iter().position(|&c| c == b'p' || c == b'P') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (mut v, mut e2, mut digits, mut dot) = (0f64, 0i64, 0usize, false);
+    for &c in mant {
+        if c == b'.' && !dot {
+            dot = true;
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = v * 16.0 + d as f64;
+        digits += 1;
+        if dot {
+            e2 -= 4;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if let Some(x) = exp {
+        let x = std::str::from_utf8(x).ok()?;
+        if x.is_empty() || x.starts_with("+-") || x.starts_with("-+") {
+            return None;
+        }
+        let x = x.strip_prefix('+').unwrap_or(x);
+        e2 += x.parse::<i64>().ok()?.clamp(-100_000, 100_000);
+    }
+    let mut r = v;
+    let mut e = e2;
+    while e > 0 {
+        let step = e.min(1000);
+        r *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 {
+        let step = (-e).min(1000);
+        r /= 2f64.powi(step as i32);
+        e += step;
+    }
+    Some(if neg { -r } else { r })
+}
+
+/// A number as strtod reads one whole: decimal, "inf"/"infinity", or hex.
+fn strtod(a: &[u8]) -> Option<f64> {
+    super::args::parse_f64(a).or_else(|| parse_hex(a))
+}
+
+/// A score as ZADD/ZINCRBY/WEIGHTS read it (getDoubleFromObject): strtod
+/// whole, no leading space, no NaN, and no ERANGE (overflow to infinity
+/// unless "inf" is spelled out, or a nonzero value underflowing to 0).
+fn parse_score(a: &[u8]) -> Option<f64> {
+    let v = strtod(a)?;
+    if v.is_infinite() {
+        let l = String::from_utf8_lossy(a).to_ascii_lowercase();
+        let l = l.trim_start_matches(['+', '-']);
+        if l != "inf" && l != "infinity" {
+            return None;
+        }
+    }
+    if v == 0.0 {
+        let lower = a.to_ascii_lowercase();
+        let mant = match lower.iter().position(|&c| c == b'e' || c == b'p') {
+            // For hex, 'e' is a digit: only 'p' ends the mantissa.
+            Some(_) if lower.windows(2).any(|w| w == b"0x") => lower
+                .split(|&c| c == b'p')
+                .next()
+                .map(|m| m.strip_prefix(b"-").unwrap_or(m))
+                .map(|m| m.strip_prefix(b"+").unwrap_or(m))
+                .map(|m| &m[2.min(m.len())..])
+                .unwrap_or(&[]),
+            Some(i) => &lower[..i],
+            None if lower.windows(2).any(|w| w == b"0x") => &[][..],
+            None => &lower[..],
+        };
+        if mant
+            .iter()
+            .any(|c| (b'1'..=b'9').contains(c) || (b'a'..=b'f').contains(c))
+        {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+/// One end of a score range (zslParseRange): `(` for exclusive, then what
+/// strtod reads whole (an empty text reads as 0).
+fn parse_bound(a: &[u8]) -> Option<(f64, bool)> {
+    let (ex, rest) = match a.first() {
+        Some(b'(') => (true, &a[1..]),
+        _ => (false, a),
+    };
+    if rest.is_empty() {
+        return Some((0.0, ex));
+    }
+    let v = strtod(rest)?;
+    Some((v, ex))
+}
+
+fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
+    match (parse_bound(min), parse_bound(max)) {
+        (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange {
+            min,
+            minex,
+            max,
+            maxex,
+        }),
+        _ => Err(Reply::err("ERR min or max is not a float")),
+    }
+}
+
+fn parse_lex_bound(a: &[u8]) -> Option<LexBound> {
+    match a.first()? {
+        b'+' if a.len() == 1 => Some(LexBound::PlusInf),
+        b'-' if a.len() == 1 => Some(LexBound::MinusInf),
+        b'(' => Some(LexBound::Excl(a[1..].to_vec())),
+        b'[' => Some(LexBound::Incl(a[1..].to_vec())),
+        _ => None,
+    }
+}
+
+fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, Reply> {
+    match (parse_lex_bound(min), parse_lex_bound(max)) {
+        (Some(min), Some(max)) => Ok(LexRange { min, max }),
+        _ => Err(Reply::err("ERR min or max not valid string range item")),
+    }
+}
+
+/// Runs `f` on the zset at `key` in place: Ok(None) if absent, WRONGTYPE
+/// for another type. Fixes the memory accounting and deletes an emptied key.
+fn modify<R>(
+    s: &mut Stripe,
+    h: u64,
+    key: &[u8],
+    now: u64,
+    f: impl FnOnce(&mut ZSetValue) -> R,
+) -> Result<Option<R>, Reply> {
+    let (r, before, after, empty) = match s.get_mut(h, key, now) {
+        None => return Ok(None),
+        Some(e) => {
+            let before = e.heap_size();
+            let Value::ZSet(z) = &mut e.value else {
+                return Err(err::wrong_type());
+            };
+            let r = f(z);
+            let empty = z.is_empty();
+            (r, before, e.heap_size(), empty)
+        }
+    };
+    s.adjust_mem(before, after);
+    if empty {
+        s.remove(h, key);
+    }
+    Ok(Some(r))
+}
+
+/// Runs `f` on the zset at `key` for a read (counts the hit or miss);
+/// `missing` is the reply for an absent key.
+fn read_z(
+    ctx: &mut Ctx,
+    key: &[u8],
+    missing: Reply,
+    f: impl FnOnce(&ZSetValue, bool) -> Reply,
+) -> Reply {
+    let resp3 = ctx.resp3();
+    let (s, h) = ctx.db().read(key);
+    let (found, r) = match s.get(h, key, now_ms()) {
+        None => (false, missing),
+        Some(e) => (
+            true,
+            match zset_of(e) {
+                Ok(z) => f(z, resp3),
+                Err(r) => r,
+            },
+        ),
+    };
+    drop(s);
+    ctx.hit(found);
+    r
+}
+
+fn owned<'a>(it: impl IntoIterator<Item = (&'a [u8], f64)>) -> Vec<(Vec<u8>, f64)> {
+    it.into_iter().map(|(m, s)| (m.to_vec(), s)).collect()
+}
+
+/// Builds a new zset from `items`. `sequential`: added one by one to a
+/// fresh listpack that converts when it must (ZRANGESTORE); otherwise the
+/// encoding is decided from the whole result first (ZUNIONSTORE & co.,
+/// built as a skiplist and converted if small enough).
+fn build(items: &[(Vec<u8>, f64)], lim: (usize, usize), sequential: bool) -> ZSetValue {
+    let mut z = ZSetValue::new();
+    if !sequential {
+        z.listpack = items.len() <= lim.0 && items.iter().all(|(m, _)| m.len() <= lim.1);
+    }
+    for (m, s) in items {
+        if z.score(m).is_none() {
+            z.prepare_add(lim.0, lim.1, m);
+        }
+        z.set(m, *s);
+    }
+    z
+}
+
+// ---------------------------------------------------------------- ZADD
+
+const ZADD_NX: u8 = 1;
+const ZADD_XX: u8 = 2;
+const ZADD_GT: u8 = 4;
+const ZADD_LT: u8 = 8;
+const ZADD_CH: u8 = 16;
+const ZADD_INCR: u8 = 32;
+
+fn zadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    zadd_generic(ctx, args, 0)
+}
+
+fn zincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    zadd_generic(ctx, args, ZADD_INCR)
+}
+
+fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
+    let mut idx = 2;
+    if flags & ZADD_INCR == 0 {
+        while idx < args.len() {
+            let a = &args[idx];
+            let f = if is(a, "nx") {
+                ZADD_NX
+            } else if is(a, "xx") {
+                ZADD_XX
+            } else if is(a, "ch") {
+                ZADD_CH
+            } else if is(a, "incr") {
+                ZADD_INCR
+            } else if is(a, "gt") {
+                ZADD_GT
+            } else if is(a, "lt") {
+                ZADD_LT
+            } else {
+                break;
+            };
+            flags |= f;
+            idx += 1;
+        }
+    }
+    let elements = args.len() - idx;
+    if !elements.is_multiple_of(2) || elements == 0 {
+        return err::syntax();
+    }
+    let has = |f: u8| flags & f != 0;
+    if has(ZADD_NX) && has(ZADD_XX) {
+        return Reply::err("ERR XX and NX options at the same time are not compatible");
+    }
+    if (has(ZADD_GT) && has(ZADD_NX))
+        || (has(ZADD_LT) && has(ZADD_NX))
+        || (has(ZADD_GT) && has(ZADD_LT))
+    {
+        return Reply::err("ERR GT, LT, and/or NX options at the same time are not compatible");
+    }
+    let incr = has(ZADD_INCR);
+    if incr && elements > 2 {
+        return Reply::err("ERR INCR option supports a single increment-element pair");
+    }
+    let mut pairs = Vec::with_capacity(elements / 2);
+    for p in args[idx..].chunks(2) {
+        match parse_score(&p[0]) {
+            Some(s) => pairs.push((s, &p[1])),
+            None => return err::not_float(),
+        }
+    }
+    let lim = limits(ctx);
+    let resp3 = ctx.resp3();
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let exists = match s.get_mut(h, key, now) {
+        None => false,
+        Some(e) => {
+            if let Err(r) = zset_of(e) {
+                return r;
+            }
+            true
+        }
+    };
+    let nothing = || {
+        if incr {
+            Reply::Null
+        } else {
+            Reply::Int(0)
+        }
+    };
+    if !exists {
+        if has(ZADD_XX) {
+            return nothing();
+        }
+        s.insert(h, key, Entry::new(Value::ZSet(Box::default()), 0));
+    }
+    let r = modify(&mut s, h, key, now, |z| {
+        let (mut added, mut updated, mut processed) = (0, 0, 0);
+        let mut last = 0.0;
+        for (score, m) in &pairs {
+            let mut score = *score;
+            match z.score(m) {
+                Some(cur) => {
+                    if has(ZADD_NX) {
+                        continue;
+                    }
+                    if incr {
+                        score += cur;
+                        if score.is_nan() {
+                            return Err(Reply::err("ERR resulting score is not a number (NaN)"));
+                        }
+                    }
+                    if (has(ZADD_LT) && score >= cur) || (has(ZADD_GT) && score <= cur) {
+                        continue;
+                    }
+                    if score != cur {
+                        z.set(m, score);
+                        updated += 1;
+                    }
+                }
+                None => {
+                    if has(ZADD_XX) {
+                        continue;
+                    }
+                    z.prepare_add(lim.0, lim.1, m);
+                    z.set(m, score);
+                    added += 1;
+                }
+            }
+            processed += 1;
+            last = score;
+        }
+        Ok(if incr {
+            if processed > 0 {
+                dbl(resp3, last)
+            } else {
+                Reply::Null
+            }
+        } else if has(ZADD_CH) {
+            Reply::Int(added + updated)
+        } else {
+            Reply::Int(added)
+        })
+    });
+    match r {
+        Err(r) | Ok(Some(Err(r))) => r,
+        Ok(Some(Ok(r))) => r,
+        Ok(None) => nothing(),
+    }
+}
+
+fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    let r = modify(&mut s, h, key, now, |z| {
+        let mut n = 0;
+        for m in &args[2..] {
+            if z.remove(m).is_some() {
+                n += 1;
+                if z.is_empty() {
+                    break;
+                }
+            }
+        }
+        n
+    });
+    match r {
+        Err(r) => r,
+        Ok(n) => Reply::Int(n.unwrap_or(0)),
+    }
+}
+
+// ---------------------------------------------------------------- reads
+
+fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    read_z(ctx, &args[1], Reply::Int(0), |z, _| {
+        Reply::Int(z.len() as i64)
+    })
+}
+
+fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    read_z(ctx, &args[1], Reply::Null, |z, r3| {
+        match z.score(&args[2]) {
+            Some(s) => dbl(r3, s),
+            None => Reply::Null,
+        }
+    })
+}
+
+fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let nulls = Reply::Array(args[2..].iter().map(|_| Reply::Null).collect());
+    read_z(ctx, &args[1], nulls, |z, r3| {
+        Reply::Array(
+            args[2..]
+                .iter()
+                .map(|m| match z.score(m) {
+                    Some(s) => dbl(r3, s),
+                    None => Reply::Null,
+                })
+                .collect(),
+        )
+    })
+}
+
+fn zcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let range = match parse_score_range(&args[2], &args[3]) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    read_z(ctx, &args[1], Reply::Int(0), |z, _| {
+        Reply::Int(z.score_span(&range).1 as i64)
+    })
+}
+
+fn zlexcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let range = match parse_lex_range(&args[2], &args[3]) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    read_z(ctx, &args[1], Reply::Int(0), |z, _| {
+        Reply::Int(z.lex_span(&range).1 as i64)
+    })
+}
+
+fn zrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    rank_generic(ctx, args, false)
+}
+
+fn zrevrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    rank_generic(ctx, args, true)
+}
+
+fn rank_generic(ctx: &mut Ctx, args: &[Vec<u8>], rev: bool) -> Reply {
+    read_z(ctx, &args[1], Reply::Null, |z, _| match z.rank(&args[2]) {
+        Some(r) => Reply::Int(if rev { z.len() - 1 - r } else { r } as i64),
+        None => Reply::Null,
+    })
+}
+
+// ---------------------------------------------------------------- ZRANGE family
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeType {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+enum Range {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+struct RangeSpec {
+    range: Range,
+    rev: bool,
+    offset: i64,
+    limit: i64,
+    withscores: bool,
+}
+
+/// Parses Redis's zrangeGenericCommand arguments: `args[first]` is the key,
+/// then min, max and options. `ty`/`rev` preset by the legacy commands.
+fn parse_range(
+    args: &[Vec<u8>],
+    first: usize,
+    mut ty: RangeType,
+    rev: Option<bool>,
+    store: bool,
+) -> Result<RangeSpec, Reply> {
+    let mut dir = rev;
+    let (mut offset, mut limit, mut withscores) = (0i64, -1i64, false);
+    let mut j = first + 3;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let a = &args[j];
+        if !store && is(a, "withscores") {
+            withscores = true;
+        } else if is(a, "limit") && left >= 2 {
+            offset = int(&args[j + 1])?;
+            limit = int(&args[j + 2])?;
+            j += 2;
+        } else if dir.is_none() && is(a, "rev") {
+            dir = Some(true);
+        } else if ty == RangeType::Auto && is(a, "bylex") {
+            ty = RangeType::Lex;
+        } else if ty == RangeType::Auto && is(a, "byscore") {
+            ty = RangeType::Score;
+        } else {
+            return Err(err::syntax());
+        }
+        j += 1;
+    }
+    let rev = dir.unwrap_or(false);
+    if ty == RangeType::Auto {
+        ty = RangeType::Rank;
+    }
+    if limit != -1 && ty == RangeType::Rank {
+        return Err(Reply::err(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
+    }
+    if withscores && ty == RangeType::Lex {
+        return Err(Reply::err(
+            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
+    }
+    let (mut lo, mut hi) = (&args[first + 1], &args[first + 2]);
+    if rev && ty != RangeType::Rank {
+        std::mem::swap(&mut lo, &mut hi);
+    }
+    let range = match ty {
+        RangeType::Score => Range::Score(parse_score_range(lo, hi)?),
+        RangeType::Lex => Range::Lex(parse_lex_range(lo, hi)?),
+        _ => Range::Rank(int(lo)?, int(hi)?),
+    };
+    Ok(RangeSpec {
+        range,
+        rev,
+        offset,
+        limit,
+        withscores,
+    })
+}
+
+/// The (member, score) pairs a range selects, in reply order.
+fn select(z: &ZSetValue, spec: &RangeSpec) -> Vec<(Vec<u8>, f64)> {
+    let len = z.len() as i64;
+    let (first, count) = match &spec.range {
+        Range::Rank(start, end) => {
+            let (mut start, mut end) = (*start, *end);
+            if start < 0 {
+                start += len;
+            }
+            if end < 0 {
+                end += len;
+            }
+            if start < 0 {
+                start = 0;
+            }
+            if start > end || start >= len {
+                return Vec::new();
+            }
+            if end >= len {
+                end = len - 1;
+            }
+            let n = (end - start + 1) as usize;
+            return if spec.rev {
+                owned(z.walk((len - 1 - start) as usize, true).take(n))
+            } else {
+                owned(z.walk(start as usize, false).take(n))
+            };
+        }
+        Range::Score(r) => z.score_span(r),
+        Range::Lex(r) => z.lex_span(r),
+    };
+    if spec.offset < 0 || (spec.offset > 0 && spec.offset >= len) {
+        return Vec::new();
+    }
+    let off = spec.offset as usize;
+    if off >= count {
+        return Vec::new();
+    }
+    let take = if spec.limit < 0 {
+        count - off
+    } else {
+        (spec.limit as usize).min(count - off)
+    };
+    if spec.rev {
+        owned(z.walk(first + count - 1 - off, true).take(take))
+    } else {
+        owned(z.walk(first + off, false).take(take))
+    }
+}
+
+fn range_reply(ctx: &mut Ctx, args: &[Vec<u8>], ty: RangeType, rev: Option<bool>) -> Reply {
+    let spec = match parse_range(args, 1, ty, rev, false) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    read_z(ctx, &args[1], Reply::Array(Vec::new()), |z, r3| {
+        members_reply(r3, &select(z, &spec), spec.withscores)
+    })
+}
+
+fn zrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Auto, None)
+}
+
+fn zrevrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Rank, Some(true))
+}
+
+fn zrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Score, Some(false))
+}
+
+fn zrevrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Score, Some(true))
+}
+
+fn zrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Lex, Some(false))
+}
+
+fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    range_reply(ctx, args, RangeType::Lex, Some(true))
+}
+
+/// Replaces `dst` with a zset built from `items` (deleting it when empty);
+/// replies the new size.
+fn store_result(
+    l: &mut Locked,
+    store: &Store,
+    db: usize,
+    dst: &[u8],
+    items: &[(Vec<u8>, f64)],
+    lim: (usize, usize),
+    sequential: bool,
+) -> Reply {
+    let (d, hd) = l.stripe_mut(store, db, dst);
+    if items.is_empty() {
+        let old = d.remove(hd, dst);
+        drop(old);
+        return Reply::Int(0);
+    }
+    let z = build(items, lim, sequential);
+    let n = z.len() as i64;
+    let old = d.insert(hd, dst, Entry::new(Value::ZSet(Box::new(z)), 0));
+    drop(old);
+    Reply::Int(n)
+}
+
+fn zrangestore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let spec = match parse_range(args, 2, RangeType::Auto, None, true) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lim = limits(ctx);
+    let db = ctx.client.db;
+    let (dst, src) = (args[1].as_slice(), args[2].as_slice());
+    let store = ctx.store();
+    let now = now_ms();
+    let mut l = store.lock(&[(db, dst), (db, src)], true);
+    let (s, h) = l.stripe(store, db, src);
+    let (found, items) = match s.get(h, src, now) {
+        None => (false, Vec::new()),
+        Some(e) => match zset_of(e) {
+            Err(r) => return r,
+            Ok(z) => (true, select(z, &spec)),
+        },
+    };
+    let r = store_result(&mut l, store, db, dst, &items, lim, true);
+    drop(l);
+    ctx.hit(found);
+    r
+}
+
+// ---------------------------------------------------------------- ZREMRANGE*
+
+fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (start, end) = match (int(&args[2]), int(&args[3])) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    remrange(ctx, &args[1], |z| {
+        let len = z.len() as i64;
+        let (mut start, mut end) = (start, end);
+        if start < 0 {
+            start += len;
+        }
+        if end < 0 {
+            end += len;
+        }
+        if start < 0 {
+            start = 0;
+        }
+        if start > end || start >= len {
+            return (0, 0);
+        }
+        if end >= len {
+            end = len - 1;
+        }
+        (start as usize, (end - start + 1) as usize)
+    })
+}
+
+fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let range = match parse_score_range(&args[2], &args[3]) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    remrange(ctx, &args[1], |z| z.score_span(&range))
+}
+
+fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let range = match parse_lex_range(&args[2], &args[3]) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    remrange(ctx, &args[1], |z| z.lex_span(&range))
+}
+
+fn remrange(ctx: &mut Ctx, key: &[u8], span: impl FnOnce(&ZSetValue) -> (usize, usize)) -> Reply {
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    match modify(&mut s, h, key, now, |z| {
+        let (first, n) = span(z);
+        z.remove_rank_range(first, n)
+    }) {
+        Err(r) => r,
+        Ok(n) => Reply::Int(n.unwrap_or(0) as i64),
+    }
+}
+
+// ---------------------------------------------------------------- pops
+
+/// Pops up to `count` from the min or max end of the zset at `key`.
+fn pop_from(
+    s: &mut Stripe,
+    h: u64,
+    key: &[u8],
+    now: u64,
+    max: bool,
+    count: usize,
+) -> Vec<(Vec<u8>, f64)> {
+    modify(s, h, key, now, |z| {
+        let n = count.min(z.len());
+        let items = if max {
+            owned(z.walk(z.len().saturating_sub(1), true).take(n))
+        } else {
+            owned(z.walk(0, false).take(n))
+        };
+        for (m, _) in &items {
+            z.remove(m);
+        }
+        items
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
+fn zpopmin(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    zpop(ctx, args, false)
+}
+
+fn zpopmax(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    zpop(ctx, args, true)
+}
+
+fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
+    if args.len() > 3 {
+        return err::syntax();
+    }
+    let count = if args.len() == 3 {
+        match int(&args[2]) {
+            Ok(v) if v >= 0 => Some(v as usize),
+            _ => return Reply::err("ERR value is out of range, must be positive"),
+        }
+    } else {
+        None
+    };
+    let resp3 = ctx.resp3();
+    let key = &args[1];
+    let (mut s, h) = ctx.db().write(key);
+    let now = now_ms();
+    match s.get_mut(h, key, now) {
+        None => return Reply::Array(Vec::new()),
+        Some(e) => {
+            if let Err(r) = zset_of(e) {
+                return r;
+            }
+        }
+    }
+    if count == Some(0) {
+        return Reply::Array(Vec::new());
+    }
+    let items = pop_from(&mut s, h, key, now, max, count.unwrap_or(1));
+    if count.is_some() {
+        members_reply(resp3, &items, true)
+    } else {
+        let mut v = Vec::new();
+        for (m, sc) in &items {
+            v.push(Reply::bulk(m));
+            v.push(dbl(resp3, *sc));
+        }
+        Reply::Array(v)
+    }
+}
+
+fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let numkeys = match crate::store::value::parse_i64(&args[1]) {
+        Some(n) if n >= 1 => n as usize,
+        _ => return Reply::err("ERR numkeys should be greater than 0"),
+    };
+    let where_idx = 2u64 + numkeys as u64;
+    if where_idx >= args.len() as u64 {
+        return err::syntax();
+    }
+    let where_idx = where_idx as usize;
+    let max = if is(&args[where_idx], "min") {
+        false
+    } else if is(&args[where_idx], "max") {
+        true
+    } else {
+        return err::syntax();
+    };
+    let mut count: Option<usize> = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if count.is_none() && is(&args[j], "count") && more > 0 {
+            j += 1;
+            match crate::store::value::parse_i64(&args[j]) {
+                Some(n) if n >= 1 => count = Some(n as usize),
+                _ => return Reply::err("ERR count should be greater than 0"),
+            }
+        } else {
+            return err::syntax();
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1);
+    let resp3 = ctx.resp3();
+    let db = ctx.client.db;
+    let keys = &args[2..where_idx];
+    let store = ctx.store();
+    let now = now_ms();
+    let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    let mut l = store.lock(&lk, true);
+    for k in keys {
+        let (s, h) = l.stripe_mut(store, db, k);
+        match s.get_mut(h, k, now) {
+            None => continue,
+            Some(e) => {
+                if let Err(r) = zset_of(e) {
+                    return r;
+                }
+            }
+        }
+        let items = pop_from(s, h, k, now, max, count);
+        return Reply::Array(vec![Reply::bulk(k), pairs_reply(resp3, &items)]);
+    }
+    Reply::NullArray
+}
+
+// ---------------------------------------------------------------- ZRANDMEMBER
+
+fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if args.len() == 2 {
+        return read_z(ctx, &args[1], Reply::Null, |z, _| {
+            match z.random(&mut rand_u64) {
+                Some((m, _)) => Reply::bulk(m),
+                None => Reply::Null,
+            }
+        });
+    }
+    let l = match int(&args[2]) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if l == i64::MIN {
+        return Reply::err(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        );
+    }
+    if args.len() > 4 || (args.len() == 4 && !is(&args[3], "withscores")) {
+        return err::syntax();
+    }
+    let withscores = args.len() == 4;
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
+        return Reply::err("ERR value is out of range");
+    }
+    let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
+    if !uniq && count as u64 > MAX_RANDOM_PICKS {
+        return Reply::err("ERR value is out of range");
+    }
+    read_z(ctx, &args[1], Reply::Array(Vec::new()), |z, r3| {
+        let size = z.len();
+        if count == 0 {
+            return Reply::Array(Vec::new());
+        }
+        let mut rnd = rand_u64;
+        if !uniq || count == 1 {
+            let items: Vec<(Vec<u8>, f64)> = (0..count)
+                .filter_map(|_| z.random(&mut rnd))
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect();
+            return members_reply(r3, &items, withscores);
+        }
+        if count >= size {
+            // The whole set, highest first (as Redis 7.0 replies it).
+            return members_reply(r3, &owned(z.walk(size - 1, true)), withscores);
+        }
+        // Distinct random ranks.
+        let mut seen: HashSet<usize> = HashSet::with_capacity(count);
+        let mut items = Vec::with_capacity(count);
+        if count * 3 > size {
+            let mut all: Vec<usize> = (0..size).collect();
+            for i in 0..count {
+                let j = i + (rnd() % (size - i) as u64) as usize;
+                all.swap(i, j);
+            }
+            for &r in &all[..count] {
+                if let Some((m, s)) = z.at(r) {
+                    items.push((m.to_vec(), s));
+                }
+            }
+        } else {
+            while items.len() < count {
+                let r = (rnd() % size as u64) as usize;
+                if seen.insert(r) {
+                    if let Some((m, s)) = z.at(r) {
+                        items.push((m.to_vec(), s));
+                    }
+                }
+            }
+        }
+        members_reply(r3, &items, withscores)
+    })
+}
+
+// ---------------------------------------------------------------- ZSCAN
+
+fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let Some(cursor) = super::keys::parse_cursor(&args[2]) else {
+        return Reply::err("ERR invalid cursor");
+    };
+    let empty_scan = Reply::Array(vec![Reply::bulk(b"0"), Reply::Array(Vec::new())]);
+    read_z(ctx, &args[1], empty_scan, |z, _| {
+        let mut count: i64 = 10;
+        let mut pattern: Option<&[u8]> = None;
+        let mut i = 3;
+        while i < args.len() {
+            let left = args.len() - i;
+            if is(&args[i], "count") && left >= 2 {
+                count = match int(&args[i + 1]) {
+                    Ok(v) => v,
+                    Err(r) => return r,
+                };
+                if count < 1 {
+                    return err::syntax();
+                }
+            } else if is(&args[i], "match") && left >= 2 {
+                let p = args[i + 1].as_slice();
+                pattern = if p == b"*" { None } else { Some(p) };
+            } else {
+                return err::syntax();
+            }
+            i += 2;
+        }
+        let keep = |m: &[u8]| pattern.is_none_or(|p| crate::glob::glob_match(p, m, false));
+        let mut out = Vec::new();
+        let next = if z.listpack {
+            for (m, s) in z.iter() {
+                if keep(m) {
+                    out.push(Reply::bulk(m));
+                    out.push(Reply::Bulk(d2string(s).into_bytes()));
+                }
+            }
+            0
+        } else {
+            let count = (count as u64).min(1 << 40) as usize;
+            let mut visited = 0usize;
+            let mut cur = cursor;
+            let mut max_iter = count * 10;
+            loop {
+                cur = z.scan(cur, |k, s| {
+                    visited += 1;
+                    if keep(k) {
+                        out.push(Reply::bulk(k));
+                        out.push(Reply::Bulk(fmt17g(*s).into_bytes()));
+                    }
+                });
+                if cur == 0 || max_iter == 0 || visited >= count {
+                    break;
+                }
+                max_iter -= 1;
+            }
+            cur
+        };
+        Reply::Array(vec![
+            Reply::Bulk(next.to_string().into_bytes()),
+            Reply::Array(out),
+        ])
+    })
+}
+
+// ---------------------------------------------------------------- algebra
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy)]
+enum Agg {
+    Sum,
+    Min,
+    Max,
+}
+
+fn aggregate(target: &mut f64, val: f64, agg: Agg) {
+    match agg {
+        Agg::Sum => {
+            *target += val;
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Agg::Min => {
+            if val < *target {
+                *target = val
+            }
+        }
+        Agg::Max => {
+            if val > *target {
+                *target = val
+            }
+        }
+    }
+}
+
+/// A source of ZUNION & co.: a sorted set, or a plain set (scores 1).
+enum Src<'a> {
+    Z(&'a ZSetValue),
+    S(&'a crate::store::set::SetValue),
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Z(z) => z.len(),
+            Src::S(s) => s.len(),
+        }
+    }
+    fn items(&self) -> Vec<(&[u8], f64)> {
+        match self {
+            Src::Z(z) => z.iter().collect(),
+            Src::S(s) => s
+                .ordered()
+                .into_iter()
+                .map(|m| (m.as_slice(), 1.0))
+                .collect(),
+        }
+    }
+    fn score(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Z(z) => z.score(m),
+            Src::S(s) => s.contains(m).then_some(1.0),
+        }
+    }
+}
+
+/// Parsed ZUNION/ZINTER/ZDIFF/ZINTERCARD/*STORE arguments.
+struct SetOp {
+    weights: Vec<f64>,
+    agg: Agg,
+    withscores: bool,
+    limit: usize,
+}
+
+/// The key count and its checks (run before the keys are looked up).
+fn parse_numkeys(args: &[Vec<u8>], idx: usize, name: &str) -> Result<usize, Reply> {
+    let setnum = int(&args[idx])?;
+    if setnum < 1 {
+        return Err(Reply::error(format!(
+            "ERR at least 1 input key is needed for '{}' command",
+            name
+        )));
+    }
+    if setnum as u64 > (args.len() - idx - 1) as u64 {
+        return Err(err::syntax());
+    }
+    Ok(setnum as usize)
+}
+
+/// The options after the keys.
+fn parse_setop_opts(
+    args: &[Vec<u8>],
+    numkeys_idx: usize,
+    setnum: usize,
+    op: Op,
+    store: bool,
+    card: bool,
+) -> Result<SetOp, Reply> {
+    let mut o = SetOp {
+        weights: vec![1.0; setnum],
+        agg: Agg::Sum,
+        withscores: false,
+        limit: 0,
+    };
+    let mut j = numkeys_idx + 1 + setnum;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        let a = &args[j];
+        if op != Op::Diff && !card && remaining > setnum && is(a, "weights") {
+            j += 1;
+            for i in 0..setnum {
+                o.weights[i] = parse_score(&args[j])
+                    .ok_or_else(|| Reply::err("ERR weight value is not a float"))?;
+                j += 1;
+            }
+        } else if op != Op::Diff && !card && remaining >= 2 && is(a, "aggregate") {
+            let v = &args[j + 1];
+            o.agg = if is(v, "sum") {
+                Agg::Sum
+            } else if is(v, "min") {
+                Agg::Min
+            } else if is(v, "max") {
+                Agg::Max
+            } else {
+                return Err(err::syntax());
+            };
+            j += 2;
+        } else if !store && !card && is(a, "withscores") {
+            o.withscores = true;
+            j += 1;
+        } else if card && remaining >= 2 && is(a, "limit") {
+            o.limit = match int(&args[j + 1]) {
+                Ok(v) if v >= 0 => v as usize,
+                _ => return Err(Reply::err("ERR LIMIT can't be negative")),
+            };
+            j += 2;
+        } else {
+            return Err(err::syntax());
+        }
+    }
+    Ok(o)
+}
+
+/// Computes the operation; the result in ascending (score, member) order.
+fn compute(srcs: &[Option<Src>], o: &SetOp, op: Op) -> Vec<(Vec<u8>, f64)> {
+    let mut res: Vec<(Vec<u8>, f64)> = match op {
+        Op::Diff => {
+            let Some(first) = &srcs[0] else {
+                return Vec::new();
+            };
+            first
+                .items()
+                .into_iter()
+                .filter(|(m, _)| !srcs[1..].iter().flatten().any(|s| s.score(m).is_some()))
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect()
+        }
+        Op::Inter => {
+            let mut order: Vec<usize> = (0..srcs.len()).collect();
+            order.sort_by_key(|&i| srcs[i].as_ref().map_or(0, |s| s.len()));
+            let Some(first) = &srcs[order[0]] else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            'next: for (m, v) in first.items() {
+                let mut score = o.weights[order[0]] * v;
+                if score.is_nan() {
+                    score = 0.0;
+                }
+                for &i in &order[1..] {
+                    let Some(sv) = srcs[i].as_ref().and_then(|s| s.score(m)) else {
+                        continue 'next;
+                    };
+                    aggregate(&mut score, o.weights[i] * sv, o.agg);
+                }
+                out.push((m.to_vec(), score));
+                if o.limit > 0 && out.len() >= o.limit {
+                    break;
+                }
+            }
+            out
+        }
+        Op::Union => {
+            let mut order: Vec<usize> = (0..srcs.len()).collect();
+            order.sort_by_key(|&i| srcs[i].as_ref().map_or(0, |s| s.len()));
+            let mut acc: HashMap<&[u8], f64> = HashMap::new();
+            for &i in &order {
+                let Some(s) = &srcs[i] else { continue };
+                for (m, v) in s.items() {
+                    let mut score = o.weights[i] * v;
+                    if score.is_nan() {
+                        score = 0.0;
+                    }
+                    match acc.get_mut(m) {
+                        Some(t) => aggregate(t, score, o.agg),
+                        None => {
+                            acc.insert(m, score);
+                        }
+                    }
+                }
+            }
+            acc.into_iter().map(|(m, s)| (m.to_vec(), s)).collect()
+        }
+    };
+    res.sort_by(|a, b| {
+        a.1.partial_cmp(&b.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    res
+}
+
+/// The sources at `keys` (None = missing), WRONGTYPE for anything but a
+/// sorted set or a set.
+fn lookup_srcs<'a>(
+    l: &'a Locked,
+    store: &Store,
+    db: usize,
+    keys: &[Vec<u8>],
+    now: u64,
+) -> Result<Vec<Option<Src<'a>>>, Reply> {
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        let (s, h) = l.stripe(store, db, k);
+        out.push(match s.get(h, k, now) {
+            None => None,
+            Some(e) => match &e.value {
+                Value::ZSet(z) => Some(Src::Z(z)),
+                Value::Set(s) => Some(Src::S(s)),
+                _ => return Err(err::wrong_type()),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// ZUNION / ZINTER / ZDIFF / ZINTERCARD (dst None) and the *STORE forms.
+fn setop_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Op, store_dst: bool, card: bool) -> Reply {
+    let numkeys_idx = if store_dst { 2 } else { 1 };
+    let name = args[0].to_ascii_lowercase();
+    let setnum = match parse_numkeys(args, numkeys_idx, &String::from_utf8_lossy(&name)) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let lim = limits(ctx);
+    let resp3 = ctx.resp3();
+    let db = ctx.client.db;
+    let keys = &args[numkeys_idx + 1..numkeys_idx + 1 + setnum];
+    let store = ctx.store();
+    let now = now_ms();
+    let mut lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    if store_dst {
+        lk.push((db, args[1].as_slice()));
+    }
+    let mut l = store.lock(&lk, store_dst);
+    if store_dst {
+        for k in keys {
+            let (s, h) = l.stripe_mut(store, db, k);
+            s.expire_if_needed(h, k, now);
+        }
+    }
+    let (found, result, o) = {
+        let srcs = match lookup_srcs(&l, store, db, keys, now) {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        let o = match parse_setop_opts(args, numkeys_idx, setnum, op, store_dst, card) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let found: Vec<bool> = srcs.iter().map(|s| s.is_some()).collect();
+        (found, compute(&srcs, &o, op), o)
+    };
+    let r = if store_dst {
+        store_result(&mut l, store, db, &args[1], &result, lim, false)
+    } else if card {
+        Reply::Int(result.len() as i64)
+    } else {
+        members_reply(resp3, &result, o.withscores)
+    };
+    drop(l);
+    if !store_dst {
+        for f in found {
+            ctx.hit(f);
+        }
+    }
+    r
+}
+
+fn zunion(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Union, false, false)
+}
+
+fn zinter(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Inter, false, false)
+}
+
+fn zdiff(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Diff, false, false)
+}
+
+fn zunionstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Union, true, false)
+}
+
+fn zinterstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Inter, true, false)
+}
+
+fn zdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Diff, true, false)
+}
+
+fn zintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    setop_generic(ctx, args, Op::Inter, false, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt17g;
+
+    #[test]
+    fn percent_17g() {
+        assert_eq!(fmt17g(0.1), "0.10000000000000001");
+        assert_eq!(fmt17g(1.5), "1.5");
+        assert_eq!(fmt17g(3.0), "3");
+        assert_eq!(fmt17g(-2.0), "-2");
+        assert_eq!(fmt17g(f64::INFINITY), "inf");
+        assert_eq!(fmt17g(f64::NEG_INFINITY), "-inf");
+        assert_eq!(fmt17g(1e17), "1e+17");
+        assert_eq!(fmt17g(1.5e20), "1.5e+20");
+        assert_eq!(fmt17g(0.0001), "0.0001");
+        assert_eq!(fmt17g(0.00001), "1.0000000000000001e-05");
+        assert_eq!(fmt17g(123456789.125), "123456789.125");
+        assert_eq!(fmt17g(1e16), "10000000000000000");
+    }
+}
