@@ -13,6 +13,7 @@
 
 use super::args::{int, is};
 use super::*;
+use crate::resp::reply::format_double;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::zset::{LexBound, LexRange, ScoreRange, ZSetValue};
@@ -193,42 +194,6 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 // ---------------------------------------------------------------- helpers
 
-/// A double as C's `printf("%.17g")` writes it (Redis 7.0's addReplyDouble
-/// and the scores ZSCAN lists): 17 significant digits, trailing zeros
-/// dropped, exponent form below 1e-4 or from 1e17.
-pub fn fmt17g(d: f64) -> String {
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let e = format!("{:.16e}", d);
-    let (mant, exp) = e.split_at(e.find('e').expect("exponent"));
-    let x: i32 = exp[1..].parse().expect("exponent digits");
-    fn trim(s: &str) -> &str {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            s
-        }
-    }
-    if (-4..17).contains(&x) {
-        let f = format!("{:.*}", (16 - x) as usize, d);
-        trim(&f).to_string()
-    } else {
-        format!(
-            "{}e{}{:02}",
-            trim(mant),
-            if x < 0 { '-' } else { '+' },
-            x.abs()
-        )
-    }
-}
-
 /// A score as a listpack holds it (Redis 7.0's d2string), which is what
 /// ZSCAN lists for a small sorted set: integral values within
 /// ±(i64::MAX/2) as integers, anything else `%.17g`.
@@ -237,16 +202,7 @@ fn d2string(d: f64) -> String {
     if d.is_finite() && d >= -lim && d <= lim && d.trunc() == d {
         return (d as i64).to_string();
     }
-    fmt17g(d)
-}
-
-/// A score reply: `%.17g` as a bulk string (RESP2) or a `,` double (RESP3).
-fn dbl(resp3: bool, d: f64) -> Reply {
-    if resp3 {
-        Reply::Raw(format!(",{}\r\n", fmt17g(d)).into_bytes())
-    } else {
-        Reply::Bulk(fmt17g(d).into_bytes())
-    }
+    format_double(d)
 }
 
 /// Members (with scores if asked): flat in RESP2, pairs in RESP3.
@@ -256,21 +212,21 @@ fn members_reply(resp3: bool, items: &[(Vec<u8>, f64)], withscores: bool) -> Rep
         if !withscores {
             out.push(Reply::bulk(m));
         } else if resp3 {
-            out.push(Reply::Array(vec![Reply::bulk(m), dbl(true, *s)]));
+            out.push(Reply::Array(vec![Reply::bulk(m), Reply::Double(*s)]));
         } else {
             out.push(Reply::bulk(m));
-            out.push(dbl(false, *s));
+            out.push(Reply::Double(*s));
         }
     }
     Reply::Array(out)
 }
 
 /// Always-nested [member, score] pairs (ZMPOP), in both protocols.
-fn pairs_reply(resp3: bool, items: &[(Vec<u8>, f64)]) -> Reply {
+fn pairs_reply(items: &[(Vec<u8>, f64)]) -> Reply {
     Reply::Array(
         items
             .iter()
-            .map(|(m, s)| Reply::Array(vec![Reply::bulk(m), dbl(resp3, *s)]))
+            .map(|(m, s)| Reply::Array(vec![Reply::bulk(m), Reply::Double(*s)]))
             .collect(),
     )
 }
@@ -578,7 +534,6 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
         }
     }
     let lim = limits(ctx);
-    let resp3 = ctx.resp3();
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -642,7 +597,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
         }
         Ok(if incr {
             if processed > 0 {
-                dbl(resp3, last)
+                Reply::Double(last)
             } else {
                 Reply::Null
             }
@@ -690,22 +645,20 @@ fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    read_z(ctx, &args[1], Reply::Null, |z, r3| {
-        match z.score(&args[2]) {
-            Some(s) => dbl(r3, s),
-            None => Reply::Null,
-        }
+    read_z(ctx, &args[1], Reply::Null, |z, _| match z.score(&args[2]) {
+        Some(s) => Reply::Double(s),
+        None => Reply::Null,
     })
 }
 
 fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let nulls = Reply::Array(args[2..].iter().map(|_| Reply::Null).collect());
-    read_z(ctx, &args[1], nulls, |z, r3| {
+    read_z(ctx, &args[1], nulls, |z, _| {
         Reply::Array(
             args[2..]
                 .iter()
                 .map(|m| match z.score(m) {
-                    Some(s) => dbl(r3, s),
+                    Some(s) => Reply::Double(s),
                     None => Reply::Null,
                 })
                 .collect(),
@@ -1096,7 +1049,7 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
         let mut v = Vec::new();
         for (m, sc) in &items {
             v.push(Reply::bulk(m));
-            v.push(dbl(resp3, *sc));
+            v.push(Reply::Double(*sc));
         }
         Reply::Array(v)
     }
@@ -1135,7 +1088,6 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         j += 1;
     }
     let count = count.unwrap_or(1);
-    let resp3 = ctx.resp3();
     let db = ctx.client.db;
     let keys = &args[2..where_idx];
     let store = ctx.store();
@@ -1153,7 +1105,7 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         }
         let items = pop_from(s, h, k, now, max, count);
-        return Reply::Array(vec![Reply::bulk(k), pairs_reply(resp3, &items)]);
+        return Reply::Array(vec![Reply::bulk(k), pairs_reply(&items)]);
     }
     Reply::NullArray
 }
@@ -1283,7 +1235,7 @@ fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     visited += 1;
                     if keep(k) {
                         out.push(Reply::bulk(k));
-                        out.push(Reply::Bulk(fmt17g(*s).into_bytes()));
+                        out.push(Reply::Bulk(format_double(*s).into_bytes()));
                     }
                 });
                 if cur == 0 || max_iter == 0 || visited >= count {
@@ -1621,21 +1573,21 @@ fn zintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt17g;
+    use crate::resp::reply::format_double;
 
     #[test]
     fn percent_17g() {
-        assert_eq!(fmt17g(0.1), "0.10000000000000001");
-        assert_eq!(fmt17g(1.5), "1.5");
-        assert_eq!(fmt17g(3.0), "3");
-        assert_eq!(fmt17g(-2.0), "-2");
-        assert_eq!(fmt17g(f64::INFINITY), "inf");
-        assert_eq!(fmt17g(f64::NEG_INFINITY), "-inf");
-        assert_eq!(fmt17g(1e17), "1e+17");
-        assert_eq!(fmt17g(1.5e20), "1.5e+20");
-        assert_eq!(fmt17g(0.0001), "0.0001");
-        assert_eq!(fmt17g(0.00001), "1.0000000000000001e-05");
-        assert_eq!(fmt17g(123456789.125), "123456789.125");
-        assert_eq!(fmt17g(1e16), "10000000000000000");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(-2.0), "-2");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+        assert_eq!(format_double(1e17), "1e+17");
+        assert_eq!(format_double(1.5e20), "1.5e+20");
+        assert_eq!(format_double(0.0001), "0.0001");
+        assert_eq!(format_double(0.00001), "1.0000000000000001e-05");
+        assert_eq!(format_double(123456789.125), "123456789.125");
+        assert_eq!(format_double(1e16), "10000000000000000");
     }
 }

@@ -130,7 +130,7 @@ impl Reply {
             Reply::Double(d) => {
                 if resp3 {
                     out.push(b',');
-                    out.extend_from_slice(format_double_resp3(*d).as_bytes());
+                    out.extend_from_slice(format_double(*d).as_bytes());
                     out.extend_from_slice(b"\r\n");
                 } else {
                     encode_bulk(out, format_double(*d).as_bytes());
@@ -196,9 +196,9 @@ pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[pos..]
 }
 
-/// A double as Redis prints it in replies and values (`%.17g` style, the
-/// shortest text that reads back to the same number): `inf`, `-inf`, `nan`,
-/// integers without a fraction (`3`), otherwise the shortest round-trip form.
+/// A double as C's `printf("%.17g")` writes it (Redis 7.0's addReplyDouble
+/// and the scores ZSCAN lists): 17 significant digits, trailing zeros
+/// dropped, exponent form below 1e-4 or from 1e17.
 pub fn format_double(d: f64) -> String {
     if d.is_nan() {
         return "nan".into();
@@ -206,41 +206,30 @@ pub fn format_double(d: f64) -> String {
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if d == d.trunc() && d.abs() < 1e17 {
-        // Integral: print without a fraction, keeping -0 as "-0".
-        if d == 0.0 && d.is_sign_negative() {
-            return "-0".into();
-        }
-        return format!("{}", d as i64);
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let s = format!("{}", d);
-    // Rust prints large/small magnitudes without exponent; Redis uses %.17g
-    // which switches to exponent form outside 1e-5..1e17.
-    if d.abs() >= 1e17 || d.abs() < 1e-4 {
-        let e = format!("{:e}", d);
-        // Rust: 1.5e20 → Redis: 1.5e+20
-        if let Some(pos) = e.find('e') {
-            let (m, exp) = e.split_at(pos);
-            let exp = &exp[1..];
-            let (sign, digits) = match exp.strip_prefix('-') {
-                Some(rest) => ('-', rest),
-                None => ('+', exp),
-            };
-            let digits = if digits.len() < 2 {
-                format!("0{}", digits)
-            } else {
-                digits.to_string()
-            };
-            return format!("{}e{}{}", m, sign, digits);
+    let e = format!("{:.16e}", d);
+    let (mant, exp) = e.split_at(e.find('e').expect("exponent"));
+    let x: i32 = exp[1..].parse().expect("exponent digits");
+    fn trim(s: &str) -> &str {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            s
         }
     }
-    s
-}
-
-/// A double for the RESP3 `,` type: like `format_double` but infinities are
-/// `inf`/`-inf` and NaN `nan`, as the RESP3 spec says.
-pub fn format_double_resp3(d: f64) -> String {
-    format_double(d)
+    if (-4..17).contains(&x) {
+        let f = format!("{:.*}", (16 - x) as usize, d);
+        trim(&f).to_string()
+    } else {
+        format!(
+            "{}e{}{:02}",
+            trim(mant),
+            if x < 0 { '-' } else { '+' },
+            x.abs()
+        )
+    }
 }
 
 #[cfg(test)]
@@ -280,11 +269,10 @@ mod tests {
         assert_eq!(format_double(3.0), "3");
         assert_eq!(format_double(-0.0), "-0");
         assert_eq!(format_double(10.5), "10.5");
-        assert_eq!(format_double(0.1), "0.1");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
         assert_eq!(format_double(f64::INFINITY), "inf");
         assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
         assert_eq!(format_double(1.5e20), "1.5e+20");
-        assert_eq!(format_double(1e-5), "1e-05");
-        assert_eq!(format_double(5.0e-324), "5e-324");
+        assert_eq!(format_double(1e-5), "1.0000000000000001e-05");
     }
 }
