@@ -660,7 +660,57 @@ fn key_spec(flags: &[&str], notes: Option<&str>, index: i32, last: i32, step: i3
     Reply::Map(m)
 }
 
+/// A key spec whose keys Redis cannot locate statically (SORT's BY/GET
+/// and STORE): "unknown" begin_search and find_keys, with a note.
+fn unknown_key_spec(flags: &[&str], notes: &str) -> Reply {
+    let b = Reply::bulk_str;
+    let unknown = || {
+        Reply::Map(vec![
+            (b("type"), b("unknown")),
+            (b("spec"), Reply::Map(Vec::new())),
+        ])
+    };
+    Reply::Map(vec![
+        (b("notes"), b(notes)),
+        (
+            b("flags"),
+            Reply::Set(
+                flags
+                    .iter()
+                    .map(|f| Reply::Status(f.to_string().into()))
+                    .collect(),
+            ),
+        ),
+        (b("begin_search"), unknown()),
+        (b("find_keys"), unknown()),
+    ])
+}
+
+/// SORT / SORT_RO: the sorted key, the BY/GET lookups, and (SORT) STORE.
+fn sort_key_specs(full: &str) -> Option<Vec<Reply>> {
+    if full != "sort" && full != "sort_ro" {
+        return None;
+    }
+    let mut v = vec![
+        key_spec(&["RO", "access"], None, 1, 0, 1),
+        unknown_key_spec(
+            &["RO", "access"],
+            "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+        ),
+    ];
+    if full == "sort" {
+        v.push(unknown_key_spec(
+            &["OW", "update"],
+            "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+        ));
+    }
+    Some(v)
+}
+
 fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
+    if let Some(v) = sort_key_specs(full) {
+        return v;
+    }
     if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {
         let sources = keynum_key_spec(flags, begin, numidx, first, step);
         if spec.keys.first > 0 {
@@ -874,6 +924,10 @@ fn getkeys_of(cmd: &[Vec<u8>]) -> Result<(usize, Vec<usize>), Reply> {
             .map(|k| (id, if dest { [&[1][..], &k].concat() } else { k }))
             .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
     }
+    if t.full_name(id) == "sort" {
+        // Redis's sortGetKeys: the key and the last STORE destination.
+        return Ok((id, super::sort::sort_keys(cmd)));
+    }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
@@ -911,6 +965,8 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     } else if let Some((.., f)) = keynum_spec(&full) {
         f.to_vec()
+    } else if full == "sort" || full == "sort_ro" {
+        vec!["RO", "access"]
     } else {
         key_flags(&full, t.spec(id)).0.to_vec()
     };
@@ -923,6 +979,7 @@ pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
                     .map(|(_, f)| *f)
                     .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
+                    .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
                     .or_else(|| {
                         // SINTERSTORE & co: the destination, then a range.
                         ranges?

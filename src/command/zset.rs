@@ -315,7 +315,7 @@ fn strtod(a: &[u8]) -> Option<f64> {
 /// A score as ZADD/ZINCRBY/WEIGHTS read it (getDoubleFromObject): strtod
 /// whole, no leading space, no NaN, and no ERANGE (overflow to infinity
 /// unless "inf" is spelled out, or a nonzero value underflowing to 0).
-fn parse_score(a: &[u8]) -> Option<f64> {
+pub(crate) fn parse_score(a: &[u8]) -> Option<f64> {
     let v = strtod(a)?;
     if v.is_infinite() {
         let l = String::from_utf8_lossy(a).to_ascii_lowercase();
