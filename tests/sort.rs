@@ -169,8 +169,13 @@ fn differential_cases() -> Vec<Vec<String>> {
         "RPUSH l 3 1 2 10 -1.5 2.5 1e2 0x10 inf -inf",
         "SORT l",
         "SORT l DESC",
-        "SORT l ALPHA",
-        "SORT l ALPHA DESC",
+        // ALPHA cases use lower-case letters and digits only, which every
+        // locale's strcoll orders like bytes.
+        "RPUSH al b10 a 10 9 a1 z b2",
+        "SORT al ALPHA",
+        "SORT al ALPHA DESC",
+        "SORT al ALPHA LIMIT 2 3",
+        "SORT al ALPHA BY nosort DESC",
         "SORT l LIMIT 0 3",
         "SORT l LIMIT 2 3 DESC",
         "SORT l LIMIT -5 2",
@@ -197,7 +202,7 @@ fn differential_cases() -> Vec<Vec<String>> {
         "LRANGE dst 0 -1",
         "SORT l LIMIT 0 0 STORE dst",
         "EXISTS dst",
-        "SORT l ALPHA STORE dst STORE dst2",
+        "SORT al ALPHA STORE dst STORE dst2",
         "LRANGE dst2 0 -1",
         "EXISTS dst",
         "SORT nosuch",
@@ -305,6 +310,16 @@ fn differential_cases() -> Vec<Vec<String>> {
         "RPUSH dup 2 1 2 1 a",
         "SORT dup ALPHA",
         "SORT dup ALPHA DESC",
+        "SORT dup",
+        "SORT dup BY nosort STORE dup",
+        "LRANGE dup 0 -1",
+        "SORT ids BY w_* STORE ids",
+        "LRANGE ids 0 -1",
+        "TYPE ids",
+        "HSET hh f 1",
+        "SORT hh",
+        "SORT hh STORE dst",
+        "SORT_RO ids BY w_* GET n_* LIMIT 1 2 DESC",
     ]
     .iter()
     .map(|l| {
@@ -365,4 +380,50 @@ fn differential_against_redis_server() {
             .collect();
         assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
     }
+}
+
+/// STORE's lists are accounted exactly: replacing and deleting them
+/// returns used_memory to its baseline.
+#[test]
+fn store_memory_returns_to_baseline() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let used = |c: &mut redis::Connection| -> i64 {
+        let info: String = q(c, &["INFO", "memory"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let long: Vec<String> = (0..300).map(|i| format!("{:0>40}", 300 - i)).collect();
+    let mut a = vec!["RPUSH", "src"];
+    a.extend(long.iter().map(|x| x.as_str()));
+    q::<i64>(&mut c, &a);
+    let base = used(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["SORT", "src", "STORE", "d"]), 300);
+    let mid = used(&mut c);
+    assert!(mid > base + 300 * 40);
+    // Replacing the destination frees the old list.
+    assert_eq!(
+        q::<i64>(&mut c, &["SORT", "src", "ALPHA", "STORE", "d"]),
+        300
+    );
+    assert_eq!(used(&mut c), mid);
+    assert_eq!(
+        q::<i64>(&mut c, &["SORT", "src", "GET", "x_*", "STORE", "d"]),
+        300
+    );
+    assert_eq!(
+        q::<i64>(&mut c, &["SORT", "src", "LIMIT", "0", "0", "STORE", "d"]),
+        0
+    );
+    assert_eq!(used(&mut c), base);
+    assert_eq!(
+        q::<i64>(&mut c, &["SORT", "src", "LIMIT", "0", "10", "STORE", "d"]),
+        10
+    );
+    q::<i64>(&mut c, &["DEL", "d"]);
+    assert_eq!(used(&mut c), base);
 }
