@@ -17,7 +17,7 @@
 //!   per-connection read → execute → write loop, signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`.
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
 //!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry.
 //! - [`server`]: shared state (`Server`), per-connection `Client`, the client
