@@ -39,6 +39,23 @@ pub struct HotConfig {
     pub client_query_buffer_limit: AtomicU64,
     pub timeout: AtomicU64,
     pub maxclients: AtomicUsize,
+    /// Encoding thresholds the collection families read on every write
+    /// (Redis's compatibility directives of the same names).
+    pub hash_max_listpack_entries: AtomicUsize,
+    pub hash_max_listpack_value: AtomicUsize,
+    pub set_max_intset_entries: AtomicUsize,
+    pub zset_max_listpack_entries: AtomicUsize,
+    pub zset_max_listpack_value: AtomicUsize,
+    pub hll_sparse_max_bytes: AtomicUsize,
+}
+
+/// A numeric compatibility directive's value (negative counts as 0).
+fn compat_num(c: &Config, name: &str, default: usize) -> usize {
+    c.compat
+        .get(name)
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(|v| v.max(0) as usize)
+        .unwrap_or(default)
 }
 
 impl HotConfig {
@@ -49,6 +66,24 @@ impl HotConfig {
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.timeout.store(c.timeout, Ordering::Relaxed);
         self.maxclients.store(c.maxclients, Ordering::Relaxed);
+        for (slot, name, default) in [
+            (
+                &self.hash_max_listpack_entries,
+                "hash-max-listpack-entries",
+                512,
+            ),
+            (&self.hash_max_listpack_value, "hash-max-listpack-value", 64),
+            (&self.set_max_intset_entries, "set-max-intset-entries", 512),
+            (
+                &self.zset_max_listpack_entries,
+                "zset-max-listpack-entries",
+                128,
+            ),
+            (&self.zset_max_listpack_value, "zset-max-listpack-value", 64),
+            (&self.hll_sparse_max_bytes, "hll-sparse-max-bytes", 3000),
+        ] {
+            slot.store(compat_num(c, name, default), Ordering::Relaxed);
+        }
     }
 }
 
@@ -60,6 +95,12 @@ impl Server {
             client_query_buffer_limit: AtomicU64::new(0),
             timeout: AtomicU64::new(0),
             maxclients: AtomicUsize::new(0),
+            hash_max_listpack_entries: AtomicUsize::new(0),
+            hash_max_listpack_value: AtomicUsize::new(0),
+            set_max_intset_entries: AtomicUsize::new(0),
+            zset_max_listpack_entries: AtomicUsize::new(0),
+            zset_max_listpack_value: AtomicUsize::new(0),
+            hll_sparse_max_bytes: AtomicUsize::new(0),
         };
         hot.load(&config);
         let config_file = config

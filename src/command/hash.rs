@@ -116,17 +116,14 @@ fn hash_of(e: &Entry) -> Result<&HashValue, Reply> {
 /// `hash-max-listpack-entries` / `hash-max-listpack-value`, read when used
 /// (CONFIG SET takes effect on the next write, as in Redis).
 fn limits(ctx: &Ctx) -> Limits {
-    let cfg = ctx.srv.config();
-    let get = |name: &str, default: usize| {
-        cfg.compat
-            .get(name)
-            .and_then(|v| v.parse::<i64>().ok())
-            .map(|v| v.max(0) as usize)
-            .unwrap_or(default)
-    };
+    let hot = &ctx.srv.hot;
     Limits {
-        max_entries: get("hash-max-listpack-entries", 512),
-        max_value: get("hash-max-listpack-value", 64),
+        max_entries: hot
+            .hash_max_listpack_entries
+            .load(std::sync::atomic::Ordering::Relaxed),
+        max_value: hot
+            .hash_max_listpack_value
+            .load(std::sync::atomic::Ordering::Relaxed),
     }
 }
 

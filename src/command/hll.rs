@@ -518,11 +518,9 @@ fn cached(v: &[u8]) -> Option<u64> {
 
 fn sparse_max_bytes(ctx: &Ctx) -> u64 {
     ctx.srv
-        .config()
-        .compat
-        .get("hll-sparse-max-bytes")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
+        .hot
+        .hll_sparse_max_bytes
+        .load(std::sync::atomic::Ordering::Relaxed) as u64
 }
 
 fn bytes_mut(e: &mut Entry) -> &mut Vec<u8> {

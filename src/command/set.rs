@@ -128,12 +128,9 @@ fn set_of(e: &Entry) -> Result<&SetValue, Reply> {
 /// set-max-intset-entries (CONFIG, compatibility directive; default 512).
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.srv
-        .config()
-        .compat
-        .get("set-max-intset-entries")
-        .and_then(|v| v.parse::<i64>().ok())
-        .map(|v| v.max(0) as usize)
-        .unwrap_or(512)
+        .hot
+        .set_max_intset_entries
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Runs `f` on the set at `key` in place (Redis's lookupKeyWrite): Ok(None)

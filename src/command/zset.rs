@@ -240,17 +240,12 @@ fn zset_of(e: &Entry) -> Result<&ZSetValue, Reply> {
 
 /// (zset-max-listpack-entries, zset-max-listpack-value).
 fn limits(ctx: &Ctx) -> (usize, usize) {
-    let cfg = ctx.srv.config();
-    let get = |name: &str, dflt: usize| {
-        cfg.compat
-            .get(name)
-            .and_then(|v| v.parse::<i64>().ok())
-            .map(|v| v.max(0) as usize)
-            .unwrap_or(dflt)
-    };
+    let hot = &ctx.srv.hot;
     (
-        get("zset-max-listpack-entries", 128),
-        get("zset-max-listpack-value", 64),
+        hot.zset_max_listpack_entries
+            .load(std::sync::atomic::Ordering::Relaxed),
+        hot.zset_max_listpack_value
+            .load(std::sync::atomic::Ordering::Relaxed),
     )
 }
 
