@@ -94,7 +94,11 @@ pub fn execute(
 fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool) -> Option<Reply> {
     let (id, spec) = match resolve(args) {
         Ok(x) => x,
-        Err(r) => return Some(r),
+        Err(r) => {
+            // A command that cannot even be queued dooms the transaction.
+            client.multi_error |= client.multi.is_some();
+            return Some(r);
+        }
     };
     let stats = &srv.stats.cmd[id];
     if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
@@ -102,12 +106,20 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
             client.authenticated = true;
         } else {
             stats.rejected_calls.fetch_add(1, Relaxed);
+            client.multi_error |= client.multi.is_some();
             return Some(Reply::err("NOAUTH Authentication required."));
         }
     }
     if !spec.arity_ok(args.len()) {
         stats.rejected_calls.fetch_add(1, Relaxed);
+        client.multi_error |= client.multi.is_some();
         return Some(err::arity(&table().full_name(id)));
+    }
+    if client.multi.is_some() && !crate::command::tx::runs_inside_multi(spec.name) {
+        if let Some(q) = client.multi.as_mut() {
+            q.push(args.to_vec());
+        }
+        return Some(Reply::status("QUEUED"));
     }
     if srv.pause.is_paused() {
         if !may_hold {
@@ -122,8 +134,40 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     if spec.group == "server" && !client.pending_stats.is_empty() {
         flush_stats(srv, client);
     }
+    // Every command but EXEC runs inside the shared side of the
+    // transaction gate (src/tx.rs); EXEC takes it exclusively.
+    let _gate = (spec.flags & crate::command::EXCLUSIVE == 0).then(|| srv.gate.shared());
+    Some(call(srv, client, id, spec, args))
+}
+
+/// A command queued by MULTI, run by EXEC (which holds the gate
+/// exclusively): lookup, the handler, stats, WATCH bookkeeping.
+pub fn run_queued(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
+    let reply = match resolve(args) {
+        Ok((id, spec)) => call(srv, client, id, spec, args),
+        Err(r) => r,
+    };
+    if let Reply::Error(e) = &reply {
+        srv.stats.error(e);
+    }
+    reply
+}
+
+/// Runs the handler (a panic becomes an error reply), counts it, and tells
+/// WATCH about the keys a write touched.
+fn call(
+    srv: &Arc<Server>,
+    client: &mut Client,
+    id: usize,
+    spec: &CommandSpec,
+    args: &[Vec<u8>],
+) -> Reply {
     let start = Instant::now();
     let handler = spec.handler;
+    let db = client.db;
+    if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
+        touch_whole_dbs(srv, db, spec.name, args);
+    }
     let reply = {
         let mut ctx = Ctx { srv, client };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
@@ -139,6 +183,9 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     };
     let us = start.elapsed().as_micros() as u64;
     let failed = reply.is_error() as u64;
+    if spec.is_write() && failed == 0 && srv.watches.active() {
+        touch_watched(srv, db, spec, args);
+    }
     match client.pending_stats.iter_mut().find(|p| p.0 == id) {
         Some(p) => {
             p.1 += 1;
@@ -150,7 +197,60 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     if client.pending_stats.len() > 16 {
         flush_stats(srv, client);
     }
-    Some(reply)
+    reply
+}
+
+/// Before FLUSHDB / FLUSHALL / SWAPDB: the watched keys that exist in the
+/// DBs they change are about to change.
+fn touch_whole_dbs(srv: &Server, db: usize, name: &str, args: &[Vec<u8>]) {
+    let dbs: Vec<usize> = match name {
+        "flushdb" => vec![db],
+        "swapdb" => args[1..]
+            .iter()
+            .filter_map(|a| std::str::from_utf8(a).ok()?.parse().ok())
+            .collect(),
+        _ => (0..srv.store.dbs.len()).collect(),
+    };
+    let now = crate::store::now_ms();
+    let exists = |d: usize, k: &[u8]| {
+        // SWAPDB: a key present in either DB changes.
+        let check = |d: usize| {
+            srv.store.dbs.get(d).is_some_and(|db| {
+                let (s, h) = db.read(k);
+                s.peek(h, k, now).is_some()
+            })
+        };
+        check(d) || (name == "swapdb" && dbs.iter().any(|&o| o != d && check(o)))
+    };
+    srv.watches.touch_dbs(|d| dbs.contains(&d), exists);
+}
+
+/// Marks the watchers of every key a successful write named as dirty.
+fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
+    let w = &srv.watches;
+    if matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
+        return; // handled before the command ran (touch_whole_dbs)
+    }
+    for i in crate::command::docs::command_keys(args) {
+        w.touch(db, &args[i]);
+    }
+    // MOVE and COPY ... DB n also change the key in the other database.
+    let other_db = match spec.name {
+        "move" => args.get(2),
+        "copy" => args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"db"))
+            .and_then(|i| args.get(i + 1)),
+        _ => None,
+    };
+    if let Some(n) = other_db.and_then(|a| std::str::from_utf8(a).ok()?.parse::<usize>().ok()) {
+        let dst = if spec.name == "copy" {
+            &args[2]
+        } else {
+            &args[1]
+        };
+        w.touch(n, dst);
+    }
 }
 
 /// Adds the batch's command stats to the shared counters: once per batch

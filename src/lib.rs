@@ -17,12 +17,14 @@
 //!   per-connection read → execute → write loop, signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`.
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
 //!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry.
 //! - [`server`]: shared state (`Server`), per-connection `Client`, the client
 //!   registry, CLIENT PAUSE, and `Ctx` handed to every handler.
 //! - [`stats`]: counters behind INFO.
+//! - [`tx`]: MULTI/EXEC atomicity (a gate every command shares and EXEC
+//!   takes alone) and the WATCH registry.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 
@@ -38,3 +40,4 @@ pub mod resp;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod tx;

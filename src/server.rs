@@ -30,6 +30,9 @@ pub struct Server {
     pub config_file: String,
     /// Cached copies of hot config values (read on every request).
     pub hot: HotConfig,
+    /// MULTI/EXEC atomicity and WATCH bookkeeping (src/tx.rs).
+    pub gate: crate::tx::Gate,
+    pub watches: crate::tx::Watches,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -126,6 +129,8 @@ impl Server {
                 .unwrap_or_default(),
             config_file,
             hot,
+            gate: crate::tx::Gate::default(),
+            watches: crate::tx::Watches::default(),
         }
     }
 
@@ -396,6 +401,13 @@ pub struct Client {
     /// Command stats of the current batch, (table id, calls, usec, failed),
     /// added to the shared counters once per batch (exec::flush_stats).
     pub pending_stats: Vec<(usize, u64, u64, u64)>,
+    /// Commands queued since MULTI (None = not in a transaction).
+    pub multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command failed to queue: EXEC answers EXECABORT.
+    pub multi_error: bool,
+    /// Keys this client WATCHes, and the flag a write to any of them sets.
+    pub watched: Vec<(usize, Vec<u8>)>,
+    pub watch_dirty: Arc<AtomicBool>,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
     pub authenticated: bool,
 }
@@ -412,6 +424,10 @@ impl Client {
             reply_skip: false,
             skip_next: false,
             pending_stats: Vec::new(),
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
             authenticated: false,
         }
     }

@@ -177,6 +177,12 @@ fn random_commands_never_panic_or_break_the_protocol() {
             let r = read_reply(&mut s);
             assert!(!r.is_empty(), "round {round} reply {i} empty");
         }
+        // A random MULTI may have left a transaction open.
+        let d = calls(&mut s, &["DISCARD"]);
+        assert!(
+            d == "+OK\r\n" || d.starts_with("-ERR DISCARD without MULTI"),
+            "{d}"
+        );
         assert_eq!(calls(&mut s, &["PING"]), "+PONG\r\n", "round {round}");
     }
     let log = srv.log();

@@ -302,6 +302,8 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    let srv = ctx.srv.clone();
+    super::tx::discard_state(&srv, ctx.client);
     ctx.client.select(0);
     ctx.client.resp = 2;
     ctx.client.info.resp.store(2, Relaxed);

@@ -523,7 +523,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "move" => (&["RW", "access", "update"], None),
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
-        "exists" | "type" | "strlen" | "touch" | "object|encoding" | "object|freq"
+        "exists" | "type" | "strlen" | "touch" | "watch" | "object|encoding" | "object|freq"
         | "object|idletime" | "object|refcount" => (&["RO"], None),
         _ if spec.flags & READONLY != 0 => (&["RO", "access"], None),
         _ => (&["RW", "access", "update"], None),
@@ -902,6 +902,12 @@ pub fn command_list(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     Reply::Array(out)
+}
+
+/// The indexes of the keys in a full command line (empty if it names none):
+/// the table's key positions, or the rules for movable keys.
+pub fn command_keys(cmd: &[Vec<u8>]) -> Vec<usize> {
+    getkeys_of(cmd).map(|(_, k)| k).unwrap_or_default()
 }
 
 /// The key indexes of the command in `cmd` (args after GETKEYS), or the error.

@@ -19,6 +19,7 @@ pub mod sort;
 pub mod string;
 pub mod strutil;
 pub mod table;
+pub mod tx;
 pub mod zset;
 
 use crate::resp::Reply;
@@ -45,6 +46,9 @@ pub const MAY_REPLICATE: u32 = 1 << 13;
 pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const SENTINEL: u32 = 1 << 16;
+/// FlashDB-internal (not reported by COMMAND INFO): runs without the shared
+/// transaction gate because it takes the gate exclusively itself (EXEC).
+pub const EXCLUSIVE: u32 = 1 << 30;
 /// Keys found by a non-range key spec (SINTERCARD's numkeys); COMMAND INFO
 /// then reports no legacy key positions.
 pub const MOVABLEKEYS: u32 = 1 << 17;

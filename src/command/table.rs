@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 11] {
+fn families() -> [&'static [CommandSpec]; 12] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -45,6 +45,7 @@ fn families() -> [&'static [CommandSpec]; 11] {
         super::bitmap::COMMANDS,
         super::hll::COMMANDS,
         super::zset::COMMANDS,
+        super::tx::COMMANDS,
         super::sort::COMMANDS,
     ]
 }

@@ -285,6 +285,7 @@ impl Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        crate::command::tx::unwatch_all(&self.srv, &mut self.client);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }
