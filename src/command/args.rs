@@ -60,3 +60,45 @@ pub fn text(a: &[u8]) -> String {
 pub fn lower(a: &[u8]) -> String {
     String::from_utf8_lossy(a).to_ascii_lowercase()
 }
+
+/// HSCAN/SSCAN/ZSCAN options after the cursor (`MATCH pattern`,
+/// `COUNT n`), parsed as Redis's scanGenericCommand does.
+pub struct ScanOpts<'a> {
+    pub count: i64,
+    /// None = match everything (also for a lone `*`).
+    pub pattern: Option<&'a [u8]>,
+}
+
+impl ScanOpts<'_> {
+    /// Whether `item` passes MATCH.
+    pub fn keeps(&self, item: &[u8]) -> bool {
+        self.pattern
+            .is_none_or(|p| crate::glob::glob_match(p, item, false))
+    }
+}
+
+/// Parses `args[from..]` as scan options; Err is the reply (a COUNT below 1
+/// or an unknown option is `ERR syntax error`).
+pub fn scan_opts(args: &[Vec<u8>], from: usize) -> Result<ScanOpts<'_>, Reply> {
+    let mut o = ScanOpts {
+        count: 10,
+        pattern: None,
+    };
+    let mut i = from;
+    while i < args.len() {
+        let left = args.len() - i;
+        if is(&args[i], "count") && left >= 2 {
+            o.count = int(&args[i + 1])?;
+            if o.count < 1 {
+                return Err(err::syntax());
+            }
+        } else if is(&args[i], "match") && left >= 2 {
+            let p = args[i + 1].as_slice();
+            o.pattern = if p == b"*" { None } else { Some(p) };
+        } else {
+            return Err(err::syntax());
+        }
+        i += 2;
+    }
+    Ok(o)
+}

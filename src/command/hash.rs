@@ -488,44 +488,19 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             return r;
         }
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    let mut bad = None;
-    while i < args.len() {
-        let left = args.len() - i;
-        if is(&args[i], "count") && left >= 2 {
-            match int(&args[i + 1]) {
-                Ok(v) if v >= 1 => count = v,
-                Ok(_) => {
-                    bad = Some(err::syntax());
-                    break;
-                }
-                Err(e) => {
-                    bad = Some(e);
-                    break;
-                }
-            }
-        } else if is(&args[i], "match") && left >= 2 {
-            let p = args[i + 1].as_slice();
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            bad = Some(err::syntax());
-            break;
+    let opts = match super::args::scan_opts(args, 3) {
+        Ok(o) => o,
+        Err(r) => {
+            drop(s);
+            ctx.hit(true);
+            return r;
         }
-        i += 2;
-    }
-    if let Some(r) = bad {
-        drop(s);
-        ctx.hit(true);
-        return r;
-    }
+    };
+    let count = opts.count;
     let mut items = Vec::new();
     let mut push = |f: &[u8], v: &[u8]| {
-        if let Some(p) = pattern {
-            if !crate::glob::glob_match(p, f, false) {
-                return;
-            }
+        if !opts.keeps(f) {
+            return;
         }
         items.push(Reply::bulk(f));
         items.push(Reply::bulk(v));

@@ -1189,28 +1189,11 @@ fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     let empty_scan = Reply::Array(vec![Reply::bulk(b"0"), Reply::Array(Vec::new())]);
     read_z(ctx, &args[1], empty_scan, |z, _| {
-        let mut count: i64 = 10;
-        let mut pattern: Option<&[u8]> = None;
-        let mut i = 3;
-        while i < args.len() {
-            let left = args.len() - i;
-            if is(&args[i], "count") && left >= 2 {
-                count = match int(&args[i + 1]) {
-                    Ok(v) => v,
-                    Err(r) => return r,
-                };
-                if count < 1 {
-                    return err::syntax();
-                }
-            } else if is(&args[i], "match") && left >= 2 {
-                let p = args[i + 1].as_slice();
-                pattern = if p == b"*" { None } else { Some(p) };
-            } else {
-                return err::syntax();
-            }
-            i += 2;
-        }
-        let keep = |m: &[u8]| pattern.is_none_or(|p| crate::glob::glob_match(p, m, false));
+        let opts = match super::args::scan_opts(args, 3) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let (count, keep) = (opts.count, |m: &[u8]| opts.keeps(m));
         let mut out = Vec::new();
         let next = if z.listpack {
             for (m, s) in z.iter() {
