@@ -537,58 +537,20 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{client, run};
     use super::*;
     use crate::config::Config;
-    use crate::server::{Client, ClientInfo, Server};
-    use crate::store::value::entry_node_size;
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-    use std::sync::{Arc, Mutex};
-    use std::time::Instant;
-
-    fn client() -> Client {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-        Client::new(Arc::new(ClientInfo {
-            id: 1,
-            addr: stream.local_addr().unwrap(),
-            laddr: stream.peer_addr().unwrap(),
-            created: Instant::now(),
-            name: Mutex::new(Vec::new()),
-            db: AtomicUsize::new(0),
-            resp: AtomicUsize::new(2),
-            last_interaction: AtomicU64::new(0),
-            last_cmd: AtomicUsize::new(0),
-            killed: AtomicBool::new(false),
-            qbuf: AtomicUsize::new(0),
-            fd: -1,
-            stream,
-        }))
-    }
-
-    fn run(srv: &Arc<Server>, client: &mut Client, args: &[&str]) -> Reply {
-        let (_, spec) = super::super::table::table()
-            .lookup(args[0].as_bytes())
-            .unwrap();
-        let a: Vec<Vec<u8>> = args.iter().map(|s| s.as_bytes().to_vec()).collect();
-        (spec.handler)(&mut Ctx { srv, client }, &a)
-    }
+    use crate::server::Server;
+    use std::sync::Arc;
 
     /// Every stripe's `mem` equals its entries' sizes measured afresh, and
     /// every hash's `bytes` equals its fields' and values' heap bytes.
     fn check_mem(srv: &Server) {
-        let db = &srv.store.dbs[0];
-        for i in 0..db.nstripes() {
-            let g = db.read_stripe(i);
-            let mut sum = 0;
-            for (k, e) in g.dict.iter() {
-                sum += entry_node_size() + k.heap_size() + e.heap_size();
-                if let Value::Hash(h) = &e.value {
-                    assert_eq!(h.bytes, h.recount());
-                }
+        super::super::testutil::check_mem(srv, |e| {
+            if let Value::Hash(h) = &e.value {
+                assert_eq!(h.bytes, h.recount());
             }
-            assert_eq!(g.mem, sum, "stripe {i}");
-        }
+        });
     }
 
     #[test]

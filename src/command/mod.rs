@@ -301,3 +301,59 @@ pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
     v.push(Reply::status("    Prints this help."));
     Reply::Array(v)
 }
+
+/// Helpers for unit tests that run handlers directly against a `Server`.
+#[cfg(test)]
+pub mod testutil {
+    use crate::resp::Reply;
+    use crate::server::{Client, ClientInfo, Ctx, Server};
+    use crate::store::value::entry_node_size;
+    use crate::store::Entry;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    /// A client over a real loopback socket pair (nothing is read from it).
+    pub fn client() -> Client {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        Client::new(Arc::new(ClientInfo {
+            id: 1,
+            addr: stream.local_addr().unwrap(),
+            laddr: stream.peer_addr().unwrap(),
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicUsize::new(2),
+            last_interaction: AtomicU64::new(0),
+            last_cmd: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            fd: -1,
+            stream,
+        }))
+    }
+
+    /// Runs one command's handler directly.
+    pub fn run(srv: &Arc<Server>, client: &mut Client, args: &[&str]) -> Reply {
+        let (_, spec) = super::table::table().lookup(args[0].as_bytes()).unwrap();
+        let a: Vec<Vec<u8>> = args.iter().map(|s| s.as_bytes().to_vec()).collect();
+        (spec.handler)(&mut Ctx { srv, client }, &a)
+    }
+
+    /// Every stripe of DB 0 accounts exactly the bytes of its entries
+    /// measured afresh; `each` checks every entry further.
+    pub fn check_mem(srv: &Server, each: impl Fn(&Entry)) {
+        let db = &srv.store.dbs[0];
+        for i in 0..db.nstripes() {
+            let g = db.read_stripe(i);
+            let mut sum = 0;
+            for (k, e) in g.dict.iter() {
+                sum += entry_node_size() + k.heap_size() + e.heap_size();
+                each(e);
+            }
+            assert_eq!(g.mem, sum, "stripe {i}");
+        }
+    }
+}
