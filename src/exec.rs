@@ -122,9 +122,16 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         return Some(Reply::status("QUEUED"));
     }
     if srv.pause.is_paused() {
+        // EXEC counts as a write when its transaction holds one (Redis 7).
+        let write = pause_kind(spec)
+            || (spec.flags & crate::command::EXCLUSIVE != 0
+                && client.multi.as_ref().is_some_and(|q| {
+                    q.iter()
+                        .any(|a| resolve(a).is_ok_and(|(_, s)| pause_kind(s)))
+                }));
         if !may_hold {
-            srv.pause.wait(pause_kind(spec), &srv.shutting_down);
-        } else if srv.pause.applies(pause_kind(spec)) && !srv.is_shutting_down() {
+            srv.pause.wait(write, &srv.shutting_down);
+        } else if srv.pause.applies(write) && !srv.is_shutting_down() {
             return None;
         }
     }

@@ -174,3 +174,36 @@ fn disconnect_and_reset_forget_watches() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(calls(&mut b, &["SET", "k", "2"]), "+OK\r\n");
 }
+
+/// CLIENT PAUSE WRITE holds an EXEC whose transaction writes, and lets one
+/// that only reads run.
+#[test]
+fn pause_write_holds_writing_transactions() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw();
+    let mut a = srv.raw();
+    assert_eq!(calls(&mut a, &["MULTI"]), "+OK\r\n");
+    assert_eq!(calls(&mut a, &["GET", "k"]), "+QUEUED\r\n");
+    assert_eq!(
+        calls(&mut admin, &["CLIENT", "PAUSE", "400", "WRITE"]),
+        "+OK\r\n"
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(calls(&mut a, &["EXEC"]), "*1\r\n$-1\r\n");
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "read-only EXEC waited"
+    );
+    assert_eq!(
+        calls(&mut admin, &["CLIENT", "PAUSE", "400", "WRITE"]),
+        "+OK\r\n"
+    );
+    assert_eq!(calls(&mut a, &["MULTI"]), "+OK\r\n");
+    assert_eq!(calls(&mut a, &["SET", "k", "v"]), "+QUEUED\r\n");
+    let t = std::time::Instant::now();
+    assert_eq!(calls(&mut a, &["EXEC"]), "*1\r\n+OK\r\n");
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "writing EXEC ran during the pause"
+    );
+}
