@@ -166,23 +166,13 @@ fn write_hash<R>(
         }
         None => return Ok(None),
     }
-    let (r, empty, before, after) = {
-        let e = s
-            .get_mut(h, key, now)
-            .expect("present: checked or inserted");
-        let before = e.heap_size();
-        let Value::Hash(hv) = &mut e.value else {
-            unreachable!("hash_of checked the type");
-        };
-        let r = f(hv);
-        let empty = hv.is_empty();
-        (r, empty, before, e.heap_size())
-    };
-    s.adjust_mem(before, after);
-    if empty {
-        s.remove(h, key);
+    match s.modify(h, key, now, |v| match v {
+        Value::Hash(hv) => f(hv),
+        _ => Err(err::wrong_type()),
+    }) {
+        Some(r) => r.map(Some),
+        None => Ok(None),
     }
-    r.map(Some)
 }
 
 fn flatten(r: Result<Reply, Reply>) -> Reply {

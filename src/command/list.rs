@@ -175,23 +175,11 @@ fn modify<R>(
     now: u64,
     f: impl FnOnce(&mut ListValue) -> R,
 ) -> Result<Option<R>, Reply> {
-    let (r, before, after, empty) = match s.get_mut(h, key, now) {
-        None => return Ok(None),
-        Some(e) => {
-            let before = e.heap_size();
-            let Value::List(l) = &mut e.value else {
-                return Err(err::wrong_type());
-            };
-            let r = f(l);
-            let empty = l.is_empty();
-            (r, before, e.heap_size(), empty)
-        }
-    };
-    s.adjust_mem(before, after);
-    if empty {
-        s.remove(h, key);
-    }
-    Ok(Some(r))
+    s.modify(h, key, now, |v| match v {
+        Value::List(x) => Ok(f(x)),
+        _ => Err(err::wrong_type()),
+    })
+    .transpose()
 }
 
 /// Checks the type of `key` for a write without changing it: Ok(false)

@@ -143,23 +143,11 @@ fn modify<R>(
     now: u64,
     f: impl FnOnce(&mut SetValue) -> R,
 ) -> Result<Option<R>, Reply> {
-    let (r, before, after, empty) = match s.get_mut(h, key, now) {
-        None => return Ok(None),
-        Some(e) => {
-            let before = e.heap_size();
-            let Value::Set(set) = &mut e.value else {
-                return Err(err::wrong_type());
-            };
-            let r = f(set);
-            let empty = set.is_empty();
-            (r, before, e.heap_size(), empty)
-        }
-    };
-    s.adjust_mem(before, after);
-    if empty {
-        s.remove(h, key);
-    }
-    Ok(Some(r))
+    s.modify(h, key, now, |v| match v {
+        Value::Set(x) => Ok(f(x)),
+        _ => Err(err::wrong_type()),
+    })
+    .transpose()
 }
 
 fn bulks<'a>(it: impl IntoIterator<Item = &'a CompactBytes>) -> Vec<Reply> {

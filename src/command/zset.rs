@@ -396,23 +396,11 @@ fn modify<R>(
     now: u64,
     f: impl FnOnce(&mut ZSetValue) -> R,
 ) -> Result<Option<R>, Reply> {
-    let (r, before, after, empty) = match s.get_mut(h, key, now) {
-        None => return Ok(None),
-        Some(e) => {
-            let before = e.heap_size();
-            let Value::ZSet(z) = &mut e.value else {
-                return Err(err::wrong_type());
-            };
-            let r = f(z);
-            let empty = z.is_empty();
-            (r, before, e.heap_size(), empty)
-        }
-    };
-    s.adjust_mem(before, after);
-    if empty {
-        s.remove(h, key);
-    }
-    Ok(Some(r))
+    s.modify(h, key, now, |v| match v {
+        Value::ZSet(x) => Ok(f(x)),
+        _ => Err(err::wrong_type()),
+    })
+    .transpose()
 }
 
 /// Runs `f` on the zset at `key` for a read (counts the hit or miss);

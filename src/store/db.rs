@@ -5,7 +5,7 @@
 //! hash, computed once, also picks the bucket inside the stripe's `Dict`.
 
 use super::dict::Dict;
-use super::value::{entry_node_size, Entry};
+use super::value::{entry_node_size, Entry, Value};
 use super::{count_expired, CompactBytes};
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -115,6 +115,28 @@ impl Stripe {
             }
             None => false,
         }
+    }
+
+    /// Runs `f` on the live value of `key` in place (expired = absent):
+    /// keeps the memory accounting exact and deletes the key when `f`
+    /// leaves a collection empty (Redis never keeps an empty collection).
+    /// None if the key is absent.
+    pub fn modify<R>(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(&mut Value) -> R,
+    ) -> Option<R> {
+        let e = self.get_mut(h, key, now)?;
+        let before = e.heap_size();
+        let r = f(&mut e.value);
+        let (after, empty) = (e.heap_size(), e.value.is_empty_collection());
+        self.adjust_mem(before, after);
+        if empty {
+            self.remove(h, key);
+        }
+        Some(r)
     }
 
     /// Accounts for a value that changed size in place.

@@ -43,6 +43,18 @@ impl Value {
         Value::Str(CompactBytes::new(b))
     }
 
+    /// Whether this is a collection with no elements left (a string, even
+    /// an empty one, is a value of its own).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::List(l) => l.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+        }
+    }
+
     /// The name TYPE answers.
     pub fn type_name(&self) -> &'static str {
         match self {
