@@ -374,7 +374,7 @@ fn huge_numbers_are_clamped() {
 // ---------------------------------------------------------------- differential
 
 fn differential_cases() -> Vec<Vec<String>> {
-    [
+    split_cases(&[
         "LPUSH l a b c",
         "RPUSH l d e f",
         "LPUSHX l z",
@@ -599,20 +599,7 @@ fn differential_cases() -> Vec<Vec<String>> {
         "LPOS p c RANK -9223372036854775808 COUNT 1",
         "LPOS p c RANK -9223372036854775808 COUNT 1 MAXLEN 2",
         "LPOS p c RANK -9223372036854775808 COUNT 0",
-    ]
-    .iter()
-    .map(|l| {
-        l.split(' ')
-            .map(|w| {
-                if w == "\"\"" {
-                    String::new()
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect()
-    })
-    .collect()
+    ])
 }
 
 fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
@@ -632,30 +619,5 @@ fn differential_against_redis_server() {
         return;
     };
     let srv = TestServer::start();
-    let cases = differential_cases();
-    for (db, proto) in [("0", "2"), ("1", "3")] {
-        let mut a = TcpStream::connect(("127.0.0.1", r.port)).unwrap();
-        a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut b = srv.raw();
-        for s in [&mut a, &mut b] {
-            let _ = call(s, &["HELLO", proto]);
-            assert_eq!(calls(s, &["SELECT", db]), "+OK\r\n");
-        }
-        let want = run(&mut a, &cases);
-        let got = run(&mut b, &cases);
-        let bad: Vec<String> = cases
-            .iter()
-            .zip(&want)
-            .zip(&got)
-            .filter(|((_, w), g)| w != g)
-            .map(|((c, w), g)| {
-                format!(
-                    "RESP{proto} {c:?}\n  redis:   {:?}\n  flashdb: {:?}",
-                    String::from_utf8_lossy(w),
-                    String::from_utf8_lossy(g)
-                )
-            })
-            .collect();
-        assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
-    }
+    differential(&srv, &r, &differential_cases(), run);
 }

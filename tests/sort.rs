@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use std::net::TcpStream;
-use std::time::Duration;
 
 #[test]
 fn typed_basics() {
@@ -165,7 +164,7 @@ fn command_getkeys_and_info() {
 }
 
 fn differential_cases() -> Vec<Vec<String>> {
-    [
+    split_cases(&[
         "RPUSH l 3 1 2 10 -1.5 2.5 1e2 0x10 inf -inf",
         "SORT l",
         "SORT l DESC",
@@ -320,20 +319,7 @@ fn differential_cases() -> Vec<Vec<String>> {
         "SORT hh",
         "SORT hh STORE dst",
         "SORT_RO ids BY w_* GET n_* LIMIT 1 2 DESC",
-    ]
-    .iter()
-    .map(|l| {
-        l.split(' ')
-            .map(|w| {
-                if w == "\"\"" {
-                    String::new()
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect()
-    })
-    .collect()
+    ])
 }
 
 fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
@@ -354,32 +340,7 @@ fn differential_against_redis_server() {
         return;
     };
     let srv = TestServer::start();
-    let cases = differential_cases();
-    for (db, proto) in [("0", "2"), ("1", "3")] {
-        let mut a = TcpStream::connect(("127.0.0.1", r.port)).unwrap();
-        a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut b = srv.raw();
-        for s in [&mut a, &mut b] {
-            let _ = call(s, &["HELLO", proto]);
-            assert_eq!(calls(s, &["SELECT", db]), "+OK\r\n");
-        }
-        let want = run(&mut a, &cases);
-        let got = run(&mut b, &cases);
-        let bad: Vec<String> = cases
-            .iter()
-            .zip(&want)
-            .zip(&got)
-            .filter(|((_, w), g)| w != g)
-            .map(|((c, w), g)| {
-                format!(
-                    "RESP{proto} {c:?}\n  redis:   {:?}\n  flashdb: {:?}",
-                    String::from_utf8_lossy(w),
-                    String::from_utf8_lossy(g)
-                )
-            })
-            .collect();
-        assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
-    }
+    differential(&srv, &r, &differential_cases(), run);
 }
 
 /// STORE's lists are accounted exactly: replacing and deleting them

@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::collections::HashSet;
 use std::net::TcpStream;
-use std::time::Duration;
 
 #[test]
 fn typed_basics() {
@@ -720,24 +719,5 @@ fn differential_against_redis_server() {
         return;
     };
     let srv = TestServer::start();
-    let cases = differential_cases();
-    for (db, proto) in [("0", "2"), ("1", "3")] {
-        let mut a = TcpStream::connect(("127.0.0.1", r.port)).unwrap();
-        a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut b = srv.raw();
-        for s in [&mut a, &mut b] {
-            let _ = call(s, &["HELLO", proto]);
-            assert_eq!(calls(s, &["SELECT", db]), "+OK\r\n");
-        }
-        let want = run(&mut a, &cases);
-        let got = run(&mut b, &cases);
-        let bad: Vec<String> = cases
-            .iter()
-            .zip(&want)
-            .zip(&got)
-            .filter(|((_, w), g)| w != g)
-            .map(|((c, w), g)| format!("RESP{proto} {c:?}\n  redis:   {w:?}\n  flashdb: {g:?}"))
-            .collect();
-        assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
-    }
+    differential(&srv, &r, &differential_cases(), run);
 }

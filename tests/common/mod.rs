@@ -394,3 +394,60 @@ pub fn qerr(c: &mut redis::Connection, args: &[&str]) -> String {
         Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
     }
 }
+
+/// Runs `cases` against redis-server and FlashDB on fresh connections,
+/// once in RESP2 on DB 0 and once in RESP3 on DB 1, with `run` sending the
+/// cases on one connection and returning one (possibly normalised) reply
+/// per case; panics listing every case whose replies differ.
+pub fn differential<C, T: PartialEq + AsRef<[u8]>>(
+    ours: &TestServer,
+    reference: &RedisRef,
+    cases: &[C],
+    run: impl Fn(&mut TcpStream, &[C]) -> Vec<T>,
+) where
+    C: std::fmt::Debug,
+{
+    for (db, proto) in [("0", "2"), ("1", "3")] {
+        let mut a = TcpStream::connect(("127.0.0.1", reference.port)).unwrap();
+        a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut b = ours.raw();
+        for s in [&mut a, &mut b] {
+            let _ = call(s, &["HELLO", proto]);
+            assert_eq!(calls(s, &["SELECT", db]), "+OK\r\n");
+        }
+        let want = run(&mut a, cases);
+        let got = run(&mut b, cases);
+        let bad: Vec<String> = cases
+            .iter()
+            .zip(&want)
+            .zip(&got)
+            .filter(|((_, w), g)| w != g)
+            .map(|((c, w), g)| {
+                format!(
+                    "RESP{proto} {c:?}\n  redis:   {:?}\n  flashdb: {:?}",
+                    String::from_utf8_lossy(w.as_ref()),
+                    String::from_utf8_lossy(g.as_ref())
+                )
+            })
+            .collect();
+        assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
+    }
+}
+
+/// Splits space-separated case lines into arguments (`""` = an empty argument).
+pub fn split_cases(lines: &[&str]) -> Vec<Vec<String>> {
+    lines
+        .iter()
+        .map(|l| {
+            l.split(' ')
+                .map(|w| {
+                    if w == "\"\"" {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
