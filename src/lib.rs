@@ -35,6 +35,7 @@ pub mod exec;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod persist;
 pub mod reference;
 pub mod resp;
 pub mod server;

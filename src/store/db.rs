@@ -1,14 +1,16 @@
 //! Logical databases and their stripes.
 //!
-//! A key's stripe comes from a keyed hash (SipHash with a per-process random
-//! key), so clients cannot choose keys that pile into one stripe. The same
-//! hash, computed once, also picks the bucket inside the stripe's `Dict`.
+//! A key's stripe comes from a keyed hash (SipHash-2-4, siphash.rs), so
+//! clients cannot choose keys that pile into one stripe. The same hash,
+//! computed once, also picks the bucket inside the stripe's `Dict`. The keys
+//! are random on a first start and then kept in every snapshot, so a key
+//! stays in the same stripe across restarts (recovery depends on it).
+//! Every DB uses the same hasher: a key has the same stripe index in each.
 
 use super::dict::Dict;
+use super::siphash::KeyHasher;
 use super::value::{entry_node_size, Entry, Value};
 use super::{count_expired, CompactBytes};
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stripe: a hash table plus the counters that must change with it.
@@ -23,7 +25,7 @@ pub struct Stripe {
 }
 
 impl Stripe {
-    fn new(hasher: RandomState) -> Stripe {
+    fn new(hasher: KeyHasher) -> Stripe {
         Stripe {
             dict: Dict::new(hasher),
             volatile: 0,
@@ -175,7 +177,7 @@ fn wlock(l: &RwLock<Stripe>) -> RwLockWriteGuard<'_, Stripe> {
 /// One logical database (SELECT n).
 pub struct Db {
     stripes: Box<[RwLock<Stripe>]>,
-    hasher: RandomState,
+    hasher: KeyHasher,
     mask: usize,
     /// Estimated average remaining TTL in ms of keys with one (INFO
     /// keyspace `avg_ttl`), updated from the active expiry cycle's samples
@@ -184,13 +186,11 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(nstripes: usize, hasher: &RandomState) -> Db {
+    fn new(nstripes: usize, hasher: KeyHasher) -> Db {
         let n = nstripes.max(1).next_power_of_two();
         Db {
-            stripes: (0..n)
-                .map(|_| RwLock::new(Stripe::new(hasher.clone())))
-                .collect(),
-            hasher: hasher.clone(),
+            stripes: (0..n).map(|_| RwLock::new(Stripe::new(hasher))).collect(),
+            hasher,
             mask: n - 1,
             avg_ttl: std::sync::atomic::AtomicU64::new(0),
         }
@@ -391,19 +391,42 @@ impl Locked<'_> {
 /// All the databases.
 pub struct Store {
     pub dbs: Vec<Db>,
+    hasher: KeyHasher,
     /// Where the next active expiry cycle starts: db * stripes + stripe.
     pub expire_next: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
+    /// An empty store with fresh random hash keys.
     pub fn new(databases: usize, stripes: usize) -> Store {
-        let hasher = RandomState::new();
+        Store::with_hasher(databases, stripes, KeyHasher::random())
+    }
+
+    /// An empty store hashing keys with `hasher` (recovery passes the one
+    /// the snapshot was taken with). `stripes` is rounded up to a power of two.
+    pub fn with_hasher(databases: usize, stripes: usize, hasher: KeyHasher) -> Store {
         Store {
             dbs: (0..databases.max(1))
-                .map(|_| Db::new(stripes, &hasher))
+                .map(|_| Db::new(stripes, hasher))
                 .collect(),
+            hasher,
             expire_next: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    pub fn hasher(&self) -> KeyHasher {
+        self.hasher
+    }
+
+    /// Stripes per DB (the same in every DB).
+    pub fn nstripes(&self) -> usize {
+        self.dbs[0].nstripes()
+    }
+
+    /// The stripe index of `key` (the same in every DB).
+    pub fn stripe_of(&self, key: &[u8]) -> usize {
+        let d = &self.dbs[0];
+        d.stripe_index(d.hash(key))
     }
 
     /// Locks the stripes of every (db, key) pair — write locks if `write` —

@@ -10,8 +10,7 @@
 //! stripe); the table keeps a copy of the keyed hasher to rehash on resize.
 
 use super::bytes::{malloc_size, CompactBytes};
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+use super::siphash::KeyHasher;
 
 struct Node<V> {
     next: Option<Box<Node<V>>>,
@@ -24,13 +23,13 @@ type Link<V> = Option<Box<Node<V>>>;
 pub struct Dict<V> {
     buckets: Vec<Link<V>>,
     len: usize,
-    hasher: RandomState,
+    hasher: KeyHasher,
 }
 
 const MIN_BUCKETS: usize = 4;
 
 impl<V> Dict<V> {
-    pub fn new(hasher: RandomState) -> Dict<V> {
+    pub fn new(hasher: KeyHasher) -> Dict<V> {
         Dict {
             buckets: Vec::new(),
             len: 0,
@@ -315,7 +314,7 @@ mod tests {
 
     #[test]
     fn insert_get_remove_resize() {
-        let mut d = Dict::new(RandomState::new());
+        let mut d = Dict::new(KeyHasher::random());
         for i in 0..1000 {
             put(&mut d, &format!("k{i}"), i);
         }
@@ -336,7 +335,7 @@ mod tests {
 
     #[test]
     fn scan_sees_every_key_across_growth_and_shrink() {
-        let mut d = Dict::new(RandomState::new());
+        let mut d = Dict::new(KeyHasher::random());
         for i in 0..100 {
             put(&mut d, &format!("stay{i}"), i);
         }
@@ -375,7 +374,7 @@ mod tests {
 
     #[test]
     fn scan_retain_deletes() {
-        let mut d = Dict::new(RandomState::new());
+        let mut d = Dict::new(KeyHasher::random());
         for i in 0..100 {
             put(&mut d, &format!("k{i}"), i);
         }
@@ -392,7 +391,7 @@ mod tests {
 
     #[test]
     fn random_returns_members() {
-        let mut d = Dict::new(RandomState::new());
+        let mut d = Dict::new(KeyHasher::random());
         let mut x = 88172645463325252u64;
         let mut rnd = move || {
             x ^= x << 13;

@@ -11,7 +11,7 @@
 
 use super::bytes::CompactBytes;
 use super::dict::Dict;
-use std::collections::hash_map::RandomState;
+use super::siphash::KeyHasher;
 
 /// The `hash-max-listpack-entries` and `hash-max-listpack-value` settings.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +33,7 @@ pub struct HashValue {
 impl HashValue {
     pub fn new() -> HashValue {
         HashValue {
-            fields: Dict::new(RandomState::new()),
+            fields: Dict::new(KeyHasher::random()),
             bytes: 0,
             hashtable: false,
         }

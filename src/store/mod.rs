@@ -13,6 +13,7 @@ pub mod expire;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod siphash;
 pub mod value;
 pub mod zset;
 

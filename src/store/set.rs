@@ -12,8 +12,8 @@
 
 use super::bytes::CompactBytes;
 use super::dict::Dict;
+use super::siphash::KeyHasher;
 use super::value::parse_i64;
-use std::collections::hash_map::RandomState;
 
 #[derive(Clone)]
 pub struct SetValue {
@@ -32,7 +32,7 @@ impl SetValue {
     /// `setTypeCreate` + the first add converts exactly the same way).
     pub fn new() -> SetValue {
         SetValue {
-            members: Dict::new(RandomState::new()),
+            members: Dict::new(KeyHasher::random()),
             bytes: 0,
             intset: true,
         }

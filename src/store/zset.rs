@@ -16,8 +16,8 @@
 
 use super::bytes::{malloc_size, CompactBytes};
 use super::dict::Dict;
+use super::siphash::KeyHasher;
 use std::cmp::Ordering;
-use std::collections::hash_map::RandomState;
 
 const MAX_LEVEL: usize = 32;
 const NIL: u32 = u32::MAX;
@@ -400,7 +400,7 @@ pub enum AddOutcome {
 impl ZSetValue {
     pub fn new() -> ZSetValue {
         ZSetValue {
-            dict: Dict::new(RandomState::new()),
+            dict: Dict::new(KeyHasher::random()),
             zsl: SkipList::new(),
             listpack: true,
             bytes: 0,

@@ -1,0 +1,4 @@
+//! Persistence: the write-ahead log (record.rs, wal.rs), snapshots and
+//! recovery.
+
+pub mod record;
