@@ -167,7 +167,7 @@ impl<V> Dict<V> {
     /// Removes everything; returns the old contents so a caller can drop them
     /// outside its lock (or on another thread, for FLUSHALL ASYNC).
     pub fn take(&mut self) -> Dict<V> {
-        let hasher = self.hasher.clone();
+        let hasher = self.hasher;
         std::mem::replace(self, Dict::new(hasher))
     }
 
@@ -281,7 +281,7 @@ impl<V> Dict<V> {
 
 impl<V: Clone> Clone for Dict<V> {
     fn clone(&self) -> Dict<V> {
-        let mut d = Dict::new(self.hasher.clone());
+        let mut d = Dict::new(self.hasher);
         for (k, v) in self.iter() {
             let h = d.hash_key(k);
             d.insert_new(h, k.clone(), v.clone());
