@@ -16,7 +16,7 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 let period = Duration::from_millis(1000 / hz);
                 // Redis spends at most 25% of each cycle on active expiry.
                 crate::store::update_lru_clock();
-                crate::store::expire::cycle(&srv.store, period / 4, &mut |_, _| {});
+                crate::store::expire::cycle(&srv.store, &srv.gate, period / 4, &mut |_, _| {});
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);

@@ -90,6 +90,15 @@ pub fn execute(
     None
 }
 
+/// Runs one command the way a connection would (every check, the gate,
+/// stats) and returns its reply; waits out CLIENT PAUSE. Tests and internal
+/// callers.
+pub fn execute_internal(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
+    let r = run(srv, client, args, false).expect("run without may_hold always replies");
+    flush_stats(srv, client);
+    r
+}
+
 /// Runs the command; None = held by CLIENT PAUSE (only with `may_hold`).
 fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool) -> Option<Reply> {
     let (id, spec) = match resolve(args) {

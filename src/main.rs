@@ -127,7 +127,9 @@ fn main() {
         let _ = h.join();
     }
     for c in srv.clients.all() {
-        let _ = c.stream.shutdown(std::net::Shutdown::Read);
+        if let Some(s) = &c.stream {
+            let _ = s.shutdown(std::net::Shutdown::Read);
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while !srv.clients.is_empty() && Instant::now() < deadline {

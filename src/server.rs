@@ -206,14 +206,37 @@ pub struct ClientInfo {
     /// The socket's descriptor number (CLIENT LIST `fd=`), -1 where the
     /// platform has none.
     pub fd: i64,
-    pub stream: TcpStream,
+    /// None for the internal client recovery replays the WAL with.
+    pub stream: Option<TcpStream>,
 }
 
 impl ClientInfo {
+    /// A client with no connection (WAL replay, handler tests).
+    pub fn internal(id: u64) -> ClientInfo {
+        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        ClientInfo {
+            id,
+            addr: unspecified,
+            laddr: unspecified,
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicUsize::new(2),
+            last_interaction: AtomicU64::new(0),
+            last_cmd: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            fd: -1,
+            stream: None,
+        }
+    }
+
     /// Disconnects the client: its thread sees EOF and closes.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        let _ = self.stream.shutdown(Shutdown::Both);
+        if let Some(s) = &self.stream {
+            let _ = s.shutdown(Shutdown::Both);
+        }
     }
 
     /// One CLIENT LIST line (without the trailing newline).

@@ -100,10 +100,16 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         discard_state(&srv, ctx.client);
         return Reply::NullArray;
     }
-    let replies = queue
-        .iter()
-        .map(|args| crate::exec::run_queued(&srv, ctx.client, args))
-        .collect();
+    // The transaction's records reach the WAL as one batch: all or nothing
+    // after a crash. Holding the gate keeps everything else (commands,
+    // active expiry, the snapshotter) out meanwhile, so log order is still
+    // apply order.
+    let replies = crate::persist::in_transaction(|| {
+        queue
+            .iter()
+            .map(|args| crate::exec::run_queued(&srv, ctx.client, args))
+            .collect()
+    });
     discard_state(&srv, ctx.client);
     Reply::Array(replies)
 }

@@ -80,7 +80,7 @@ impl Conn {
             killed: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
             fd: raw_fd(&stream),
-            stream: shared,
+            stream: Some(shared),
         });
         srv.clients.add(info.clone());
         srv.stats.connections_received.fetch_add(1, Relaxed);

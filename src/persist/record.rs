@@ -21,7 +21,8 @@
 //! key. `CMD` (0x50) carries any other single-key command: the value is the
 //! whole argument list (name first) and the key is the key it changes, so
 //! recovery knows the record's stripe. FLUSHDB / FLUSHALL / SWAPDB have no
-//! key. `BATCH` (0x70) holds complete records (same LSN) as its value, so a
+//! key. `BATCH` (0x70) holds complete records as its value (their own LSN
+//! fields are 0: the batch's LSN is theirs), so a
 //! multi-key command or a transaction is all or nothing across a crash.
 //!
 //! Every record but a batch is one command that changes exactly one key (or
@@ -102,16 +103,15 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// Appends one record to `out`. `value` is given in parts that are
-/// concatenated (an argument list is written straight from the arguments).
-pub fn encode(
+/// Appends one record to `out`; `value` writes the value bytes.
+pub fn encode_with(
     out: &mut Vec<u8>,
     op: u8,
     db: u16,
     lsn: u64,
     expire_at: u64,
     key: &[u8],
-    value: Value<'_>,
+    value: impl FnOnce(&mut Vec<u8>),
 ) {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
@@ -123,28 +123,47 @@ pub fn encode(
     out.extend_from_slice(&db.to_le_bytes());
     out.extend_from_slice(key);
     let vstart = out.len();
-    match value {
-        Value::None => {}
-        Value::Raw(v) => out.extend_from_slice(v),
-        Value::Args(args) => {
-            put_u32(out, args.len() as u32);
-            for a in args {
-                put_u32(out, a.len() as u32);
-                out.extend_from_slice(a);
-            }
-        }
-    }
+    value(out);
     let vlen = (out.len() - vstart) as u32;
     out[start + 9..start + 13].copy_from_slice(&vlen.to_le_bytes());
-    let crc = crc32fast::hash(&out[start + 4..]);
-    out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
+    seal(&mut out[start..]);
 }
 
-/// A record's value, as `encode` takes it.
-pub enum Value<'a> {
-    None,
-    Raw(&'a [u8]),
-    Args(&'a [&'a [u8]]),
+/// Computes and stores the CRC of the record that is exactly `rec`.
+fn seal(rec: &mut [u8]) {
+    let crc = crc32fast::hash(&rec[4..]);
+    rec[..4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Sets the LSN of the record that is exactly `rec` (and its CRC).
+pub fn set_lsn(rec: &mut [u8], lsn: u64) {
+    rec[21..29].copy_from_slice(&lsn.to_le_bytes());
+    seal(rec);
+}
+
+/// Writes an argument list.
+pub fn put_args<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) {
+    put_u32(out, args.len() as u32);
+    for a in args {
+        let a = a.as_ref();
+        put_u32(out, a.len() as u32);
+        out.extend_from_slice(a);
+    }
+}
+
+/// Appends one record whose value is `raw` (or nothing).
+pub fn encode(
+    out: &mut Vec<u8>,
+    op: u8,
+    db: u16,
+    lsn: u64,
+    expire_at: u64,
+    key: &[u8],
+    raw: &[u8],
+) {
+    encode_with(out, op, db, lsn, expire_at, key, |o| {
+        o.extend_from_slice(raw)
+    });
 }
 
 /// The total length of the record starting at `buf[0]`, once its header is
@@ -288,36 +307,35 @@ impl Record {
 
 /// Encodes the single-key command `argv` (argv[1] is the key it changes)
 /// as a record, picking the seed's op code where one fits.
-pub fn encode_command(out: &mut Vec<u8>, db: u16, lsn: u64, argv: &[&[u8]]) {
-    let name = argv[0];
-    let key = argv.get(1).copied().unwrap_or(b"");
-    let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-    let n = argv.len();
+pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, db: u16, lsn: u64, argv: &[A]) {
+    let arg = |i: usize| argv.get(i).map(|a| a.as_ref()).unwrap_or(b"");
+    let (name, key, n) = (arg(0), arg(1), argv.len());
+    let is = |c: &str| name.eq_ignore_ascii_case(c.as_bytes());
     if is("SET") && n == 3 {
-        return encode(out, SET, db, lsn, 0, key, Value::Raw(argv[2]));
+        return encode(out, SET, db, lsn, 0, key, arg(2));
     }
-    if is("SET") && n == 5 && argv[3].eq_ignore_ascii_case(b"PXAT") {
-        if let Some(t) = parse_u64(argv[4]) {
-            return encode(out, SET_WITH_TTL, db, lsn, t, key, Value::Raw(argv[2]));
+    if is("SET") && n == 5 && arg(3).eq_ignore_ascii_case(b"PXAT") {
+        if let Some(t) = parse_u64(arg(4)) {
+            return encode(out, SET_WITH_TTL, db, lsn, t, key, arg(2));
         }
     }
     if is("DEL") && n == 2 {
-        return encode(out, DELETE, db, lsn, 0, key, Value::None);
+        return encode(out, DELETE, db, lsn, 0, key, b"");
     }
     if is("PEXPIREAT") && n == 3 {
-        if let Some(t) = parse_u64(argv[2]) {
-            return encode(out, EXPIRE, db, lsn, t, key, Value::None);
+        if let Some(t) = parse_u64(arg(2)) {
+            return encode(out, EXPIRE, db, lsn, t, key, b"");
         }
     }
     if is("PERSIST") && n == 2 {
-        return encode(out, PERSIST, db, lsn, 0, key, Value::None);
+        return encode(out, PERSIST, db, lsn, 0, key, b"");
     }
     if n >= 2 {
         if let Some((op, _)) = ARG_OPS.iter().find(|(_, c)| is(c)) {
-            return encode(out, *op, db, lsn, 0, key, Value::Args(&argv[2..]));
+            return encode_with(out, *op, db, lsn, 0, key, |o| put_args(o, &argv[2..]));
         }
     }
-    encode(out, CMD, db, lsn, 0, key, Value::Args(argv))
+    encode_with(out, CMD, db, lsn, 0, key, |o| put_args(o, argv))
 }
 
 /// A positive decimal without sign or leading zeros (what the encoder can
@@ -368,7 +386,7 @@ mod tests {
     #[test]
     fn truncation_and_damage_are_told_apart() {
         let mut buf = Vec::new();
-        encode_command(&mut buf, 0, 1, &[b"SET", b"key", b"value"]);
+        encode_command(&mut buf, 0, 1, &[&b"SET"[..], b"key", b"value"]);
         for cut in 0..buf.len() {
             assert_eq!(decode(&buf[..cut]).unwrap_err(), DecodeError::Incomplete);
         }
@@ -383,10 +401,10 @@ mod tests {
     #[test]
     fn batches_hold_records() {
         let mut inner = Vec::new();
-        encode_command(&mut inner, 0, 7, &[b"SET", b"a", b"1"]);
-        encode_command(&mut inner, 1, 7, &[b"DEL", b"b"]);
+        encode_command(&mut inner, 0, 7, &[&b"SET"[..], b"a", b"1"]);
+        encode_command(&mut inner, 1, 7, &[&b"DEL"[..], b"b"]);
         let mut buf = Vec::new();
-        encode(&mut buf, BATCH, 0, 7, 0, b"", Value::Raw(&inner));
+        encode(&mut buf, BATCH, 0, 7, 0, b"", &inner);
         let (r, _) = decode(&buf).unwrap();
         let subs = r.batch().unwrap();
         assert_eq!(subs.len(), 2);

@@ -22,15 +22,18 @@ pub struct Stripe {
     pub mem: usize,
     /// Where the active expiry cycle continues its scan.
     pub expire_cursor: u64,
+    /// The DB this stripe belongs to (for the WAL records it writes itself).
+    pub db: usize,
 }
 
 impl Stripe {
-    fn new(hasher: KeyHasher) -> Stripe {
+    fn new(hasher: KeyHasher, db: usize) -> Stripe {
         Stripe {
             dict: Dict::new(hasher),
             volatile: 0,
             mem: 0,
             expire_cursor: 0,
+            db,
         }
     }
 
@@ -62,14 +65,23 @@ impl Stripe {
         Some(e)
     }
 
-    /// Deletes `key` if its TTL has passed; returns true if it did.
+    /// Deletes `key` if its TTL has passed (logging the deletion); returns
+    /// true if it did.
     pub fn expire_if_needed(&mut self, h: u64, key: &[u8], now: u64) -> bool {
         let expired = matches!(self.dict.get(h, key), Some(e) if e.is_expired(now));
         if expired {
-            self.remove(h, key);
-            count_expired(1);
+            self.remove_expired(h, key);
         }
         expired
+    }
+
+    /// Deletes a key whose TTL has passed and logs the deletion, so replay
+    /// (which runs with the clock stopped) deletes it at the same point.
+    pub fn remove_expired(&mut self, h: u64, key: &[u8]) {
+        if self.remove(h, key).is_some() {
+            crate::persist::log(self.db, &[&b"DEL"[..], key]);
+            count_expired(1);
+        }
     }
 
     /// Inserts or replaces `key`; returns the previous entry (even if it had
@@ -186,10 +198,12 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(nstripes: usize, hasher: KeyHasher) -> Db {
+    fn new(index: usize, nstripes: usize, hasher: KeyHasher) -> Db {
         let n = nstripes.max(1).next_power_of_two();
         Db {
-            stripes: (0..n).map(|_| RwLock::new(Stripe::new(hasher))).collect(),
+            stripes: (0..n)
+                .map(|_| RwLock::new(Stripe::new(hasher, index)))
+                .collect(),
             hasher,
             mask: n - 1,
             avg_ttl: std::sync::atomic::AtomicU64::new(0),
@@ -388,6 +402,12 @@ impl Locked<'_> {
     }
 }
 
+/// Exchanges the contents of two stripes (each keeps its DB index).
+pub fn swap_stripes(x: &mut Stripe, y: &mut Stripe) {
+    std::mem::swap(x, y);
+    std::mem::swap(&mut x.db, &mut y.db);
+}
+
 /// All the databases.
 pub struct Store {
     pub dbs: Vec<Db>,
@@ -407,7 +427,7 @@ impl Store {
     pub fn with_hasher(databases: usize, stripes: usize, hasher: KeyHasher) -> Store {
         Store {
             dbs: (0..databases.max(1))
-                .map(|_| Db::new(stripes, hasher))
+                .map(|i| Db::new(i, stripes, hasher))
                 .collect(),
             hasher,
             expire_next: std::sync::atomic::AtomicUsize::new(0),
@@ -468,7 +488,7 @@ impl Store {
         let mut ga: Vec<_> = self.dbs[lo].stripes.iter().map(wlock).collect();
         let mut gb: Vec<_> = self.dbs[hi].stripes.iter().map(wlock).collect();
         for (x, y) in ga.iter_mut().zip(gb.iter_mut()) {
-            std::mem::swap(&mut **x, &mut **y);
+            swap_stripes(x, y);
         }
         let (ta, tb) = (&self.dbs[lo].avg_ttl, &self.dbs[hi].avg_ttl);
         let t = ta.load(std::sync::atomic::Ordering::Relaxed);

@@ -6,7 +6,7 @@
 //! same stripe is sampled again. A cycle stops at its time budget (25% of
 //! the cycle period, like Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
 
-use super::{count_expired, now_ms, Store};
+use super::{now_ms, Store};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,15 @@ const BUCKETS_PER_LOOP: usize = 400;
 
 /// Runs one active expiry cycle over every DB within `budget`; returns the
 /// number of keys deleted. `on_expired(db, key)` is called for each one
-/// (used for logging and notifications).
-pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, &[u8])) -> usize {
+/// (used for notifications). Each deletion is logged to the WAL; each
+/// stripe pass holds the transaction gate shared, like a command, so it
+/// never runs inside an EXEC or a snapshot's stripe copy.
+pub fn cycle(
+    store: &Store,
+    gate: &crate::tx::Gate,
+    budget: Duration,
+    on_expired: &mut dyn FnMut(usize, &[u8]),
+) -> usize {
     let start = Instant::now();
     let mut total = 0;
     // Resume where the last cycle ran out of time (Redis's current_db), so
@@ -35,6 +42,7 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                 continue;
             }
             loop {
+                let _gate = gate.shared();
                 let now = now_ms();
                 let mut s = db.write_stripe(si);
                 let mut sampled = 0;
@@ -64,7 +72,7 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                 s.expire_cursor = cursor;
                 for k in &dead {
                     let h = db.hash(k);
-                    s.remove(h, k);
+                    s.remove_expired(h, k);
                     on_expired(dbi, k);
                 }
                 drop(s);
@@ -78,7 +86,6 @@ pub fn cycle(store: &Store, budget: Duration, on_expired: &mut dyn FnMut(usize, 
                     };
                     db.avg_ttl.store(new, Ordering::Relaxed);
                 }
-                count_expired(dead.len() as u64);
                 total += dead.len();
                 // Repeat this stripe only while it is worth it.
                 if sampled == 0 || expired * 4 <= sampled || start.elapsed() >= budget {
@@ -112,7 +119,12 @@ mod tests {
         }
         let mut n = 0;
         for _ in 0..100 {
-            n += cycle(&store, Duration::from_millis(50), &mut |_, _| {});
+            n += cycle(
+                &store,
+                &crate::tx::Gate::default(),
+                Duration::from_millis(50),
+                &mut |_, _| {},
+            );
             if db.len() == 500 {
                 break;
             }

@@ -29,8 +29,25 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// Keys removed because their TTL passed (INFO stats `expired_keys`).
 pub static EXPIRED_KEYS: AtomicU64 = AtomicU64::new(0);
 
-/// Wall-clock time in Unix milliseconds.
+thread_local! {
+    static CLOCK_STOPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with `now_ms()` returning 0 on this thread, so no key counts as
+/// expired: WAL replay, where expirations are replayed from their own
+/// records instead (Redis's "don't expire anything while loading").
+pub fn with_clock_stopped<R>(f: impl FnOnce() -> R) -> R {
+    let was = CLOCK_STOPPED.with(|c| c.replace(true));
+    let r = f();
+    CLOCK_STOPPED.with(|c| c.set(was));
+    r
+}
+
+/// Wall-clock time in Unix milliseconds (0 inside `with_clock_stopped`).
 pub fn now_ms() -> u64 {
+    if CLOCK_STOPPED.with(|c| c.get()) {
+        return 0;
+    }
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
