@@ -272,6 +272,10 @@ typed_directives! {
     wal_segment_size: u64 = "wal-segment-size", Kind::Size(MB, GB), "64mb", MUT, "PERSISTENCE";
     /// `snapshot-retain`: how many snapshots to keep.
     snapshot_retain: usize = "snapshot-retain", Kind::Int(1, 1000), "2", MUT, "PERSISTENCE";
+    /// `wal-max-size`: take a snapshot (and drop the WAL it covers) once the WAL is this big; 0 = only by `save` rules and commands.
+    wal_max_size: u64 = "wal-max-size", Kind::Size(0, I64), "256mb", MUT, "PERSISTENCE";
+    /// `wal-repair`: at start-up, keep the valid records before a damaged WAL record and set the rest aside instead of refusing to start (`--wal-repair`).
+    wal_repair: bool = "wal-repair", Kind::Bool, "no", FIXED, "PERSISTENCE";
 
     // MEMORY
     /// `maxmemory`: memory limit in bytes; 0 = none.
@@ -1176,6 +1180,10 @@ impl Config {
             if values.is_empty() && name.eq_ignore_ascii_case("save") {
                 // Redis: a bare `--save` means `save ""`.
                 values.push(String::new());
+            }
+            if values.is_empty() && name.eq_ignore_ascii_case("wal-repair") {
+                // A bare `--wal-repair` switches it on.
+                values.push("yes".to_string());
             }
             self.load_directive(name, &values, &mut state)
                 .map_err(|reason| ConfigError::Args {

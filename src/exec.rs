@@ -90,6 +90,27 @@ pub fn execute(
     None
 }
 
+/// `-MISCONF` for a write while the WAL cannot be written: nothing is
+/// acknowledged that is not in the log (Redis's text and rule; EXEC counts
+/// as a write when its transaction holds one).
+fn refuse_write(spec: &CommandSpec, client: &mut Client) -> Option<Reply> {
+    let w = crate::persist::wal()?;
+    let write = spec.is_write()
+        || (spec.flags & crate::command::EXCLUSIVE != 0
+            && client.multi.as_ref().is_some_and(|q| {
+                q.iter()
+                    .any(|a| resolve(a).is_ok_and(|(_, s)| s.is_write()))
+            }));
+    if !write {
+        return None;
+    }
+    let reason = w.error()?;
+    client.multi_error |= client.multi.is_some() && spec.flags & crate::command::EXCLUSIVE == 0;
+    Some(Reply::error(format!(
+        "MISCONF Errors writing to the AOF file: {reason}"
+    )))
+}
+
 /// Runs one command the way a connection would (every check, the gate,
 /// stats) and returns its reply; waits out CLIENT PAUSE. Tests and internal
 /// callers.
@@ -123,6 +144,15 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         stats.rejected_calls.fetch_add(1, Relaxed);
         client.multi_error |= client.multi.is_some();
         return Some(err::arity(&table().full_name(id)));
+    }
+    if srv.persist.loading.load(Relaxed) && spec.flags & crate::command::LOADING == 0 {
+        client.multi_error |= client.multi.is_some();
+        return Some(Reply::err(
+            "LOADING FlashDB is loading the dataset in memory",
+        ));
+    }
+    if let Some(r) = refuse_write(spec, client) {
+        return Some(r);
     }
     if client.multi.is_some() && !crate::command::tx::runs_inside_multi(spec.name) {
         if let Some(q) = client.multi.as_mut() {

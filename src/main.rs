@@ -2,6 +2,7 @@
 //! workers, cron, signals) → wait for shutdown → drain → exit 0.
 
 use flashdb::net::{listener, signal, Workers};
+use flashdb::persist::{recovery, saver};
 use flashdb::server::Server;
 use flashdb::{cron, log, notice, warning};
 use std::sync::atomic::Ordering;
@@ -49,18 +50,20 @@ fn main() {
         eprintln!("Can't open the log file '{}': {}", config.logfile, e);
         std::process::exit(1);
     }
-    if let Err(e) = std::fs::create_dir_all(&config.dir) {
-        eprintln!(
-            "Can't create the data directory '{}': {}",
-            config.dir.display(),
-            e
-        );
+    let fatal = |msg: String| -> ! {
+        warning!("{}", msg);
+        eprintln!("{}", msg);
         std::process::exit(1);
-    }
+    };
+    let dir_lock = recovery::lock_dir(&config.dir).unwrap_or_else(|e| fatal(e));
+    let snap = recovery::newest_snapshot(&config.dir).unwrap_or_else(|e| fatal(e));
+    let store = recovery::new_store(&config, snap.as_ref());
     let compat = config.compat_directives_in_use();
     let maxclients = config.maxclients as u64;
     let (bind, port) = (config.bind.clone(), config.port);
-    let srv = Arc::new(Server::new(config));
+    let srv = Arc::new(Server::with_store(config, store));
+    // Until recovery ends, clients get -LOADING.
+    srv.persist.loading.store(true, Ordering::SeqCst);
     notice!(
         "FlashDB {} starting (Redis {} compatible), pid={}",
         env!("CARGO_PKG_VERSION"),
@@ -110,8 +113,13 @@ fn main() {
         }
     };
     let accepting = listener::start(srv.clone(), listeners, pool);
-    let cron = cron::start(srv.clone());
     signal::install(srv.clone());
+    if let Err(e) = recovery::recover(&srv, snap) {
+        fatal(e);
+    }
+    srv.persist.loading.store(false, Ordering::SeqCst);
+    let cron = cron::start(srv.clone());
+    let snapshotter = saver::start(srv.clone());
     for (addr, _) in &accepting {
         notice!("Ready to accept connections tcp on {}", addr);
     }
@@ -138,6 +146,23 @@ fn main() {
     if let Ok(h) = cron {
         let _ = h.join();
     }
+    if let Ok(h) = snapshotter {
+        let _ = h.join();
+    }
+    if let Some(w) = flashdb::persist::wal() {
+        match w.flush_sync() {
+            Ok(()) => notice!("WAL flushed and synced to disk"),
+            Err(e) => warning!("Could not flush the WAL at shutdown: {}", e),
+        }
+        w.close();
+    } else if !srv.config().save.is_empty() {
+        // Like Redis without AOF: save a snapshot on the way out.
+        notice!("Saving the final snapshot before exiting.");
+        if let Err(e) = saver::save(&srv) {
+            warning!("{}", e);
+        }
+    }
+    drop(dir_lock);
     notice!("FlashDB is now ready to exit, bye bye...");
     std::process::exit(0);
 }

@@ -93,23 +93,6 @@ pub const PENDING: &[(&str, &str)] = &[
         "latency-monitor-threshold",
         "stored; latency monitoring lands with the web plane",
     ),
-    (
-        "appendonly",
-        "stored; the write-ahead log lands with the durability work",
-    ),
-    (
-        "appendfsync",
-        "stored; the write-ahead log lands with the durability work",
-    ),
-    ("save", "stored; snapshots land with the durability work"),
-    (
-        "wal-segment-size",
-        "stored; the write-ahead log lands with the durability work",
-    ),
-    (
-        "snapshot-retain",
-        "stored; snapshots land with the durability work",
-    ),
     ("maxmemory", "stored; eviction lands with the limits work"),
     (
         "maxmemory-policy",

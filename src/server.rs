@@ -33,6 +33,8 @@ pub struct Server {
     /// MULTI/EXEC atomicity and WATCH bookkeeping (src/tx.rs).
     pub gate: crate::tx::Gate,
     pub watches: crate::tx::Watches,
+    /// Persistence status: loading, last save, snapshot in progress.
+    pub persist: crate::persist::State,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -93,6 +95,11 @@ impl HotConfig {
 impl Server {
     pub fn new(config: Config) -> Server {
         let store = Store::new(config.databases, config.stripes);
+        Server::with_store(config, store)
+    }
+
+    /// A server over `store` (recovery builds it with the snapshot's hasher).
+    pub fn with_store(config: Config, store: Store) -> Server {
         let hot = HotConfig {
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
@@ -131,6 +138,7 @@ impl Server {
             hot,
             gate: crate::tx::Gate::default(),
             watches: crate::tx::Watches::default(),
+            persist: crate::persist::State::default(),
         }
     }
 

@@ -250,7 +250,7 @@ fn info_sections_keyspace_and_commandstats() {
         "used_memory:",
         "used_memory_rss:",
         "maxmemory_policy:noeviction\r\n",
-        "aof_enabled:0\r\n",
+        "aof_enabled:1\r\n",
         "total_commands_processed:",
         "role:master\r\n",
         "used_cpu_user:",

@@ -307,12 +307,16 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             }
         }
         "persistence" => {
-            // No write-ahead log exists yet: report it off whatever `appendonly`
-            // says, rather than claim durability the server does not provide.
-            let aof = false;
+            let p = &srv.persist;
+            let now = crate::store::now_ms() / 1000;
+            let wal = crate::persist::wal();
+            let ws = wal.map(|w| w.stats()).unwrap_or_default();
+            let wal_err = wal.and_then(|w| w.error());
+            let saving = p.in_progress.load(Relaxed);
+            let loading = p.loading.load(Relaxed);
             line!(o, "# Persistence");
+            line!(o, "loading:{}", loading as u8);
             for l in [
-                "loading:0",
                 "async_loading:0",
                 "current_cow_peak:0",
                 "current_cow_size:0",
@@ -320,38 +324,81 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 "current_fork_perc:0.00",
                 "current_save_keys_processed:0",
                 "current_save_keys_total:0",
-                "rdb_changes_since_last_save:0",
-                "rdb_bgsave_in_progress:0",
             ] {
                 line!(o, "{}", l);
             }
-            line!(o, "rdb_last_save_time:{}", srv.start_unix);
-            for l in [
-                "rdb_last_bgsave_status:ok",
-                "rdb_last_bgsave_time_sec:-1",
-                "rdb_current_bgsave_time_sec:-1",
-                "rdb_saves:0",
-                "rdb_last_cow_size:0",
-                "rdb_last_load_keys_expired:0",
-                "rdb_last_load_keys_loaded:0",
-            ] {
-                line!(o, "{}", l);
+            if loading {
+                let start = p.loading_start.load(Relaxed) / 1000;
+                line!(o, "loading_start_time:{}", start);
+                line!(o, "loading_loaded_keys:{}", p.loading_keys.load(Relaxed));
+                line!(o, "loading_elapsed_seconds:{}", now.saturating_sub(start));
             }
-            line!(o, "aof_enabled:{}", aof as u8);
+            line!(
+                o,
+                "rdb_changes_since_last_save:{}",
+                crate::persist::DIRTY.load(Relaxed)
+            );
+            line!(o, "rdb_bgsave_in_progress:{}", saving as u8);
+            line!(o, "rdb_last_save_time:{}", p.last_save.load(Relaxed));
+            line!(
+                o,
+                "rdb_last_bgsave_status:{}",
+                if p.last_bgsave_ok.load(Relaxed) {
+                    "ok"
+                } else {
+                    "err"
+                }
+            );
+            line!(
+                o,
+                "rdb_last_bgsave_time_sec:{}",
+                p.last_duration.load(Relaxed)
+            );
+            let cur = if saving {
+                now.saturating_sub(p.started.load(Relaxed)) as i64
+            } else {
+                -1
+            };
+            line!(o, "rdb_current_bgsave_time_sec:{}", cur);
+            line!(o, "rdb_saves:{}", p.snapshots_taken.load(Relaxed));
+            line!(o, "rdb_last_cow_size:0");
+            line!(o, "rdb_last_load_keys_expired:0");
+            line!(
+                o,
+                "rdb_last_load_keys_loaded:{}",
+                p.loading_keys.load(Relaxed)
+            );
+            line!(o, "aof_enabled:{}", wal.is_some() as u8);
+            line!(o, "aof_rewrite_in_progress:{}", saving as u8);
+            line!(
+                o,
+                "aof_rewrite_scheduled:{}",
+                p.scheduled.load(Relaxed) as u8
+            );
             for l in [
-                "aof_rewrite_in_progress:0",
-                "aof_rewrite_scheduled:0",
                 "aof_last_rewrite_time_sec:-1",
                 "aof_current_rewrite_time_sec:-1",
                 "aof_last_bgrewrite_status:ok",
                 "aof_rewrites:0",
                 "aof_rewrites_consecutive_failures:0",
-                "aof_last_write_status:ok",
-                "aof_last_cow_size:0",
-                "module_fork_in_progress:0",
-                "module_fork_last_cow_size:0",
             ] {
                 line!(o, "{}", l);
+            }
+            line!(
+                o,
+                "aof_last_write_status:{}",
+                if wal_err.is_some() { "err" } else { "ok" }
+            );
+            line!(o, "aof_last_cow_size:0");
+            line!(o, "module_fork_in_progress:0");
+            line!(o, "module_fork_last_cow_size:0");
+            if wal.is_some() {
+                line!(o, "aof_current_size:{}", ws.total_bytes);
+                line!(o, "aof_base_size:0");
+                line!(o, "aof_pending_rewrite:0");
+                line!(o, "aof_buffer_length:0");
+                line!(o, "aof_pending_bio_fsync:0");
+                line!(o, "aof_delayed_fsync:0");
             }
         }
         "stats" => {

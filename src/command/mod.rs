@@ -13,6 +13,7 @@ pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod persist;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -44,6 +45,7 @@ pub const FAST: u32 = 1 << 11;
 pub const NO_AUTH: u32 = 1 << 12;
 pub const MAY_REPLICATE: u32 = 1 << 13;
 pub const NO_MULTI: u32 = 1 << 14;
+pub const NO_ASYNC_LOADING: u32 = 1 << 18;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const SENTINEL: u32 = 1 << 16;
 /// FlashDB-internal (not reported by COMMAND INFO): runs without the shared
@@ -69,6 +71,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     (MAY_REPLICATE, "may_replicate"),
+    (NO_ASYNC_LOADING, "no_async_loading"),
     (NO_MULTI, "no_multi"),
     (MOVABLEKEYS, "movablekeys"),
     (ALLOW_BUSY, "allow_busy"),

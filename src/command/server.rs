@@ -37,10 +37,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NO_KEYS, time)
         .doc("server", "2.6.0", "Returns the server time.")
         .complexity("O(1)"),
-    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NO_KEYS, lastsave)
-        .doc("server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.")
-        .acl(&["admin", "dangerous"])
-        .complexity("O(1)"),
     CommandSpec::new("flushdb", -1, WRITE, NO_KEYS, flushdb)
         .doc("server", "1.0.0", "Removes all keys from the current database.")
         .acl(&["keyspace", "dangerous"])
@@ -171,11 +167,6 @@ fn time(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         Reply::Bulk((us / 1_000_000).to_string().into_bytes()),
         Reply::Bulk((us % 1_000_000).to_string().into_bytes()),
     ])
-}
-
-/// Until persistence lands, the last "save" is the server's start.
-fn lastsave(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    Reply::Int(ctx.srv.start_unix as i64)
 }
 
 /// `[ASYNC | SYNC]` → Some(async), None on a syntax error.

@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 12] {
+fn families() -> [&'static [CommandSpec]; 13] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -47,6 +47,7 @@ fn families() -> [&'static [CommandSpec]; 12] {
         super::zset::COMMANDS,
         super::tx::COMMANDS,
         super::sort::COMMANDS,
+        super::persist::COMMANDS,
     ]
 }
 

@@ -51,6 +51,10 @@ pub struct Conn {
     held: Option<Vec<Vec<u8>>>,
     /// The driver closes the connection once `out` is written.
     pub closing: bool,
+    /// The WAL position the replies in `out` wait for (0 = none): under
+    /// `appendfsync always` they leave only once the fsync covering it is
+    /// done; otherwise once it is written to the OS.
+    wal_ticket: u64,
 }
 
 impl Conn {
@@ -100,6 +104,7 @@ impl Conn {
             out_pos: 0,
             held: None,
             closing: false,
+            wal_ticket: 0,
         })
     }
 
@@ -151,6 +156,7 @@ impl Conn {
             max_inline_len: INLINE_MAX,
         };
         let mut flow = Flow::Continue;
+        let ticket = crate::persist::ticket();
         loop {
             let args = match self.held.take() {
                 Some(a) => a,
@@ -185,6 +191,8 @@ impl Conn {
             if !may_hold && srv.pause.is_paused() && self.has_output() {
                 // This thread may be about to wait out a CLIENT PAUSE: send
                 // the replies already produced first, as Redis would.
+                self.note_ticket(ticket);
+                self.wait_wal();
                 let _ = self.write_some();
             }
             if let Some(args) = execute(&srv, &mut self.client, args, &mut self.out, may_hold) {
@@ -198,6 +206,7 @@ impl Conn {
             }
         }
         crate::exec::flush_stats(&srv, &mut self.client);
+        self.note_ticket(ticket);
         if self.start == self.filled {
             self.start = 0;
             self.filled = 0;
@@ -218,6 +227,60 @@ impl Conn {
             flow = Flow::Close;
         }
         flow
+    }
+
+    /// Remembers the WAL position this thread reached if the commands just
+    /// run logged anything (`before` = the position before them).
+    fn note_ticket(&mut self, before: u64) {
+        let t = crate::persist::ticket();
+        if t != before {
+            self.wal_ticket = self.wal_ticket.max(t);
+        }
+    }
+
+    /// Whether the replies may leave: their WAL records are as safe as
+    /// `appendfsync` promises. If not, the fsync is requested (the WAL
+    /// writer wakes the event loop when it is done); under `everysec`/`no`
+    /// the records are written out here and now.
+    pub fn wal_ready(&mut self) -> bool {
+        if self.wal_ticket == 0 {
+            return true;
+        }
+        let Some(w) = crate::persist::wal() else {
+            self.wal_ticket = 0;
+            return true;
+        };
+        let t = self.wal_ticket;
+        if !w.is_done(t) {
+            if w.fsync_policy() == crate::persist::wal::FsyncPolicy::Always {
+                w.request_sync(t);
+            } else {
+                w.write_through(t);
+            }
+            if !w.is_done(t) {
+                return false;
+            }
+        }
+        self.wal_ticket = 0;
+        true
+    }
+
+    /// Blocks until `wal_ready` (thread-per-connection driver). While the
+    /// WAL is failing this waits for the disk to recover; at shutdown it
+    /// gives up and the replies are never sent (nothing unlogged is acked).
+    pub fn wait_wal(&mut self) -> bool {
+        while !self.wal_ready() {
+            let Some(w) = crate::persist::wal() else {
+                return true;
+            };
+            if w.wait(self.wal_ticket).is_err() {
+                if self.srv.is_shutting_down() {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        true
     }
 
     /// Whether a command is held by CLIENT PAUSE.
@@ -276,6 +339,10 @@ impl Conn {
 
     /// Sends what is pending (best effort) and closes our write side.
     pub fn finish(&mut self) {
+        if !self.wait_wal() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
         let _ = self.stream.set_nonblocking(false);
         let _ = self.stream.set_write_timeout(Some(Duration::from_secs(1)));
         let _ = self.write_some();
@@ -328,6 +395,9 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
             Err(_) => return,
         }
         let flow = c.process(false);
+        if !c.wait_wal() {
+            return;
+        }
         if c.has_output() && c.write_some().is_err() {
             return;
         }

@@ -88,6 +88,11 @@ struct Worker {
     paused: Vec<usize>,
     /// Slots with replies to send once this round of events is processed.
     to_write: Vec<usize>,
+    /// Slots whose replies wait for the WAL (`appendfsync always`: the
+    /// fsync covering their records).
+    wal_wait: Vec<usize>,
+    /// Whether the WAL writer knows how to wake this worker.
+    wal_waker: bool,
 }
 
 impl Worker {
@@ -100,6 +105,8 @@ impl Worker {
             free: Vec::new(),
             paused: Vec::new(),
             to_write: Vec::new(),
+            wal_wait: Vec::new(),
+            wal_waker: false,
         }
     }
 
@@ -107,7 +114,11 @@ impl Worker {
         let mut events = vec![Event { events: 0, data: 0 }; 256];
         let mut last_tick = Instant::now();
         loop {
-            let timeout = if self.paused.is_empty() { 100 } else { 5 };
+            let timeout = if self.paused.is_empty() && self.wal_wait.is_empty() {
+                100
+            } else {
+                5
+            };
             let n = match self.inbox.epoll.wait(&mut events, timeout) {
                 Ok(n) => n,
                 Err(e) => {
@@ -132,8 +143,11 @@ impl Worker {
             }
             // Like Redis's beforeSleep: all replies of the round go out
             // together, so a client serving many connections wakes once for
-            // many of them instead of once per reply.
-            for slot in std::mem::take(&mut self.to_write) {
+            // many of them instead of once per reply. Replies waiting for
+            // the WAL are retried each round (the writer wakes us).
+            let mut flushing = std::mem::take(&mut self.wal_wait);
+            flushing.append(&mut self.to_write);
+            for slot in flushing {
                 self.guarded(slot, |w, slot| w.flush(slot));
             }
             if last_tick.elapsed() >= Duration::from_millis(250) {
@@ -265,6 +279,19 @@ impl Worker {
         let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
+        if !c.wal_ready() {
+            if !self.wal_waker {
+                if let Some(w) = crate::persist::wal() {
+                    let ib = self.inbox.clone();
+                    w.add_waker(Box::new(move || ib.waker.wake()));
+                    self.wal_waker = true;
+                }
+            }
+            if !self.wal_wait.contains(&slot) {
+                self.wal_wait.push(slot);
+            }
+            return self.watch(slot, 0);
+        }
         let interest = match c.write_some() {
             Ok(true) if c.closing => {
                 let _ = c.stream.shutdown(std::net::Shutdown::Write);
@@ -297,6 +324,7 @@ impl Worker {
             drop(c);
             self.free.push(slot);
             self.paused.retain(|&s| s != slot);
+            self.wal_wait.retain(|&s| s != slot);
             self.inbox.load.fetch_sub(1, Ordering::Relaxed);
         }
     }

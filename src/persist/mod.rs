@@ -24,8 +24,12 @@
 
 pub mod record;
 pub mod recovery;
+pub mod saver;
+pub mod segment;
+pub mod snapshot;
 pub mod wal;
 
+pub use saver::State;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -36,6 +40,9 @@ use wal::Wal;
 pub static DIRTY: AtomicU64 = AtomicU64::new(0);
 
 static WAL: OnceLock<Arc<Wal>> = OnceLock::new();
+
+/// With `appendonly no`: the LSN snapshots record (there is no WAL to ask).
+pub static BASE_LSN: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// Tests: records logged on this thread go here instead of the WAL.

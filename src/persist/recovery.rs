@@ -12,9 +12,14 @@
 //! during replay, expirations come from their own DEL records.
 
 use super::record::{self, DecodeError, Record};
+use super::{segment, snapshot, wal};
 use crate::server::{Client, ClientInfo, Ctx, Server};
 use crate::store::db::swap_stripes;
+use crate::store::Store;
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Applies records to a server's store.
 pub struct Replayer<'a> {
@@ -172,5 +177,179 @@ mod tests {
             &["SET", "d", "4"],
             &["EXEC"],
         ]);
+    }
+}
+
+/// The data directory, locked for this process while the value lives.
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Creates `dir` (and its wal/ and snapshots/ subdirectories) and locks it,
+/// so two servers can never share one data directory.
+pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
+    for d in [dir.to_path_buf(), dir.join("wal"), dir.join("snapshots")] {
+        std::fs::create_dir_all(&d)
+            .map_err(|e| format!("Can't create the data directory '{}': {}", d.display(), e))?;
+    }
+    let path = dir.join("flashdb.lock");
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("Can't open '{}': {}", path.display(), e))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = std::io::Read::read_to_string(&mut f, &mut pid);
+            return Err(format!(
+                "The data directory '{}' is in use by another FlashDB server (pid {}); \
+                 each server needs a directory of its own (set `dir`)",
+                dir.display(),
+                pid.trim()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("Can't lock '{}': {}", path.display(), e));
+        }
+    }
+    let _ = f.set_len(0);
+    let _ = std::io::Write::write_all(&mut f, format!("{}\n", std::process::id()).as_bytes());
+    Ok(DirLock { _file: f })
+}
+
+/// The newest snapshot whose checks pass (falling back to older ones when
+/// the newest is damaged), opened but not yet loaded.
+pub fn newest_snapshot(dir: &Path) -> Result<Option<snapshot::Loaded>, String> {
+    snapshot::remove_temp(dir);
+    let list = snapshot::list(dir)
+        .map_err(|e| format!("Can't list snapshots in '{}': {}", dir.display(), e))?;
+    for (i, path) in list.iter().enumerate() {
+        match snapshot::open(path) {
+            Ok(l) => return Ok(Some(l)),
+            Err(e) if i + 1 < list.len() => {
+                crate::warning!("{}; falling back to the previous snapshot", e)
+            }
+            Err(e) => crate::warning!("{}; no older snapshot to fall back to", e),
+        }
+    }
+    Ok(None)
+}
+
+/// The store recovery loads into: the snapshot's hasher and stripe count
+/// (so its stripe LSNs mean the same stripes), else fresh.
+pub fn new_store(cfg: &crate::config::Config, snap: Option<&snapshot::Loaded>) -> Store {
+    match snap {
+        Some(l) => {
+            let h = l.header();
+            if h.nstripes as usize != cfg.stripes.max(1).next_power_of_two() {
+                crate::notice!(
+                    "Using the {} stripes the snapshot was taken with (`stripes` is {})",
+                    h.nstripes,
+                    cfg.stripes
+                );
+            }
+            Store::with_hasher(cfg.databases, h.nstripes as usize, h.hasher)
+        }
+        None => Store::new(cfg.databases, cfg.stripes),
+    }
+}
+
+/// Loads the snapshot, replays the WAL after it and opens the WAL for new
+/// records (with `appendonly yes`). Err = refuse to start (the message says
+/// why, naming the file and offset).
+pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), String> {
+    let cfg = srv.config().clone();
+    let t = Instant::now();
+    srv.persist
+        .loading_start
+        .store(crate::store::now_ms(), Relaxed);
+    let mut lsns = Vec::new();
+    if let Some(l) = &snap {
+        let hot = &srv.hot;
+        let limits = snapshot::Limits {
+            hash_max_listpack_entries: hot.hash_max_listpack_entries.load(Relaxed),
+            hash_max_listpack_value: hot.hash_max_listpack_value.load(Relaxed),
+            set_max_intset_entries: hot.set_max_intset_entries.load(Relaxed),
+            zset_max_listpack_entries: hot.zset_max_listpack_entries.load(Relaxed),
+            zset_max_listpack_value: hot.zset_max_listpack_value.load(Relaxed),
+        };
+        let (l_lsns, keys) = l.load_into(&srv.store, &limits, 2)?;
+        srv.persist.loading_keys.store(keys, Relaxed);
+        crate::notice!(
+            "Snapshot loaded: {} keys in {} ms",
+            keys,
+            t.elapsed().as_millis()
+        );
+        lsns = l_lsns;
+    }
+    drop(snap);
+    let max_snap_lsn = lsns.iter().copied().max().unwrap_or(0);
+    let mut rep = Replayer::new(srv, lsns);
+    let t2 = Instant::now();
+    let report = segment::scan(&cfg.dir, cfg.wal_repair, |rec| rep.apply(&rec))
+        .map_err(|e| e.to_string())?;
+    if let Some((path, off, n)) = &report.truncated {
+        crate::warning!(
+            "wal: truncated {} bytes of an incomplete record at {}:{}",
+            n,
+            path.display(),
+            off
+        );
+    }
+    if let Some((path, off, n)) = &report.repaired {
+        crate::warning!(
+            "wal: --wal-repair kept the records before the damaged one at {}:{} and set aside {} bytes after it (files renamed *.corrupt)",
+            path.display(),
+            off,
+            n
+        );
+    }
+    if report.records > 0 {
+        crate::notice!(
+            "WAL replayed: {} records ({} applied, {} already in the snapshot) in {} ms",
+            report.records,
+            rep.applied,
+            rep.skipped,
+            t2.elapsed().as_millis()
+        );
+    }
+    let next_lsn = (report.last_lsn + 1).max(max_snap_lsn).max(1);
+    super::DIRTY.store(0, Relaxed);
+    if cfg.appendonly {
+        let opts = wal::WalOptions {
+            fsync: fsync_policy(&cfg.appendfsync),
+            segment_size: cfg.wal_segment_size,
+        };
+        let w = wal::Wal::open(&cfg.dir, opts, next_lsn)
+            .map_err(|e| format!("Can't open the WAL in '{}': {}", cfg.dir.display(), e))?;
+        super::install(w);
+    } else {
+        super::BASE_LSN.store(next_lsn, Relaxed);
+        if report.records > 0 {
+            // appendonly no: fold the old log into a snapshot, then drop it,
+            // so it is never replayed over newer snapshots.
+            super::saver::save(srv)?;
+            for s in segment::list_segments(&cfg.dir).unwrap_or_default() {
+                let _ = std::fs::remove_file(&s.path);
+            }
+        }
+    }
+    crate::notice!(
+        "DB loaded from disk: {:.3} seconds",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `appendfsync`'s value as a policy.
+pub fn fsync_policy(s: &str) -> wal::FsyncPolicy {
+    match s {
+        "always" => wal::FsyncPolicy::Always,
+        "no" => wal::FsyncPolicy::No,
+        _ => wal::FsyncPolicy::EverySec,
     }
 }

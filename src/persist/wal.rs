@@ -51,4 +51,23 @@ impl Wal {
     pub fn flush_sync(&self) -> Result<(), String> {
         Ok(())
     }
+    pub fn remove_covered(&self, _l: u64) -> std::io::Result<usize> {
+        Ok(0)
+    }
+    pub fn stats(&self) -> WalStats {
+        WalStats::default()
+    }
+    pub fn close(&self) {}
+    pub fn open(_d: &std::path::Path, _o: WalOptions, _n: u64) -> std::io::Result<Arc<Wal>> {
+        Ok(Wal::test_new())
+    }
+}
+
+#[derive(Default)]
+pub struct WalStats {
+    pub total_bytes: u64,
+}
+pub struct WalOptions {
+    pub fsync: FsyncPolicy,
+    pub segment_size: u64,
 }
