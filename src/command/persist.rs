@@ -25,7 +25,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk.",
     )
-    .acl(&["admin", "dangerous"])
     .complexity("O(N) where N is the total number of keys in all databases"),
     CommandSpec::new(
         "bgsave",
@@ -39,7 +38,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Asynchronously saves the database(s) to disk.",
     )
-    .acl(&["admin", "dangerous"])
     .syntax("[SCHEDULE]")
     .complexity("O(1)"),
     CommandSpec::new(
@@ -54,7 +52,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Asynchronously rewrites the append-only file to disk.",
     )
-    .acl(&["admin", "dangerous"])
     .complexity("O(1)"),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NO_KEYS, lastsave)
         .doc(
