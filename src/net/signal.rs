@@ -17,6 +17,10 @@ mod imp {
     }
     const SIGINT: i32 = 2;
     const SIGTERM: i32 = 15;
+    /// A write past RLIMIT_FSIZE: ignored so the write fails with EFBIG and
+    /// the WAL reports it (MISCONF) instead of the process dying.
+    const SIGXFSZ: i32 = 25;
+    const SIG_IGN: usize = 1;
 
     extern "C" fn on_signal(_sig: i32) {
         super::SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -29,6 +33,7 @@ mod imp {
         unsafe {
             signal(SIGINT, h);
             signal(SIGTERM, h);
+            signal(SIGXFSZ, SIG_IGN);
         }
     }
 }

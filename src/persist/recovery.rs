@@ -163,23 +163,6 @@ pub fn decode_all(buf: &[u8]) -> Result<Vec<Record>, String> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::command::testutil::check_replay;
-
-    #[test]
-    fn replay_reproduces_strings_and_transactions() {
-        check_replay(&[
-            &["SET", "a", "1"],
-            &["SET", "b", "x", "EX", "100"],
-            &["MULTI"],
-            &["SET", "c", "3"],
-            &["SET", "d", "4"],
-            &["EXEC"],
-        ]);
-    }
-}
-
 /// The data directory, locked for this process while the value lives.
 pub struct DirLock {
     _file: std::fs::File,
@@ -286,6 +269,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
         );
         lsns = l_lsns;
     }
+    #[allow(clippy::drop_non_drop)] // the real Loaded holds the file bytes
     drop(snap);
     let max_snap_lsn = lsns.iter().copied().max().unwrap_or(0);
     let mut rep = Replayer::new(srv, lsns);
@@ -351,5 +335,22 @@ pub fn fsync_policy(s: &str) -> wal::FsyncPolicy {
         "always" => wal::FsyncPolicy::Always,
         "no" => wal::FsyncPolicy::No,
         _ => wal::FsyncPolicy::EverySec,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testutil::check_replay;
+
+    #[test]
+    fn replay_reproduces_strings_and_transactions() {
+        check_replay(&[
+            &["SET", "a", "1"],
+            &["SET", "b", "x", "EX", "100"],
+            &["MULTI"],
+            &["SET", "c", "3"],
+            &["SET", "d", "4"],
+            &["EXEC"],
+        ]);
     }
 }
