@@ -2,3 +2,4 @@
 //! recovery.
 
 pub mod record;
+pub mod segment;
