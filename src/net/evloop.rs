@@ -93,6 +93,9 @@ struct Worker {
     wal_wait: Vec<usize>,
     /// Whether the WAL writer knows how to wake this worker.
     wal_waker: bool,
+    /// Whether this worker is counted among the WAL's waiters (the writer
+    /// calls the wakers only while someone waits).
+    wal_waiting: bool,
 }
 
 impl Worker {
@@ -107,6 +110,7 @@ impl Worker {
             to_write: Vec::new(),
             wal_wait: Vec::new(),
             wal_waker: false,
+            wal_waiting: false,
         }
     }
 
@@ -149,6 +153,16 @@ impl Worker {
             flushing.append(&mut self.to_write);
             for slot in flushing {
                 self.guarded(slot, |w, slot| w.flush(slot));
+            }
+            if self.wal_wait.is_empty() == self.wal_waiting {
+                if let Some(w) = crate::persist::wal() {
+                    if self.wal_waiting {
+                        w.remove_waiter();
+                    } else {
+                        w.add_waiter();
+                    }
+                    self.wal_waiting = !self.wal_waiting;
+                }
             }
             if last_tick.elapsed() >= Duration::from_millis(250) {
                 last_tick = Instant::now();

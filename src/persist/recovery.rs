@@ -207,7 +207,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, String> {
 /// The newest snapshot whose checks pass (falling back to older ones when
 /// the newest is damaged), opened but not yet loaded.
 pub fn newest_snapshot(dir: &Path) -> Result<Option<snapshot::Loaded>, String> {
-    snapshot::remove_temp(dir);
+    let _ = snapshot::remove_temp(dir);
     let list = snapshot::list(dir)
         .map_err(|e| format!("Can't list snapshots in '{}': {}", dir.display(), e))?;
     for (i, path) in list.iter().enumerate() {
@@ -252,14 +252,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
         .store(crate::store::now_ms(), Relaxed);
     let mut lsns = Vec::new();
     if let Some(l) = &snap {
-        let hot = &srv.hot;
-        let limits = snapshot::Limits {
-            hash_max_listpack_entries: hot.hash_max_listpack_entries.load(Relaxed),
-            hash_max_listpack_value: hot.hash_max_listpack_value.load(Relaxed),
-            set_max_intset_entries: hot.set_max_intset_entries.load(Relaxed),
-            zset_max_listpack_entries: hot.zset_max_listpack_entries.load(Relaxed),
-            zset_max_listpack_value: hot.zset_max_listpack_value.load(Relaxed),
-        };
+        let limits = snapshot::Limits::from_hot(&srv.hot);
         let (l_lsns, keys) = l.load_into(&srv.store, &limits, 2)?;
         srv.persist.loading_keys.store(keys, Relaxed);
         crate::notice!(
@@ -269,8 +262,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
         );
         lsns = l_lsns;
     }
-    #[allow(clippy::drop_non_drop)] // the real Loaded holds the file bytes
-    drop(snap);
+    drop(snap); // the file's bytes are not needed any more
     let max_snap_lsn = lsns.iter().copied().max().unwrap_or(0);
     let mut rep = Replayer::new(srv, lsns);
     let t2 = Instant::now();
