@@ -180,9 +180,18 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     if spec.group == "server" && !client.pending_stats.is_empty() {
         flush_stats(srv, client);
     }
-    // Every command but EXEC runs inside the shared side of the
-    // transaction gate (src/tx.rs); EXEC takes it exclusively.
-    let _gate = (spec.flags & crate::command::EXCLUSIVE == 0).then(|| srv.gate.shared());
+    // Commands run inside the shared side of the transaction gate
+    // (src/tx.rs). EXCLUSIVE ones run alone: FLUSHDB, FLUSHALL and SWAPDB,
+    // which change whole DBs stripe after stripe under one WAL record, take
+    // it exclusively here; EXEC takes it itself (its queued commands then
+    // run without touching the gate).
+    let (_shared, _exclusive) = if spec.flags & crate::command::EXCLUSIVE == 0 {
+        (Some(srv.gate.shared()), None)
+    } else if spec.name == "exec" {
+        (None, None)
+    } else {
+        (None, Some(srv.gate.exclusive()))
+    };
     Some(call(srv, client, id, spec, args))
 }
 

@@ -14,8 +14,15 @@
 //!
 //! Reads use `Stripe::get` and count keyspace hits/misses like Redis's
 //! `lookupKeyRead`; writes use `get_mut` (an expired key is deleted first).
+//!
+//! WAL (persist/mod.rs), logged under the stripe lock when something
+//! changed: SETBIT itself; BITFIELD itself without its GETs (OVERFLOW
+//! modes kept); BITOP its result, `SET dest <bytes>` or `DEL dest` — not
+//! BITOP itself, whose sources are read without deleting expired ones and
+//! would be alive on replay (the clock is stopped there).
 
 use super::*;
+use crate::persist::log;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::value::parse_i64;
@@ -123,14 +130,15 @@ fn offset_arg(ctx: &Ctx, a: &[u8], hash_bits: u32) -> Result<u64, Reply> {
 
 /// Runs `f` on the string at `key` grown (with zero bytes) to hold bit
 /// `maxbit`, creating it if absent (Redis's `lookupStringForBitCommand`).
-/// The TTL is kept; memory accounting is adjusted.
+/// The TTL is kept; memory accounting is adjusted. Returns `f`'s result
+/// and whether the string was created or grown.
 fn with_bits_mut<R>(
     s: &mut Stripe,
     h: u64,
     key: &[u8],
     maxbit: u64,
     f: impl FnOnce(&mut Vec<u8>) -> R,
-) -> Result<R, Reply> {
+) -> Result<(R, bool), Reply> {
     let need = (maxbit >> 3) as usize + 1;
     let mut f = Some(f);
     let mut run = |buf: &mut Vec<u8>| (f.take().expect("runs once"))(buf);
@@ -142,24 +150,25 @@ fn with_bits_mut<R>(
                 unreachable!("str_of checked the type");
             };
             let buf = v.make_growable();
-            if buf.len() < need {
+            let grown = buf.len() < need;
+            if grown {
                 buf.resize(need, 0);
             }
             let r = run(buf);
-            Some((r, before, e.heap_size()))
+            Some((r, grown, before, e.heap_size()))
         }
         None => None,
     };
     match done {
-        Some((r, before, after)) => {
+        Some((r, grown, before, after)) => {
             s.adjust_mem(before, after);
-            Ok(r)
+            Ok((r, grown))
         }
         None => {
             let mut v = vec![0u8; need];
             let r = run(&mut v);
             s.insert(h, key, Entry::new(Value::Str(growable(v)), 0));
-            Ok(r)
+            Ok((r, true))
         }
     }
 }
@@ -242,13 +251,20 @@ fn setbit(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         _ => return Reply::err("ERR bit is not an integer or out of range"),
     };
     let key = &args[1];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     match with_bits_mut(&mut s, h, key, off, |buf| {
         let old = get_bit(buf, off);
         set_bit(buf, off, on);
         old
     }) {
-        Ok(old) => Reply::Int(old as i64),
+        Ok((old, grown)) => {
+            // Deterministic: logged as itself, unless nothing changed.
+            if grown || (old == 1) != on {
+                log(db, args);
+            }
+            Reply::Int(old as i64)
+        }
         Err(r) => r,
     }
 }
@@ -495,10 +511,14 @@ fn bitop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 let dest = &args[2];
                 let (s, h) = l.stripe_mut(store, db, dest);
                 let n = res.len();
+                // Logged as the result (a source that has expired but is
+                // still stored would be live again on replay, which runs
+                // with the clock stopped): SET dest <bytes>, or DEL dest.
                 if n > 0 {
+                    log(db, &[&b"SET"[..], dest, &res]);
                     s.insert(h, dest, Entry::new(Value::Str(growable(res)), 0));
-                } else {
-                    s.remove(h, dest);
+                } else if s.remove(h, dest).is_some() {
+                    log(db, &[&b"DEL"[..], dest]);
                 }
                 Reply::Int(n as i64)
             }
@@ -638,8 +658,9 @@ fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<i64
     }
 }
 
-/// Runs one SET/INCRBY on `p` (already grown to hold it): its reply.
-fn write_field(p: &mut [u8], f: &Field) -> Reply {
+/// Runs one SET/INCRBY on `p` (already grown to hold it): its reply, and
+/// whether the field's bits changed.
+fn write_field(p: &mut [u8], f: &Field) -> (Reply, bool) {
     let incr = f.op == FieldOp::Incrby;
     if f.signed {
         let old = get_signed(p, f.offset, f.bits);
@@ -655,10 +676,10 @@ fn write_field(p: &mut [u8], f: &Field) -> Reply {
             }
         };
         if ov && f.overflow == Overflow::Fail {
-            return Reply::Null;
+            return (Reply::Null, false);
         }
         set_unsigned(p, f.offset, f.bits, new as u64);
-        Reply::Int(if incr { new } else { old })
+        (Reply::Int(if incr { new } else { old }), new != old)
     } else {
         let old = get_unsigned(p, f.offset, f.bits);
         let (new, ov) = if incr {
@@ -673,10 +694,13 @@ fn write_field(p: &mut [u8], f: &Field) -> Reply {
             }
         };
         if ov && f.overflow == Overflow::Fail {
-            return Reply::Null;
+            return (Reply::Null, false);
         }
         set_unsigned(p, f.offset, f.bits, new);
-        Reply::Int(if incr { new as i64 } else { old as i64 })
+        (
+            Reply::Int(if incr { new as i64 } else { old as i64 }),
+            new != old,
+        )
     }
 }
 
@@ -776,18 +800,51 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> Reply {
     if ro {
         return Reply::err("ERR BITFIELD_RO only supports the GET subcommand");
     }
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
+    let mut changed = false;
     match with_bits_mut(&mut s, h, key, highest, |buf| {
         ops.iter()
             .map(|f| match f.op {
                 FieldOp::Get => read_field(buf, f),
-                _ => write_field(buf, f),
+                _ => {
+                    let (r, c) = write_field(buf, f);
+                    changed |= c;
+                    r
+                }
             })
             .collect()
     }) {
-        Ok(v) => Reply::Array(v),
+        Ok((v, grown)) => {
+            if grown || changed {
+                log(db, &write_ops(args));
+            }
+            Reply::Array(v)
+        }
         Err(r) => r,
     }
+}
+
+/// BITFIELD's arguments without its GETs (already parsed and valid): the
+/// command that replays its writes, OVERFLOW modes included. Deterministic,
+/// so it reproduces the same bits.
+fn write_ops(args: &[Vec<u8>]) -> Vec<&[u8]> {
+    let mut out: Vec<&[u8]> = vec![&args[0], &args[1]];
+    let mut j = 2;
+    while j < args.len() {
+        let n = if is(&args[j], "get") {
+            3
+        } else if is(&args[j], "overflow") {
+            2
+        } else {
+            4
+        };
+        if n != 3 {
+            out.extend(args[j..j + n].iter().map(|a| a.as_slice()));
+        }
+        j += n;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -839,5 +896,140 @@ mod tests {
         assert_eq!(find_bit(&long, 2063, 2399, 1), None);
         let ones = vec![0xffu8; 300];
         assert_eq!(find_bit(&ones, 5, 2399, 0), None);
+    }
+
+    use super::super::string::tests::{check_replay_after, shown};
+    use crate::command::testutil::check_replay;
+
+    #[test]
+    fn replay_setbit() {
+        check_replay_after(
+            &[&["SADD", "set", "m"]],
+            &[
+                &["SETBIT", "a", "7", "1"],
+                &["SETBIT", "a", "7", "1"],
+                &["SETBIT", "a", "100", "0"],
+                &["SETBIT", "a", "3", "1"],
+                &["SETBIT", "a", "3", "0"],
+                &["SET", "t", "x", "EX", "100"],
+                &["SETBIT", "t", "1", "0"],
+                &["SETBIT", "t", "63", "1"],
+                &["SETBIT", "a", "-1", "1"],
+                &["SETBIT", "a", "1", "2"],
+                &["SETBIT", "set", "1", "1"],
+                &["SET", "old", "\x7f", "PXAT", "1"],
+                &["SETBIT", "old", "2", "1"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_bitfield() {
+        check_replay_after(
+            &[&["RPUSH", "list", "x"]],
+            &[
+                &["BITFIELD", "a", "SET", "u8", "0", "200"],
+                &["BITFIELD", "a", "INCRBY", "u8", "0", "100"],
+                &[
+                    "BITFIELD", "a", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "100",
+                ],
+                &[
+                    "BITFIELD", "a", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "100", "GET", "u8",
+                    "0", "INCRBY", "i5", "#3", "7",
+                ],
+                &[
+                    "BITFIELD", "a", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1000",
+                ],
+                &[
+                    "BITFIELD", "a", "OVERFLOW", "WRAP", "SET", "i16", "#2", "-30000", "INCRBY",
+                    "i16", "#2", "-30000", "GET", "i16", "#2",
+                ],
+                &["BITFIELD", "a", "GET", "u4", "0"],
+                &[
+                    "BITFIELD", "a", "SET", "u8", "0", "255", "SET", "u8", "0", "255",
+                ],
+                &["SET", "t", "x", "PX", "100000"],
+                &["BITFIELD", "t", "SET", "i64", "64", "-1", "GET", "u63", "1"],
+                &[
+                    "BITFIELD",
+                    "t",
+                    "OVERFLOW",
+                    "FAIL",
+                    "INCRBY",
+                    "i64",
+                    "64",
+                    "-9223372036854775807",
+                ],
+                &[
+                    "BITFIELD", "n", "OVERFLOW", "FAIL", "INCRBY", "u2", "100", "9",
+                ],
+                &["BITFIELD", "list", "SET", "u8", "0", "1"],
+                &["BITFIELD", "a", "SET", "u64", "0", "1"],
+                &["BITFIELD", "a", "OVERFLOW", "MAYBE", "SET", "u8", "0", "1"],
+                &["BITFIELD_RO", "a", "GET", "u8", "0"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_bitop() {
+        check_replay_after(
+            &[&["HSET", "h", "f", "v"]],
+            &[
+                &["SET", "a", "\x0f\x70abc"],
+                &["SET", "b", "xyz"],
+                &["SET", "d", "old", "EX", "100"],
+                &["BITOP", "AND", "d", "a", "b"],
+                &["BITOP", "OR", "d", "a", "b", "nope"],
+                &["BITOP", "XOR", "d2", "a", "b", "a"],
+                &["BITOP", "NOT", "d3", "a"],
+                &["BITOP", "AND", "d3", "d3", "b"],
+                &["BITOP", "OR", "d", "nope", "nope2"],
+                &["BITOP", "OR", "e", "nope"],
+                &["BITOP", "NOT", "x", "a", "b"],
+                &["BITOP", "NAND", "x", "a"],
+                &["BITOP", "AND", "x", "a", "h"],
+                &["SET", "old", "v", "PXAT", "1"],
+                &["BITOP", "OR", "old2", "old", "b"],
+                &["SET", "old3", "v", "PXAT", "1"],
+                &["BITOP", "OR", "old3", "nope"],
+                &["BITOP", "OR", "h", "a"],
+            ],
+        );
+        check_replay(&[
+            &["SET", "a", "abc"],
+            &["MULTI"],
+            &["BITOP", "NOT", "a", "a"],
+            &["SETBIT", "a", "30", "1"],
+            &["EXEC"],
+        ]);
+    }
+
+    #[test]
+    fn bitmap_records() {
+        let s = shown(&[
+            &["SETBIT", "a", "7", "1"],
+            &["SETBIT", "a", "7", "1"],
+            &["SETBIT", "a", "0", "0"],
+            &[
+                "BITFIELD", "a", "GET", "u8", "0", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "300",
+            ],
+            &["BITFIELD", "a", "SET", "u8", "0", "255", "GET", "u8", "0"],
+            &[
+                "BITFIELD", "a", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1",
+            ],
+            &["BITOP", "NOT", "b", "a"],
+            &["BITOP", "AND", "b", "nope"],
+            &["BITOP", "AND", "b", "nope"],
+        ]);
+        assert_eq!(
+            s,
+            [
+                "db0 SETBIT a 7 1",
+                "db0 BITFIELD a OVERFLOW SAT INCRBY u8 0 300",
+                "db0 SET b \0",
+                "db0 DEL b",
+            ]
+        );
     }
 }

@@ -22,8 +22,16 @@
 //! Values are modified in place (`make_growable`, TTL kept, memory
 //! adjusted). PFCOUNT on one key stores the computed cardinality in the
 //! header, as Redis does.
+//!
+//! WAL (persist/mod.rs), logged under the stripe lock when the bytes
+//! changed: PFADD itself; PFCOUNT of one key `PFCOUNT key` when it wrote
+//! the cache (it computes the same bytes again); PFMERGE, PFDEBUG's dense
+//! conversion and a PFADD cut short by corrupt data `SET key <bytes>
+//! KEEPTTL` (PFMERGE reads its sources without deleting expired ones, which
+//! replay, with the clock stopped, would see alive).
 
 use super::*;
+use crate::persist::log;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::{now_ms, CompactBytes, Entry, Value};
@@ -536,24 +544,43 @@ fn growable(v: Vec<u8>) -> CompactBytes {
     c
 }
 
+/// Logs `SET key <v> KEEPTTL`: the exact bytes of an HLL whose change is
+/// not replayed as its own command (PFMERGE, PFDEBUG, a PFADD cut short by
+/// corrupt data).
+fn log_bytes(db: usize, key: &[u8], v: &[u8]) {
+    log(db, &[&b"SET"[..], key, v, b"KEEPTTL"]);
+}
+
 // ---------------------------------------------------------------- commands
 
+/// PFADD is deterministic (given `hll-sparse-max-bytes`): logged as itself
+/// when it changed the value or created the key.
 fn pfadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let max_bytes = sparse_max_bytes(ctx);
     let key = &args[1];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
-    let run = |v: &mut Vec<u8>, mut updated: bool| -> Reply {
+    // The reply and whether the value changed.
+    let run = |v: &mut Vec<u8>, mut updated: bool| -> (Reply, bool) {
         for ele in &args[2..] {
             match add(v, ele, max_bytes) {
                 1 => updated = true,
-                -1 => return Reply::err(CORRUPT),
+                -1 => {
+                    // Corrupt data: the elements before it stay added, and
+                    // replaying PFADD would fail the same way, so the exact
+                    // bytes are logged instead.
+                    if updated {
+                        log_bytes(db, key, v);
+                    }
+                    return (Reply::err(CORRUPT), false);
+                }
                 _ => {}
             }
         }
         if updated {
             invalidate(v);
         }
-        Reply::Int(updated as i64)
+        (Reply::Int(updated as i64), updated)
     };
     let found = match s.get_mut(h, key, now_ms()) {
         None => None,
@@ -566,7 +593,7 @@ fn pfadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Some((r, before, e.heap_size()))
         }
     };
-    match found {
+    let (r, changed) = match found {
         Some((r, before, after)) => {
             s.adjust_mem(before, after);
             r
@@ -577,7 +604,11 @@ fn pfadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             s.insert(h, key, Entry::new(Value::Str(growable(v)), 0));
             r
         }
+    };
+    if changed {
+        log(db, args);
     }
+    r
 }
 
 fn pfcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -585,6 +616,7 @@ fn pfcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return pfcount_union(ctx, args);
     }
     let key = &args[1];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let mut hit = false;
     let r = match s.get_mut(h, key, now_ms()) {
@@ -603,6 +635,9 @@ fn pfcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                             Some(hg) => {
                                 let c = estimate(&hg);
                                 v[8..16].copy_from_slice(&c.to_le_bytes());
+                                // The cache in the header changed: logged
+                                // as PFCOUNT key, which computes it again.
+                                log(db, &[&b"PFCOUNT"[..], key]);
                                 Reply::Int(c as i64)
                             }
                         },
@@ -711,10 +746,17 @@ fn pfmerge(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             invalidate(v);
             Ok(())
         };
+        // Logged as the destination's exact bytes (TTL kept): the sources
+        // are read without deleting expired ones, which replay (clock
+        // stopped) would see alive, so PFMERGE itself is not replayed.
         let res = match s.get_mut(h, dest, now) {
             Some(e) => {
                 let before = e.heap_size();
-                let res = write(bytes_mut(e));
+                let v = bytes_mut(e);
+                let res = write(v);
+                if res.is_ok() {
+                    log_bytes(db, dest, v);
+                }
                 let after = e.heap_size();
                 s.adjust_mem(before, after);
                 res
@@ -722,6 +764,7 @@ fn pfmerge(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             None => {
                 let mut v = new_sparse();
                 let res = write(&mut v);
+                log_bytes(db, dest, &v);
                 s.insert(h, dest, Entry::new(Value::Str(growable(v)), 0));
                 res
             }
@@ -744,6 +787,7 @@ fn pfdebug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => &sub[..],
     };
     let key = &args[2];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let Some(e) = s.get_mut(h, key, now_ms()) else {
         return Reply::err("ERR The specified key does not exist");
@@ -752,7 +796,13 @@ fn pfdebug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return r;
     }
     let before = e.heap_size();
-    let r = pfdebug_on(sub_c, bytes_mut(e));
+    let v = bytes_mut(e);
+    let encoding = v[4];
+    let r = pfdebug_on(sub_c, v);
+    if v[4] != encoding {
+        // GETREG / TODENSE converted it to dense: logged as the bytes.
+        log_bytes(db, key, v);
+    }
     let after = e.heap_size();
     s.adjust_mem(before, after);
     r
@@ -941,5 +991,159 @@ mod tests {
                 assert_eq!(dense_get(&dense[HDR..], j), m, "step {step} reg {j}");
             }
         }
+    }
+
+    use super::super::string::tests::{check_replay_after, logged, shown};
+
+    /// A valid dense HLL that is plain ASCII (so a test command can SET
+    /// it): registers taken from a pattern of bytes below 0x80.
+    fn ascii_dense() -> String {
+        let mut v = b"HYLL".to_vec();
+        v.extend([0u8; 12]);
+        v.extend((0..DENSE_SIZE - HDR).map(|i| (i * 7 % 61) as u8));
+        String::from_utf8(v).unwrap()
+    }
+
+    /// `n` elements named after `prefix`.
+    fn elements(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    fn cmd<'a>(head: &[&'a str], rest: &'a [String]) -> Vec<&'a str> {
+        head.iter()
+            .copied()
+            .chain(rest.iter().map(|s| s.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn replay_pfadd_pfcount_pfdebug() {
+        let many = elements("e", 3000);
+        let big = cmd(&["PFADD", "big"], &many);
+        check_replay_after(
+            &[&["SADD", "set", "m"]],
+            &[
+                &["PFADD", "h1", "a", "b", "c"],
+                &["PFADD", "h1", "a"],
+                &["PFADD", "h1"],
+                &["PFADD", "h0"],
+                &["PFCOUNT", "h1"],
+                &["PFCOUNT", "h1"],
+                &["PFADD", "h1", "d"],
+                &["PFCOUNT", "h1", "h0", "nope"],
+                &["PFCOUNT", "nope"],
+                &["SET", "str", "not an hll"],
+                &["PFADD", "str", "x"],
+                &["PFCOUNT", "str"],
+                &["PFADD", "set", "x"],
+                &["PFADD", "t", "x"],
+                &["PEXPIRE", "t", "100000"],
+                &["PFADD", "t", "y", "z"],
+                &["PFCOUNT", "t"],
+                &big,
+                &["PFCOUNT", "big"],
+                &["PFADD", "big", "one more", "e1"],
+                &["PFCOUNT", "big"],
+                &["PFDEBUG", "TODENSE", "h1"],
+                &["PFDEBUG", "TODENSE", "h1"],
+                &["PFDEBUG", "GETREG", "t"],
+                &["PFDEBUG", "DECODE", "h0"],
+                &["PFDEBUG", "ENCODING", "h0"],
+                &["PFDEBUG", "TODENSE", "nope"],
+                &["PFADD", "h1", "x", "y"],
+                &["PFCOUNT", "h1"],
+                &["SET", "old", "x", "PXAT", "1"],
+                &["PFADD", "old", "x"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_pfmerge() {
+        let dense = ascii_dense();
+        check_replay_after(
+            &[&["RPUSH", "list", "x"]],
+            &[
+                &["PFADD", "a", "1", "2", "3"],
+                &["PFADD", "b", "3", "4"],
+                &["PFMERGE", "d", "a", "b"],
+                &["PFMERGE", "d"],
+                &["PFMERGE", "e"],
+                &["PFADD", "t", "x"],
+                &["EXPIRE", "t", "100"],
+                &["PFMERGE", "t", "a", "nope"],
+                &["SET", "dense", &dense],
+                &["PFMERGE", "d2", "a", "dense"],
+                &["PFMERGE", "dense", "b"],
+                &["PFCOUNT", "dense"],
+                // An expired source counts as absent; replay would see it.
+                &["SET", "gone", &dense, "PXAT", "1"],
+                &["PFMERGE", "d3", "gone", "a"],
+                &["SET", "gone2", &dense, "PXAT", "1"],
+                &["PFMERGE", "gone2", "b"],
+                &["PFMERGE", "d4", "list"],
+                &["PFMERGE", "list", "a"],
+                &["MULTI"],
+                &["PFADD", "m", "x"],
+                &["PFMERGE", "m2", "m", "a"],
+                &["PFCOUNT", "m2"],
+                &["EXEC"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_pfadd_on_corrupt_data() {
+        // A sparse HLL whose opcodes cover only registers 0..100 (XZERO of
+        // 100): an element for a register below 100 is added, the next
+        // one finds the data corrupt.
+        let hll = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\0@c";
+        let low = (0..)
+            .map(|i| format!("low{i}"))
+            .find(|e| pat_len(e.as_bytes()).0 < 100)
+            .unwrap();
+        let high = (0..)
+            .map(|i| format!("high{i}"))
+            .find(|e| pat_len(e.as_bytes()).0 >= 100)
+            .unwrap();
+        let r = check_replay_after(
+            &[],
+            &[
+                &["SET", "k", hll, "EX", "100"],
+                &["PFADD", "k", &high],
+                &["PFADD", "k", &low, &high],
+                &["PFADD", "k", &low],
+            ],
+        );
+        assert_eq!(r[1], Reply::err(CORRUPT));
+        assert_eq!(r[2], Reply::err(CORRUPT));
+        let s = shown(&[
+            &["SET", "k", hll],
+            &["PFADD", "k", &high],
+            &["PFADD", "k", &low, &high],
+        ]);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[1].starts_with("db0 SET k HYLL") && s[1].ends_with(" KEEPTTL"));
+    }
+
+    #[test]
+    fn hll_records() {
+        let s = shown(&[
+            &["PFADD", "h", "a", "b"],
+            &["PFADD", "h", "a"],
+            &["PFCOUNT", "h"],
+            &["PFCOUNT", "h"],
+            &["PFCOUNT", "h", "nope"],
+            &["PFADD", "h2"],
+            &["PFADD", "h2"],
+        ]);
+        assert_eq!(s, ["db0 PFADD h a b", "db0 PFCOUNT h", "db0 PFADD h2"]);
+        let (_, recs) = logged(&[&["PFADD", "a", "x"], &["PFMERGE", "d", "a", "nope"]]);
+        assert_eq!(recs.len(), 2);
+        let argv = recs[1].argv().unwrap().unwrap();
+        assert_eq!(argv[0], b"SET");
+        assert_eq!(argv[1], b"d");
+        assert!(valid(&argv[2]));
+        assert_eq!(argv[3], b"KEEPTTL");
     }
 }

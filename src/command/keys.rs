@@ -9,9 +9,19 @@
 //! access (`Stripe::get`/`get_mut`, an atomic store that readers can do
 //! under the stripe's read lock), except the introspection commands TYPE,
 //! EXISTS, the TTL family and OBJECT, which use `Stripe::peek`.
+//!
+//! WAL (persist/mod.rs): changes are logged as their effects under the
+//! stripe locks: DEL/UNLINK a batch of `DEL` per key removed; EXPIRE and
+//! its variants `PEXPIREAT k <absolute>` when applied, `DEL k` when the
+//! deadline has passed; PERSIST itself when it removed a TTL; RENAME /
+//! RENAMENX `DEL src` + the destination rebuilt as the moved entry (TTL
+//! included), MOVE the same across DBs, COPY the destination rebuilt, each
+//! one batch; SWAPDB a SWAPDB record, under the exclusive gate
+//! (the command is EXCLUSIVE: exec.rs takes the gate).
 
 use super::args::{int, is, text};
 use super::*;
+use crate::persist::{log, Batch};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::{lru_clock, now_ms, Entry, Value};
@@ -128,7 +138,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("generic", "2.2.3", "A container for object introspection commands.")
         .complexity("Depends on subcommand.")
         .subs(OBJECT_SUBS),
-    CommandSpec::new("swapdb", 3, WRITE | FAST, NO_KEYS, swapdb)
+    CommandSpec::new("swapdb", 3, WRITE | FAST | EXCLUSIVE, NO_KEYS, swapdb)
         .doc("server", "4.0.0", "Swaps two Redis databases.")
         .acl(KEYSPACE_DANGEROUS)
         .syntax("index1 index2")
@@ -258,7 +268,8 @@ fn free_effort(v: &Value) -> usize {
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
 /// Deletes the live keys among `args[1..]`; returns how many and the removed
-/// entries (to be dropped after the locks are released).
+/// entries (to be dropped after the locks are released). Logs a `DEL` per
+/// key removed, as one batch committed under the locks.
 fn delete_keys(ctx: &Ctx, args: &[Vec<u8>]) -> (i64, Vec<Entry>) {
     let db = ctx.client.db;
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
@@ -266,14 +277,18 @@ fn delete_keys(ctx: &Ctx, args: &[Vec<u8>]) -> (i64, Vec<Entry>) {
     let now = now_ms();
     let mut l = store.lock(&keys, true);
     let mut removed = Vec::new();
+    let mut batch = Batch::new();
     for k in &args[1..] {
         let (s, h) = l.stripe_mut(store, db, k);
         if s.get_mut(h, k, now).is_some() {
             if let Some(e) = s.remove(h, k) {
+                batch.del(db, k);
                 removed.push(e);
             }
         }
     }
+    batch.commit();
+    drop(l);
     (removed.len() as i64, removed)
 }
 
@@ -377,8 +392,13 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
         };
         // The value keeps its TTL; the lookup for writing refreshed its clock.
         e.touch();
+        // Logged as DEL src + dst rebuilt as exactly this entry, one batch.
+        let mut batch = Batch::new();
+        batch.del(db, src).entry(db, dst, &e);
         let (d, hd) = l.stripe_mut(store, db, dst);
-        d.insert(hd, dst, e)
+        let replaced = d.insert(hd, dst, e);
+        batch.commit();
+        replaced
     };
     drop(replaced); // outside the locks
     if nx {
@@ -429,7 +449,12 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if d.get_mut(hd, dst, now).is_some() && !replace {
             None
         } else {
-            Some(d.insert(hd, dst, entry))
+            // Logged as dst rebuilt as exactly the copy (value and TTL).
+            let mut batch = Batch::new();
+            batch.entry(dst_db, dst, &entry);
+            let replaced = d.insert(hd, dst, entry);
+            batch.commit();
+            Some(replaced)
         }
     };
     ctx.hit(true);
@@ -468,8 +493,13 @@ fn move_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return Reply::Int(0);
     };
     e.touch();
+    // Logged as DEL in the source DB + the entry rebuilt in the target DB.
+    let mut batch = Batch::new();
+    batch.del(src_db, key).entry(dst_db, key, &e);
     let (d, hd) = l.stripe_mut(store, dst_db, key);
     d.insert(hd, key, e);
+    batch.commit();
+    drop(l);
     Reply::Int(1)
 }
 
@@ -486,7 +516,13 @@ fn swapdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if a < 0 || b < 0 || a as usize >= n || b as usize >= n {
         return err::db_index();
     }
-    ctx.store().swap(a as usize, b as usize);
+    let (a, b) = (a as usize, b as usize);
+    // Nothing else runs meanwhile (EXCLUSIVE: exec.rs holds the gate), so
+    // the record lands where the swap happened in every stripe's order.
+    ctx.store().swap(a, b);
+    if a != b {
+        crate::persist::log_swapdb(a, b);
+    }
     Reply::ok()
 }
 
@@ -725,6 +761,7 @@ fn expire_generic(
         return Reply::error(format!("ERR invalid expire time in '{}' command", name));
     };
     let key = args[1].as_slice();
+    let db = ctx.client.db;
     let removed = {
         let (mut s, h) = ctx.db().write(key);
         let current = match s.get_mut(h, key, now) {
@@ -734,11 +771,16 @@ fn expire_generic(
         if !expire_allowed(flags, current, when) {
             return Reply::Int(0);
         }
+        // Logged as the effect: DEL, or PEXPIREAT with the absolute deadline.
         if when <= now as i64 {
             // A deadline in the past deletes the key (not counted as expired).
-            s.remove(h, key)
+            let removed = s.remove(h, key);
+            log(db, &[&b"DEL"[..], key]);
+            removed
         } else {
             s.set_expire(h, key, when as u64);
+            let t = when.to_string();
+            log(db, &[&b"PEXPIREAT"[..], key, t.as_bytes()]);
             None
         }
     };
@@ -798,6 +840,7 @@ fn pexpiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let key = args[1].as_slice();
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     match s.get_mut(h, key, now_ms()) {
         None => Reply::Int(0),
@@ -806,6 +849,7 @@ fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 Reply::Int(0)
             } else {
                 s.set_expire(h, key, 0);
+                log(db, &[&b"PERSIST"[..], key]);
                 Reply::Int(1)
             }
         }
@@ -1073,6 +1117,272 @@ mod tests {
         assert_eq!(parse_cursor(b"-"), None);
         assert_eq!(parse_cursor(b"abc"), None);
         assert_eq!(parse_cursor(b"12\0xyz"), Some(12));
+    }
+
+    use super::super::string::tests::{check_replay_after, logged, shown};
+    use crate::command::testutil::check_replay;
+    use crate::persist::record;
+
+    /// Collections for the tests below, built the same way on both servers
+    /// (their own commands log in their own files).
+    const COLLECTIONS: &[&[&str]] = &[
+        &["HSET", "h", "f1", "v1", "f2", "v2"],
+        &["PEXPIREAT", "h", "4000000000000"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["SADD", "s", "x", "y"],
+        &["ZADD", "z", "1.5", "m", "-2", "n"],
+        &["PEXPIREAT", "z", "4000000000001"],
+    ];
+
+    #[test]
+    fn replay_del_unlink() {
+        check_replay(&[
+            &["SET", "a", "1"],
+            &["SET", "b", "2", "EX", "100"],
+            &["SET", "c", "3"],
+            &["DEL", "a"],
+            &["DEL", "a"],
+            &["DEL", "b", "c", "b", "nope"],
+            &["MSET", "d", "1", "e", "2"],
+            &["UNLINK", "d", "e", "f"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["DEL", "old"],
+            &["SET", "old2", "v", "PXAT", "1"],
+            &["SET", "g", "1"],
+            &["UNLINK", "old2", "g"],
+        ]);
+        check_replay_after(COLLECTIONS, &[&["DEL", "h", "l"], &["UNLINK", "s", "z"]]);
+    }
+
+    #[test]
+    fn replay_rename_renamenx() {
+        let (_, r) = check_replay(&[
+            &["SET", "a", "1", "PX", "100000"],
+            &["SET", "b", "2", "EX", "1000"],
+            &["RENAME", "a", "b"],
+            &["RENAME", "b", "b"],
+            &["RENAME", "nope", "x"],
+            &["SET", "c", "3"],
+            &["RENAMENX", "c", "b"],
+            &["RENAMENX", "c", "d"],
+            &["RENAME", "d", "e"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["RENAME", "e", "old"],
+            &["SET", "old2", "v", "PXAT", "1"],
+            &["RENAME", "old2", "f"],
+            &["SET", "old3", "v", "PXAT", "1"],
+            &["RENAMENX", "old", "old3"],
+        ]);
+        assert_eq!(r[6], Reply::Int(0));
+        assert_eq!(r[7], Reply::Int(1));
+        assert_eq!(r[14], Reply::Int(1), "old3 had expired");
+        check_replay_after(
+            COLLECTIONS,
+            &[
+                &["RENAME", "h", "h2"],
+                &["RENAME", "l", "z"],
+                &["RENAMENX", "s", "h2"],
+                &["RENAMENX", "s", "s2"],
+                &["SET", "k", "v", "EX", "100"],
+                &["RENAME", "z", "k"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_copy() {
+        let (_, r) = check_replay(&[
+            &["SET", "a", "1", "EX", "100"],
+            &["COPY", "a", "b"],
+            &["SET", "c", "3"],
+            &["COPY", "a", "c"],
+            &["COPY", "a", "c", "REPLACE"],
+            &["COPY", "a", "a", "DB", "2"],
+            &["COPY", "c", "a", "DB", "2"],
+            &["COPY", "c", "a", "DB", "2", "REPLACE"],
+            &["COPY", "nope", "x"],
+            &["COPY", "a", "a"],
+            &["COPY", "a", "x", "DB", "99"],
+            &["SELECT", "2"],
+            &["COPY", "a", "z", "DB", "0"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["COPY", "a", "old"],
+        ]);
+        assert_eq!(r[3], Reply::Int(0));
+        assert_eq!(r[4], Reply::Int(1));
+        assert_eq!(r[14], Reply::Int(1));
+        check_replay_after(
+            COLLECTIONS,
+            &[
+                &["COPY", "h", "h2"],
+                &["COPY", "l", "h2", "REPLACE"],
+                &["COPY", "s", "s", "DB", "1"],
+                &["COPY", "z", "l", "DB", "0", "REPLACE"],
+                &["COPY", "z", "z", "DB", "3"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_move() {
+        let (_, r) = check_replay(&[
+            &["SET", "a", "1", "EX", "100"],
+            &["MOVE", "a", "1"],
+            &["SET", "b", "2"],
+            &["SELECT", "1"],
+            &["SET", "b", "other"],
+            &["SELECT", "0"],
+            &["MOVE", "b", "1"],
+            &["MOVE", "nope", "1"],
+            &["MOVE", "b", "0"],
+            &["SELECT", "1"],
+            &["MOVE", "a", "0"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["SELECT", "0"],
+            &["SET", "old", "mine"],
+            &["MOVE", "old", "1"],
+        ]);
+        assert_eq!(r[1], Reply::Int(1));
+        assert_eq!(r[6], Reply::Int(0));
+        assert_eq!(r[14], Reply::Int(1), "the target's key had expired");
+        check_replay_after(COLLECTIONS, &[&["MOVE", "h", "5"], &["MOVE", "z", "1"]]);
+    }
+
+    #[test]
+    fn replay_expire_family() {
+        check_replay(&[
+            &["SET", "a", "1"],
+            &["EXPIRE", "a", "100"],
+            &["PEXPIRE", "a", "200000"],
+            &["EXPIREAT", "a", "4000000000"],
+            &["PEXPIREAT", "a", "4000000000999"],
+            &["EXPIRE", "nope", "10"],
+            &["SET", "b", "2"],
+            &["EXPIRE", "b", "100", "XX"],
+            &["EXPIRE", "b", "100", "NX"],
+            &["EXPIRE", "b", "50", "NX"],
+            &["EXPIRE", "b", "50", "GT"],
+            &["EXPIRE", "b", "500", "GT"],
+            &["PEXPIRE", "b", "9000000", "LT"],
+            &["PEXPIRE", "b", "9000", "XX", "LT"],
+            &["SET", "c", "3"],
+            &["EXPIRE", "c", "10", "GT"],
+            &["EXPIRE", "c", "10", "LT"],
+            &["PERSIST", "c"],
+            &["PERSIST", "c"],
+            &["PERSIST", "nope"],
+            // Deadlines in the past delete the key.
+            &["SET", "d", "4"],
+            &["EXPIRE", "d", "-1"],
+            &["SET", "e", "5", "EX", "100"],
+            &["PEXPIREAT", "e", "1"],
+            &["SET", "f", "6"],
+            &["EXPIREAT", "f", "0", "LT"],
+            &["SET", "g", "7"],
+            &["PEXPIRE", "g", "0"],
+            // Errors.
+            &["EXPIRE", "a", "x"],
+            &["EXPIRE", "a", "10", "NX", "XX"],
+            &["EXPIRE", "a", "9223372036854775807"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["EXPIRE", "old", "100"],
+            &["SET", "old2", "v", "PXAT", "1"],
+            &["PERSIST", "old2"],
+        ]);
+        check_replay_after(
+            COLLECTIONS,
+            &[
+                &["EXPIRE", "l", "100"],
+                &["PERSIST", "h"],
+                &["EXPIREAT", "z", "1"],
+                &["PEXPIRE", "s", "5000", "NX"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_swapdb() {
+        check_replay(&[
+            &["SET", "a", "0"],
+            &["SET", "t", "0", "EX", "100"],
+            &["SELECT", "1"],
+            &["SET", "a", "1"],
+            &["SWAPDB", "0", "1"],
+            &["SET", "b", "1"],
+            &["SWAPDB", "1", "2"],
+            &["SWAPDB", "3", "3"],
+            &["SWAPDB", "0", "99"],
+            &["INCR", "a"],
+            &["SELECT", "2"],
+            &["APPEND", "a", "x"],
+            &["SWAPDB", "2", "0"],
+            &["MULTI"],
+            &["SET", "c", "in-tx"],
+            &["SWAPDB", "0", "2"],
+            &["EXEC"],
+        ]);
+    }
+
+    #[test]
+    fn key_command_records() {
+        // EXPIRE becomes PEXPIREAT <absolute>: the seed's EXPIRE record.
+        let (_, recs) = logged(&[&["SET", "k", "v"], &["EXPIRE", "k", "100"]]);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[1].op, record::EXPIRE);
+        let argv = recs[1].argv().unwrap().unwrap();
+        assert_eq!(&argv[..2], [b"PEXPIREAT".to_vec(), b"k".to_vec()]);
+        let at: u64 = String::from_utf8(argv[2].clone()).unwrap().parse().unwrap();
+        let now = crate::store::now_ms();
+        assert!(at > now + 95_000 && at <= now + 100_000, "{at} vs {now}");
+        let s = shown(&[
+            &["SET", "k", "v"],
+            &["EXPIRE", "nope", "100"],
+            &["EXPIRE", "k", "100", "XX"],
+            &["PERSIST", "k"],
+            &["EXPIREAT", "k", "4000000000"],
+            &["EXPIRE", "k", "100", "NX"],
+            &["PERSIST", "k"],
+            &["EXPIRE", "k", "-5"],
+            &["DEL", "k", "nope"],
+        ]);
+        assert_eq!(
+            s,
+            [
+                "db0 SET k v",
+                "db0 PEXPIREAT k 4000000000000",
+                "db0 PERSIST k",
+                "db0 DEL k"
+            ]
+        );
+        let s = shown(&[
+            &["MSET", "a", "1", "b", "2"],
+            &["PEXPIREAT", "a", "4000000000000"],
+            &["RENAME", "a", "b"],
+            &["DEL", "b", "nope", "b"],
+            &["SET", "x", "1"],
+            &["SET", "y", "2"],
+            &["DEL", "x", "y"],
+            &["SET", "c", "3"],
+            &["COPY", "c", "d", "DB", "1"],
+            &["MOVE", "c", "2"],
+            &["SWAPDB", "0", "1"],
+            &["RENAME", "c", "c"],
+            &["SWAPDB", "1", "1"],
+        ]);
+        assert_eq!(
+            &s[2..],
+            [
+                "BATCH[db0 DEL a; db0 DEL b; db0 SET b 1; db0 PEXPIREAT b 4000000000000]",
+                "db0 DEL b",
+                "db0 SET x 1",
+                "db0 SET y 2",
+                "BATCH[db0 DEL x; db0 DEL y]",
+                "db0 SET c 3",
+                "BATCH[db1 DEL d; db1 SET d 3]",
+                "BATCH[db0 DEL c; db2 DEL c; db2 SET c 3]",
+                "SWAPDB 0 1",
+            ]
+        );
     }
 
     #[test]

@@ -37,12 +37,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NO_KEYS, time)
         .doc("server", "2.6.0", "Returns the server time.")
         .complexity("O(1)"),
-    CommandSpec::new("flushdb", -1, WRITE, NO_KEYS, flushdb)
+    CommandSpec::new("flushdb", -1, WRITE | EXCLUSIVE, NO_KEYS, flushdb)
         .doc("server", "1.0.0", "Removes all keys from the current database.")
         .acl(&["keyspace", "dangerous"])
         .syntax("[ASYNC | SYNC]")
         .complexity("O(N) where N is the number of keys in the selected database"),
-    CommandSpec::new("flushall", -1, WRITE, NO_KEYS, flushall)
+    CommandSpec::new("flushall", -1, WRITE | EXCLUSIVE, NO_KEYS, flushall)
         .doc("server", "1.0.0", "Removes all keys from all databases.")
         .acl(&["keyspace", "dangerous"])
         .syntax("[ASYNC | SYNC]")
@@ -192,7 +192,12 @@ fn flushdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let Some(lazy) = flush_mode(args) else {
         return err::syntax();
     };
+    let db = ctx.client.db;
     let old = ctx.db().flush();
+    // An empty DB stays as it was: nothing to log.
+    if old.iter().any(|d| !d.is_empty()) {
+        crate::persist::log_flushdb(db);
+    }
     drop_tables(old, lazy);
     Reply::ok()
 }
@@ -202,6 +207,9 @@ fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return err::syntax();
     };
     let old: Vec<_> = ctx.store().dbs.iter().map(|d| d.flush()).collect();
+    if old.iter().flatten().any(|d| !d.is_empty()) {
+        crate::persist::log_flushall();
+    }
     drop_tables(old, lazy);
     Reply::ok()
 }
@@ -305,4 +313,115 @@ fn config_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
             "    Rewrite the configuration file.",
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::string::tests::{check_replay_after, shown};
+    use crate::command::testutil::{check_replay, client};
+    use crate::resp::Reply;
+    use crate::server::Server;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+
+    #[test]
+    fn replay_flushdb_flushall_with_later_writes() {
+        check_replay(&[
+            &["SET", "a", "1"],
+            &["SET", "t", "1", "EX", "100"],
+            &["SELECT", "1"],
+            &["SET", "a", "db1"],
+            &["FLUSHDB"],
+            &["SET", "b", "after"],
+            &["SELECT", "0"],
+            &["SET", "c", "3"],
+            &["FLUSHDB", "ASYNC"],
+            &["SET", "d", "4", "PX", "100000"],
+            &["SELECT", "2"],
+            &["SET", "e", "5"],
+            &["FLUSHALL", "SYNC"],
+            &["SET", "f", "6"],
+            &["SELECT", "0"],
+            &["SET", "g", "7"],
+            &["FLUSHALL", "FOO"],
+            &["FLUSHALL"],
+            &["SET", "h", "8"],
+        ]);
+        check_replay_after(
+            &[&["HSET", "h", "f", "v"], &["SADD", "s", "m"]],
+            &[&["FLUSHALL"], &["SET", "h", "x"]],
+        );
+    }
+
+    #[test]
+    fn flush_records() {
+        let s = shown(&[
+            &["FLUSHALL"],
+            &["FLUSHDB"],
+            &["SET", "a", "1"],
+            &["SELECT", "4"],
+            &["FLUSHDB"],
+            &["SET", "a", "1"],
+            &["FLUSHDB"],
+            &["FLUSHALL", "ASYNC"],
+            &["FLUSHALL"],
+        ]);
+        // Flushing what is already empty changes nothing: not logged.
+        assert_eq!(s, ["db0 SET a 1", "db4 SET a 1", "db4 FLUSHDB", "FLUSHALL"]);
+    }
+
+    #[test]
+    fn flushes_inside_exec_replay_and_do_not_deadlock() {
+        let (_, r) = check_replay(&[
+            &["SET", "a", "1"],
+            &["SELECT", "1"],
+            &["SET", "b", "2"],
+            &["MULTI"],
+            &["SET", "c", "3"],
+            &["FLUSHDB"],
+            &["SET", "d", "4"],
+            &["SWAPDB", "0", "1"],
+            &["SET", "e", "5"],
+            &["FLUSHALL"],
+            &["SET", "f", "6"],
+            &["EXEC"],
+            &["SET", "g", "7"],
+        ]);
+        assert!(matches!(&r[11], Reply::Array(v) if v.len() == 7));
+    }
+
+    #[test]
+    fn whole_db_commands_run_alone() {
+        let t = crate::command::table::table();
+        for name in ["flushdb", "flushall", "swapdb"] {
+            let (_, spec) = t.lookup(name.as_bytes()).unwrap();
+            assert_ne!(spec.flags & super::EXCLUSIVE, 0, "{name}");
+        }
+        // FLUSHDB waits for a command holding the shared gate to finish.
+        let srv = Arc::new(Server::new(crate::config::Config::default()));
+        let released = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let holder = {
+            let (srv, released) = (srv.clone(), released.clone());
+            std::thread::spawn(move || {
+                let g = srv.gate.shared();
+                tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                released.store(true, Ordering::SeqCst);
+                drop(g);
+            })
+        };
+        rx.recv().unwrap();
+        let mut c = client();
+        for cmd in [&["FLUSHDB"][..], &["FLUSHALL"], &["SWAPDB", "0", "1"]] {
+            let args: Vec<Vec<u8>> = cmd.iter().map(|s| s.as_bytes().to_vec()).collect();
+            let r = crate::exec::execute_internal(&srv, &mut c, &args);
+            assert_eq!(r, Reply::ok());
+            assert!(
+                released.load(Ordering::SeqCst),
+                "{cmd:?} ran beside a command"
+            );
+        }
+        holder.join().unwrap();
+    }
 }

@@ -7,9 +7,18 @@
 //! SET..GET, GETSET, GETDEL, GETEX, MGET per key, STRLEN, GETRANGE/SUBSTR,
 //! LCS); write paths (`lookupKeyWrite`) don't count. Write paths use
 //! `get_mut`, which deletes an expired key first, so it behaves as absent.
+//!
+//! WAL (persist/mod.rs): every change is logged under the key's stripe
+//! lock, as its effect. Deterministic edits log their own arguments
+//! (APPEND, SETRANGE, INCR/DECR/INCRBY/DECRBY); SET and its variants log
+//! `SET k v` or `SET k v PXAT <absolute>` (SETEX, EX/PX/EXAT, the TTL that
+//! KEEPTTL kept), GETSET `SET k v`, GETDEL `DEL k`, GETEX `DEL` /
+//! `PEXPIREAT <absolute>` / `PERSIST`, INCRBYFLOAT `SET k <result> KEEPTTL`,
+//! MSET / MSETNX one batch of SETs. Nothing is logged when nothing changed.
 
 use super::strutil::{fmt_i64, incr_by_float};
 use super::*;
+use crate::persist::{log, Batch};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::value::parse_i64;
@@ -189,6 +198,18 @@ fn proto_max_bulk_len(ctx: &Ctx) -> u64 {
     ctx.srv.hot.proto_max_bulk_len.load(Relaxed)
 }
 
+/// Logs the effect of a SET: `SET key val`, or `SET key val PXAT <at>`
+/// when the value got a deadline (the absolute form of EX/PX/EXAT, or the
+/// TTL KEEPTTL kept). Call it holding the key's stripe lock.
+fn log_set(db: usize, key: &[u8], val: &[u8], at: u64) {
+    if at == 0 {
+        log(db, &[&b"SET"[..], key, val]);
+    } else {
+        let t = at.to_string();
+        log(db, &[&b"SET"[..], key, val, b"PXAT", t.as_bytes()]);
+    }
+}
+
 // Flags of parseExtendedStringArgumentsOrReply.
 const NX: u32 = 1;
 const XX: u32 = 1 << 1;
@@ -282,8 +303,10 @@ fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if args.len() == 3 {
         // The hot path: no options, no lookup, one insert.
+        let db = ctx.client.db;
         let (mut s, h) = ctx.db().write(&args[1]);
         s.insert(h, &args[1], Entry::new(Value::str(&args[2]), 0));
+        log(db, args);
         return Reply::ok();
     }
     let (flags, expire) = match parse_ext(args, 3, true) {
@@ -319,9 +342,11 @@ fn set_generic(
         },
         None => 0,
     };
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     if flags & (NX | XX | GET | KEEPTTL) == 0 {
         s.insert(h, key, Entry::new(Value::str(val), at));
+        log_set(db, key, val, at);
         return ok;
     }
     let (found, old, old_at) = match s.get_mut(h, key, now_ms()) {
@@ -350,6 +375,8 @@ fn set_generic(
     }
     let at = if flags & KEEPTTL != 0 { old_at } else { at };
     s.insert(h, key, Entry::new(Value::str(val), at));
+    log_set(db, key, val, at);
+    drop(s);
     if flags & GET != 0 {
         old
     } else {
@@ -408,6 +435,7 @@ fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => Reply::Null,
     };
     s.insert(h, key, Entry::new(Value::str(&args[2]), 0));
+    log_set(ctx.client.db, key, &args[2], 0);
     drop(s);
     ctx.hit(old != Reply::Null);
     old
@@ -421,6 +449,7 @@ fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Ok(v) => {
                 let r = Reply::bulk(v);
                 s.remove(h, key);
+                log(ctx.client.db, &[&b"DEL"[..], key]);
                 r
             }
             Err(r) => r,
@@ -438,29 +467,35 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Err(r) => return r,
     };
     let key = &args[1];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
-    let r = match s.get_mut(h, key, now) {
+    let (r, old_at) = match s.get_mut(h, key, now) {
         None => {
             drop(s);
             ctx.hit(false);
             return Reply::Null;
         }
-        Some(e) => str_of(e).map(|v| Reply::bulk(v)),
+        Some(e) => (str_of(e).map(|v| Reply::bulk(v)), e.expire_at),
     };
     // Redis validates the expire only once it knows the key is a string.
     let r = r.and_then(|v| match expire {
         Some(x) => expire_at(x, flags, "getex").map(|at| (v, at)),
         None => Ok((v, 0)),
     });
+    // Logged as its effect: DEL, PEXPIREAT <absolute>, PERSIST or nothing.
     let r = match r {
         Ok((v, at)) => {
             if flags & (EXAT | PXAT) != 0 && at <= now_ms() {
                 s.remove(h, key);
+                log(db, &[&b"DEL"[..], key]);
             } else if expire.is_some() {
                 s.set_expire(h, key, at);
-            } else if flags & PERSIST != 0 {
+                let t = at.to_string();
+                log(db, &[&b"PEXPIREAT"[..], key, t.as_bytes()]);
+            } else if flags & PERSIST != 0 && old_at != 0 {
                 s.set_expire(h, key, 0);
+                log(db, &[&b"PERSIST"[..], key]);
             }
             v
         }
@@ -533,10 +568,16 @@ fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
             }
         }
     }
+    // One batch, committed before the locks go: all keys or none after a
+    // crash.
+    let mut batch = Batch::new();
     for pair in args[1..].chunks_exact(2) {
         let (s, h) = l.stripe_mut(store, db, &pair[0]);
         s.insert(h, &pair[0], Entry::new(Value::str(&pair[1]), 0));
+        batch.cmd(db, &[&b"SET"[..], &pair[0], &pair[1]]);
     }
+    batch.commit();
+    drop(l);
     if nx {
         Reply::Int(1)
     } else {
@@ -549,6 +590,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
 fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let limit = proto_max_bulk_len(ctx);
     let (key, add) = (&args[1], &args[2]);
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let grown = match s.get_mut(h, key, now) {
@@ -571,7 +613,7 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Some((buf.len(), before, e.heap_size()))
         }
     };
-    match grown {
+    let r = match grown {
         None => {
             s.insert(h, key, Entry::new(Value::str(add), 0));
             Reply::Int(add.len() as i64)
@@ -580,7 +622,9 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             s.adjust_mem(before, after);
             Reply::Int(n as i64)
         }
-    }
+    };
+    log(db, args);
+    r
 }
 
 fn strlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -654,6 +698,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     // Redis computes offset+len in C arithmetic, which can wrap for offsets
     // near 2^63; here it saturates, so such offsets are refused.
     let need = offset.saturating_add(val.len() as u64);
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     match s.get_mut(h, key, now) {
@@ -667,6 +712,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             let mut v = vec![0u8; need as usize];
             v[offset as usize..].copy_from_slice(val);
             s.insert(h, key, Entry::new(Value::Str(CompactBytes::from_vec(v)), 0));
+            log(db, args);
             Reply::Int(need as i64)
         }
         Some(e) => {
@@ -693,6 +739,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             let total = buf.len();
             let after = e.heap_size();
             s.adjust_mem(before, after);
+            log(db, args);
             Reply::Int(total as i64)
         }
     }
@@ -701,16 +748,16 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 // ---------------------------------------------------------------- counters
 
 fn incr(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    incr_decr(ctx, &args[1], 1)
+    incr_decr(ctx, args, 1)
 }
 
 fn decr(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    incr_decr(ctx, &args[1], -1)
+    incr_decr(ctx, args, -1)
 }
 
 fn incrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     match parse_i64(&args[2]) {
-        Some(n) => incr_decr(ctx, &args[1], n),
+        Some(n) => incr_decr(ctx, args, n),
         None => err::not_int(),
     }
 }
@@ -718,14 +765,16 @@ fn incrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 fn decrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     match parse_i64(&args[2]) {
         Some(i64::MIN) => Reply::err("ERR decrement would overflow"),
-        Some(n) => incr_decr(ctx, &args[1], -n),
+        Some(n) => incr_decr(ctx, args, -n),
         None => err::not_int(),
     }
 }
 
 /// INCR/DECR/INCRBY/DECRBY: the value must be a Redis integer (`string2ll`);
-/// the TTL is kept.
-fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> Reply {
+/// the TTL is kept. Deterministic: logged as its own `args`.
+fn incr_decr(ctx: &mut Ctx, args: &[Vec<u8>], by: i64) -> Reply {
+    let key = args[1].as_slice();
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let cur = match s.get_mut(h, key, now) {
@@ -749,13 +798,16 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> Reply {
     } else {
         s.insert(h, key, Entry::new(Value::Str(text), 0));
     }
+    log(db, args);
     Reply::Int(new)
 }
 
 /// INCRBYFLOAT, computed in a software model of x86-64 `long double` so the
 /// text matches Redis's `"%.17Lf"` output exactly (see strutil.rs).
+/// Logged as `SET key <result> KEEPTTL` (floating point is not replayed).
 fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let key = &args[1];
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let (exists, res) = match s.get_mut(h, key, now) {
@@ -776,6 +828,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     } else {
         s.insert(h, key, Entry::new(Value::Str(v), 0));
     }
+    log(db, &[&b"SET"[..], key, text.as_bytes(), b"KEEPTTL"]);
     Reply::Bulk(text.into_bytes())
 }
 
@@ -917,5 +970,320 @@ fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ])
     } else {
         Reply::Bulk(result)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::command::testutil::{check_replay, client, dump};
+    use crate::persist::record::{self, Record};
+    use crate::resp::Reply;
+    use crate::server::Server;
+    use std::sync::Arc;
+
+    fn argv(c: &[&str]) -> Vec<Vec<u8>> {
+        c.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    /// Runs `cmds` through the dispatcher on a fresh server; returns the
+    /// replies and the records they logged.
+    pub(crate) fn logged(cmds: &[&[&str]]) -> (Vec<Reply>, Vec<Record>) {
+        let srv = Arc::new(Server::new(crate::config::Config::default()));
+        let mut c = client();
+        let (replies, log) = crate::persist::capture(|| {
+            cmds.iter()
+                .map(|a| crate::exec::execute_internal(&srv, &mut c, &argv(a)))
+                .collect::<Vec<_>>()
+        });
+        (replies, crate::persist::recovery::decode_all(&log).unwrap())
+    }
+
+    /// A record as text: `db<n> ARG ARG ...`, or the records of a batch
+    /// inside `BATCH[...]` (FLUSHDB / FLUSHALL / SWAPDB by name).
+    pub(crate) fn show(r: &Record) -> String {
+        match r.op {
+            record::BATCH => format!(
+                "BATCH[{}]",
+                r.batch()
+                    .unwrap()
+                    .iter()
+                    .map(show)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            record::FLUSHDB => format!("db{} FLUSHDB", r.db),
+            record::FLUSHALL => "FLUSHALL".into(),
+            record::SWAPDB => format!("SWAPDB {} {}", r.db, r.swap_with().unwrap()),
+            _ => {
+                let a = r.argv().unwrap().unwrap();
+                let words: Vec<String> = a
+                    .iter()
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect();
+                format!("db{} {}", r.db, words.join(" "))
+            }
+        }
+    }
+
+    /// The records `cmds` log, as text.
+    pub(crate) fn shown(cmds: &[&[&str]]) -> Vec<String> {
+        logged(cmds).1.iter().map(show).collect()
+    }
+
+    /// Like `check_replay`, from a state both servers build with `setup`
+    /// (not captured): for values of types whose own commands this file
+    /// does not log. `setup` must not depend on the clock.
+    pub(crate) fn check_replay_after(setup: &[&[&str]], cmds: &[&[&str]]) -> Vec<Reply> {
+        let new = || Arc::new(Server::new(crate::config::Config::default()));
+        let (a, b) = (new(), new());
+        for srv in [&a, &b] {
+            let mut c = client();
+            for s in setup {
+                let r = crate::exec::execute_internal(srv, &mut c, &argv(s));
+                assert!(!r.is_error(), "setup {s:?}: {r:?}");
+            }
+        }
+        assert_eq!(dump(&a), dump(&b), "setup differs");
+        let mut ca = client();
+        let (replies, log) = crate::persist::capture(|| {
+            cmds.iter()
+                .map(|c| crate::exec::execute_internal(&a, &mut ca, &argv(c)))
+                .collect::<Vec<_>>()
+        });
+        let mut r = crate::persist::recovery::Replayer::new(&b, Vec::new());
+        for rec in crate::persist::recovery::decode_all(&log).unwrap() {
+            r.apply(&rec).unwrap();
+        }
+        assert_eq!(r.failed, 0, "records failed on replay (see the log)");
+        assert_eq!(dump(&a), dump(&b), "replay differs; commands: {cmds:?}");
+        replies
+    }
+
+    fn now() -> u64 {
+        crate::store::now_ms()
+    }
+
+    /// A deadline in a logged record, checked to be `ms` from about now.
+    fn deadline_near(at: &str, ms: u64) {
+        let at: u64 = at.parse().unwrap();
+        let t = now();
+        assert!(
+            at <= t + ms && at + 5_000 >= t + ms,
+            "{at} vs now {t} + {ms}"
+        );
+    }
+
+    #[test]
+    fn replay_set_and_its_options() {
+        let r = check_replay_after(
+            &[&["RPUSH", "list", "x"]],
+            &[
+                &["SET", "a", "1"],
+                &["SET", "b", "2", "EX", "100"],
+                &["SET", "c", "3", "PX", "100000"],
+                &["SET", "d", "4", "EXAT", "4000000000"],
+                &["SET", "e", "5", "PXAT", "4000000000123"],
+                // KEEPTTL with and without a TTL to keep
+                &["SET", "b", "2b", "KEEPTTL"],
+                &["SET", "a", "1b", "KEEPTTL"],
+                &["SET", "new", "n", "KEEPTTL"],
+                // GET: old value, absent, then WRONGTYPE (not logged)
+                &["SET", "c", "3b", "GET"],
+                &["SET", "f", "6", "GET", "EX", "50"],
+                &["SET", "list", "v", "GET"],
+                // NX / XX, applied or not
+                &["SET", "a", "nx", "NX"],
+                &["SET", "g", "nx", "NX", "PX", "7000"],
+                &["SET", "zz", "xx", "XX"],
+                &["SET", "d", "xx", "XX", "KEEPTTL", "GET"],
+                &["SET", "e", "xx", "XX"],
+                // a key whose TTL has passed but is still stored
+                &["SET", "old", "v", "PXAT", "1"],
+                &["SET", "old", "w", "NX"],
+                &["SET", "old2", "v", "PXAT", "1"],
+                &["SET", "old2", "w", "XX"],
+                &["SET", "old3", "v", "PXAT", "1"],
+                &["SET", "old3", "w", "KEEPTTL"],
+                // errors
+                &["SET", "a", "v", "EX", "0"],
+                &["SET", "a", "v", "NX", "XX"],
+            ],
+        );
+        assert_eq!(r[1], Reply::ok());
+        assert_eq!(r[11], Reply::Null, "NX on an existing key");
+        assert!(r[10].is_error());
+    }
+
+    #[test]
+    fn replay_setnx_setex_psetex_getset_getdel() {
+        check_replay_after(
+            &[&["SADD", "s", "m"]],
+            &[
+                &["SETNX", "a", "1"],
+                &["SETNX", "a", "2"],
+                &["SETEX", "b", "100", "x"],
+                &["PSETEX", "c", "100000", "y"],
+                &["SETEX", "c", "0", "y"],
+                &["GETSET", "b", "z"],
+                &["GETSET", "n", "z"],
+                &["SET", "t", "v", "EX", "100"],
+                &["GETSET", "t", "w"],
+                &["GETDEL", "a"],
+                &["GETDEL", "a"],
+                &["GETDEL", "s"],
+                &["GETSET", "s", "v"],
+                &["SET", "old", "v", "PXAT", "1"],
+                &["GETDEL", "old"],
+                &["SET", "old2", "v", "PXAT", "1"],
+                &["SETNX", "old2", "new"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_getex_options() {
+        check_replay(&[
+            &["SET", "a", "1"],
+            &["GETEX", "a"],
+            &["GETEX", "a", "EX", "100"],
+            &["GETEX", "a", "PX", "200000"],
+            &["GETEX", "a", "EXAT", "4000000000"],
+            &["GETEX", "a", "PXAT", "4000000000500"],
+            &["GETEX", "a", "PERSIST"],
+            &["GETEX", "a", "PERSIST"],
+            &["SET", "b", "2", "EX", "10"],
+            &["GETEX", "b", "EXAT", "1"],
+            &["SET", "c", "3"],
+            &["GETEX", "c", "PXAT", "1000"],
+            &["GETEX", "missing", "EX", "10"],
+            &["GETEX", "a", "EX", "0"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["GETEX", "old", "PERSIST"],
+        ]);
+    }
+
+    #[test]
+    fn replay_mset_msetnx() {
+        let (_, r) = check_replay(&[
+            &["MSET", "a", "1", "b", "2", "a", "3"],
+            &["SET", "t", "v", "EX", "100"],
+            &["MSET", "t", "x", "c", "4"],
+            &["MSETNX", "c", "5", "d", "6"],
+            &["MSETNX", "d", "6", "e", "7"],
+            &["SET", "old", "v", "PXAT", "1"],
+            &["MSETNX", "old", "8", "f", "9"],
+            &["MSET", "a"],
+        ]);
+        assert_eq!(r[3], Reply::Int(0));
+        assert_eq!(r[4], Reply::Int(1));
+        assert_eq!(r[6], Reply::Int(1));
+    }
+
+    #[test]
+    fn replay_edits_and_counters() {
+        check_replay_after(
+            &[&["LPUSH", "l", "x"]],
+            &[
+                &["APPEND", "a", "hello"],
+                &["APPEND", "a", " world"],
+                &["SET", "t", "x", "EX", "100"],
+                &["APPEND", "t", "y"],
+                &["SETRANGE", "t", "5", "z"],
+                &["SETRANGE", "n", "3", "abc"],
+                &["SETRANGE", "n", "1", ""],
+                &["SETRANGE", "m", "1", ""],
+                &["INCR", "i"],
+                &["INCRBY", "i", "41"],
+                &["DECR", "i"],
+                &["DECRBY", "i", "-10"],
+                &["SET", "ti", "5", "PX", "100000"],
+                &["INCR", "ti"],
+                &["DECRBY", "ti", "7"],
+                &["INCR", "a"],
+                &["SET", "max", "9223372036854775807"],
+                &["INCR", "max"],
+                &["INCRBYFLOAT", "f", "1.5"],
+                &["INCRBYFLOAT", "f", "0.1"],
+                &["SET", "tf", "10", "EX", "100"],
+                &["INCRBYFLOAT", "tf", "-2.5e2"],
+                &["INCRBYFLOAT", "a", "1"],
+                &["APPEND", "l", "x"],
+                &["INCR", "l"],
+                &["SET", "old", "41", "PXAT", "1"],
+                &["INCR", "old"],
+            ],
+        );
+    }
+
+    #[test]
+    fn replay_across_dbs_and_transactions() {
+        check_replay(&[
+            &["SET", "a", "0"],
+            &["SELECT", "3"],
+            &["SET", "a", "3", "EX", "100"],
+            &["MSET", "x", "1", "y", "2"],
+            &["MULTI"],
+            &["INCR", "a"],
+            &["SET", "b", "v", "PX", "5000"],
+            &["SELECT", "1"],
+            &["APPEND", "a", "1"],
+            &["MSETNX", "p", "1", "q", "2"],
+            &["EXEC"],
+            &["INCRBYFLOAT", "a", "2"],
+        ]);
+    }
+
+    #[test]
+    fn records_are_the_effects() {
+        let s = shown(&[&["SET", "k", "v"]]);
+        assert_eq!(s, ["db0 SET k v"]);
+        // SET EX becomes SET ... PXAT <absolute>: the seed's SET_WITH_TTL.
+        let (_, recs) = logged(&[&["SET", "k", "v", "EX", "10"]]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].op, record::SET_WITH_TTL);
+        assert_eq!(
+            (recs[0].key.as_slice(), recs[0].value.as_slice()),
+            (&b"k"[..], &b"v"[..])
+        );
+        deadline_near(&recs[0].expire_at.to_string(), 10_000);
+        let (_, recs) = logged(&[&["SETEX", "k", "20", "v"]]);
+        assert_eq!(recs[0].op, record::SET_WITH_TTL);
+        deadline_near(&recs[0].expire_at.to_string(), 20_000);
+        // KEEPTTL with a TTL to keep: that deadline, absolute.
+        let s = shown(&[
+            &["SET", "k", "v", "PXAT", "4000000000000"],
+            &["SET", "k", "w", "KEEPTTL", "GET"],
+        ]);
+        assert_eq!(s[1], "db0 SET k w PXAT 4000000000000");
+        // Nothing changed, nothing logged.
+        let s = shown(&[
+            &["SET", "k", "v"],
+            &["SETNX", "k", "w"],
+            &["SET", "k", "w", "NX"],
+            &["SET", "j", "w", "XX"],
+            &["MSETNX", "k", "1", "z", "2"],
+            &["GETDEL", "nope"],
+            &["GETEX", "k", "PERSIST"],
+            &["INCR", "k"],
+            &["SETRANGE", "k", "0", ""],
+            &["SET", "k", "v", "EX", "-1"],
+        ]);
+        assert_eq!(s, ["db0 SET k v"]);
+        let s = shown(&[
+            &["SET", "k", "1", "EX", "100"],
+            &["INCRBYFLOAT", "k", "2.5"],
+            &["GETDEL", "k"],
+            &["MSET", "a", "1", "b", "2"],
+            &["INCRBY", "a", "5"],
+        ]);
+        assert_eq!(s[1], "db0 SET k 3.5 KEEPTTL");
+        assert_eq!(s[2], "db0 DEL k");
+        assert_eq!(s[3], "BATCH[db0 SET a 1; db0 SET b 2]");
+        assert_eq!(s[4], "db0 INCRBY a 5");
+        let (_, recs) = logged(&[&["SET", "k", "1"], &["GETEX", "k", "EX", "100"]]);
+        assert_eq!(recs[1].op, record::EXPIRE);
+        let words: Vec<String> = show(&recs[1]).split(' ').map(String::from).collect();
+        assert_eq!(&words[..3], ["db0", "PEXPIREAT", "k"]);
+        deadline_near(&words[3], 100_000);
     }
 }
