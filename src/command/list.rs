@@ -9,6 +9,13 @@
 //! changes fix the stripe's memory accounting with `Stripe::adjust_mem`.
 //! Arguments are parsed in Redis's order, so the same bad command gets the
 //! same error (or non-error) as from Redis.
+//!
+//! WAL: a write that changed a list logs, before its stripe locks are
+//! released, its own argv (the single-key commands, and LMOVE / RPOPLPUSH
+//! rotating one list) or a rewrite: LMOVE / RPOPLPUSH between two keys as
+//! one batch of `LPOP|RPOP src` + `LPUSH|RPUSH dst element`, LMPOP as the
+//! `LPOP|RPOP key count` that happened. Nothing is logged when nothing
+//! changed.
 
 use super::args::{int, is};
 use super::*;
@@ -254,6 +261,7 @@ fn rpushx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 /// LPUSH / RPUSH, and with `xx` LPUSHX / RPUSHX (only an existing list).
 fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -263,17 +271,20 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
         }
         l.len() as i64
     };
-    match modify(&mut s, h, key, now, push_all) {
-        Err(r) => r,
-        Ok(Some(n)) => Reply::Int(n),
-        Ok(None) if xx => Reply::Int(0),
+    let n = match modify(&mut s, h, key, now, push_all) {
+        Err(r) => return r,
+        Ok(Some(n)) => n,
+        Ok(None) if xx => return Reply::Int(0),
         Ok(None) => {
             let mut l = ListValue::new();
             let n = push_all(&mut l);
             s.insert(h, key, Entry::new(Value::List(Box::new(l)), 0));
-            Reply::Int(n)
+            n
         }
-    }
+    };
+    crate::persist::log(db, args);
+    drop(s);
+    Reply::Int(n)
 }
 
 fn lpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -299,6 +310,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
     } else {
         None
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -326,7 +338,13 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(r) => r.unwrap_or(Reply::Null),
+        Ok(None) => Reply::Null,
+        Ok(Some(r)) => {
+            // The list existed and was not empty: something was popped.
+            crate::persist::log(db, args);
+            drop(s);
+            r
+        }
     }
 }
 
@@ -462,6 +480,7 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 // ---------------------------------------------------------------- in place
 
 fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -482,7 +501,11 @@ fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     }
     match modify(&mut s, h, key, now, |l| l.set(i as usize, &args[3])) {
         Err(r) => r,
-        Ok(_) => Reply::ok(),
+        Ok(_) => {
+            crate::persist::log(db, args);
+            drop(s);
+            Reply::ok()
+        }
     }
 }
 
@@ -494,6 +517,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     } else {
         return err::syntax();
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (pivot, value) = (args[3].as_slice(), &args[4]);
     let (mut s, h) = ctx.db().write(key);
@@ -510,7 +534,14 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -519,6 +550,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let ele = args[3].as_slice();
     let (mut s, h) = ctx.db().write(key);
@@ -569,7 +601,14 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -578,6 +617,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -587,10 +627,17 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             None => l.trim(len, 0),
             Some((a, b)) => l.trim(a, len - b - 1),
         }
+        l.len() != len
     });
     match r {
         Err(r) => r,
-        Ok(_) => Reply::ok(),
+        Ok(changed) => {
+            if changed == Some(true) {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::ok()
+        }
     }
 }
 
@@ -612,22 +659,42 @@ fn rpoplpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     lmove_generic(ctx, &args[1], &args[2], End::Right, End::Left)
 }
 
+/// The name of a list end as LMOVE spells it.
+fn end_name(e: End) -> &'static [u8] {
+    match e {
+        End::Left => b"LEFT",
+        End::Right => b"RIGHT",
+    }
+}
+
+/// The pop (`LPOP` / `RPOP`) or push (`LPUSH` / `RPUSH`) at `e`.
+fn end_cmd(e: End, push: bool) -> &'static [u8] {
+    match (e, push) {
+        (End::Left, false) => b"LPOP",
+        (End::Right, false) => b"RPOP",
+        (End::Left, true) => b"LPUSH",
+        (End::Right, true) => b"RPUSH",
+    }
+}
+
 /// Pops from `from` of `src` and pushes at `to` of `dst` (created if
 /// absent); the same key rotates in place. Both keys locked together.
+/// Logged as `LMOVE key key from to` when one list rotates, else as one
+/// batch `LPOP|RPOP src` + `LPUSH|RPUSH dst element`.
 fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Reply {
     let db = ctx.client.db;
     let store = ctx.store();
     let now = now_ms();
     let mut l = store.lock(&[(db, src), (db, dst)], true);
     let (s, h) = l.stripe_mut(store, db, src);
-    match s.get_mut(h, src, now) {
+    let len = match s.get_mut(h, src, now) {
         None => return Reply::Null,
         Some(e) => match list_of(e) {
             Err(r) => return r,
             Ok(lv) if lv.is_empty() => return Reply::Null,
-            Ok(_) => {}
+            Ok(lv) => lv.len(),
         },
-    }
+    };
     if src == dst {
         let r = modify(s, h, src, now, |lv| {
             let v = lv.pop(from)?;
@@ -637,7 +704,18 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
         });
         return match r {
             Err(r) => r,
-            Ok(v) => Reply::opt_bulk(v.flatten()),
+            Ok(v) => {
+                // Popping and pushing at the same end, or rotating a single
+                // element, changes nothing.
+                if from != to && len > 1 {
+                    crate::persist::log(
+                        db,
+                        &[&b"LMOVE"[..], src, src, end_name(from), end_name(to)],
+                    );
+                }
+                drop(l);
+                Reply::opt_bulk(v.flatten())
+            }
         };
     }
     let (d, hd) = l.stripe_mut(store, db, dst);
@@ -653,10 +731,18 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
         },
     };
     let reply = Reply::bulk(&v);
+    let mut batch = crate::persist::Batch::new();
+    batch
+        .cmd(db, &[end_cmd(from, false), src])
+        .cmd(db, &[end_cmd(to, true), dst, v.as_slice()]);
     let (d, hd) = l.stripe_mut(store, db, dst);
     match push_or_create(d, hd, dst, now, to, v) {
         Err(r) => r,
-        Ok(()) => reply,
+        Ok(()) => {
+            batch.commit();
+            drop(l);
+            reply
+        }
     }
 }
 
@@ -712,7 +798,13 @@ fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Err(r) => return r,
             Ok(None) => continue,
             Ok(Some(v)) if v.is_empty() => continue,
-            Ok(Some(v)) => return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]),
+            Ok(Some(v)) => {
+                // Logged as the single-key pop that happened.
+                let n = v.len().to_string();
+                crate::persist::log(db, &[end_cmd(end, false), key, n.as_bytes()]);
+                drop(l);
+                return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]);
+            }
         }
     }
     Reply::NullArray
