@@ -9,6 +9,13 @@
 //! deletes the destination. Multi-key commands lock every key they touch
 //! (destination included) with one `Store::lock` call. In-place changes fix
 //! the stripe's memory accounting with `Stripe::adjust_mem`.
+//!
+//! WAL: a write that changed something logs, before its stripe locks are
+//! released, its own argv (SADD, SREM) or a rewrite: SPOP as `SREM key
+//! <the members it removed>` (`DEL key` when it took them all), SMOVE as
+//! one batch `SREM src member` + `SADD dst member`, the *STORE commands as
+//! one batch making the destination hold exactly the result (`DEL` for an
+//! empty one). Nothing is logged when nothing changed.
 
 use super::args::{int, is};
 use super::*;
@@ -190,23 +197,30 @@ fn count_hits(ctx: &Ctx, found: &[bool]) {
 
 fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let max = max_intset(ctx);
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let add_all = |set: &mut SetValue| args[2..].iter().filter(|m| set.add(m, max)).count() as i64;
-    match modify(&mut s, h, key, now, add_all) {
-        Err(r) => r,
-        Ok(Some(n)) => Reply::Int(n),
+    let n = match modify(&mut s, h, key, now, add_all) {
+        Err(r) => return r,
+        Ok(Some(n)) => n,
         Ok(None) => {
             let mut set = SetValue::new();
             let n = add_all(&mut set);
             s.insert(h, key, Entry::new(Value::Set(Box::new(set)), 0));
-            Reply::Int(n)
+            n
         }
+    };
+    if n > 0 {
+        crate::persist::log(db, args);
     }
+    drop(s);
+    Reply::Int(n)
 }
 
 fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -224,7 +238,14 @@ fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -286,6 +307,27 @@ fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 /// from them instead of popping one by one.
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
+/// Logs SPOP's effect on `key`: `DEL key` if it removed every member,
+/// else `SREM key <removed members>` (in chunks, one batch).
+fn log_spop(db: usize, key: &[u8], removed: &[Vec<u8>], emptied: bool) {
+    if emptied {
+        crate::persist::log(db, &[&b"DEL"[..], key]);
+        return;
+    }
+    let mut batch = crate::persist::Batch::new();
+    for chunk in removed.chunks(SPOP_LOG_CHUNK) {
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+        argv.push(b"SREM");
+        argv.push(key);
+        argv.extend(chunk.iter().map(|m| m.as_slice()));
+        batch.cmd(db, &argv);
+    }
+    batch.commit();
+}
+
+/// The most members one logged SREM of SPOP carries.
+const SPOP_LOG_CHUNK: usize = 1024;
+
 fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if args.len() > 3 {
         return err::syntax();
@@ -300,12 +342,23 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None
     };
     let max = max_intset(ctx);
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let Some(count) = count else {
-        return match modify(&mut s, h, key, now, |set| set.pop_random(&mut rand_u64)) {
+        let r = modify(&mut s, h, key, now, |set| {
+            let m = set.pop_random(&mut rand_u64);
+            (m, set.is_empty())
+        });
+        return match r {
             Err(r) => r,
-            Ok(m) => Reply::opt_bulk(m.flatten().map(|m| m.into_vec())),
+            Ok(None) | Ok(Some((None, _))) => Reply::Null,
+            Ok(Some((Some(m), emptied))) => {
+                let m = m.into_vec();
+                log_spop(db, key, std::slice::from_ref(&m), emptied);
+                drop(s);
+                Reply::Bulk(m)
+            }
         };
     };
     // Redis checks the type before serving count 0.
@@ -324,16 +377,17 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         let size = set.len();
         if count >= size {
             // The whole set goes to the client; the key is deleted.
-            let out = bulks(set.ordered());
+            let out: Vec<Vec<u8>> = set.ordered().into_iter().map(|m| m.to_vec()).collect();
             *set = SetValue::new();
-            return out;
+            return (out, true);
         }
         let remaining = size - count;
         if remaining * SPOP_MOVE_STRATEGY_MUL > count {
-            (0..count)
+            let out = (0..count)
                 .filter_map(|_| set.pop_random(&mut rand_u64))
-                .map(|m| Reply::Bulk(m.into_vec()))
-                .collect()
+                .map(|m| m.into_vec())
+                .collect();
+            (out, false)
         } else {
             // Keep `remaining` random members in a new set (which, like
             // Redis's, starts over in the intset encoding); the rest is
@@ -344,14 +398,19 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     kept.add(&m, max);
                 }
             }
-            let out = bulks(set.iter());
+            let out = set.iter().map(|m| m.to_vec()).collect();
             *set = kept;
-            out
+            (out, false)
         }
     });
     match r {
         Err(r) => r,
-        Ok(v) => Reply::Set(v.unwrap_or_default()),
+        Ok(None) => empty_set(),
+        Ok(Some((removed, emptied))) => {
+            log_spop(db, key, &removed, emptied);
+            drop(s);
+            Reply::Set(removed.into_iter().map(Reply::Bulk).collect())
+        }
     }
 }
 
@@ -455,17 +514,25 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if let Err(r) = modify(s, h, src, now, |set| set.remove(member)) {
         return r;
     }
+    let mut batch = crate::persist::Batch::new();
+    batch.cmd(db, &[&b"SREM"[..], src, member]);
     let (d, hd) = l.stripe_mut(store, db, dst);
-    match modify(d, hd, dst, now, |set| set.add(member, max)) {
-        Err(r) => r,
-        Ok(Some(_)) => Reply::Int(1),
+    let added = match modify(d, hd, dst, now, |set| set.add(member, max)) {
+        Err(r) => return r,
+        Ok(Some(added)) => added,
         Ok(None) => {
             let mut set = SetValue::new();
             set.add(member, max);
             d.insert(hd, dst, Entry::new(Value::Set(Box::new(set)), 0));
-            Reply::Int(1)
+            true
         }
+    };
+    if added {
+        batch.cmd(db, &[&b"SADD"[..], dst, member]);
     }
+    batch.commit();
+    drop(l);
+    Reply::Int(1)
 }
 
 // ---------------------------------------------------------------- SSCAN
@@ -714,12 +781,19 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
     let (d, hd) = l.stripe_mut(store, db, dst);
     if result.is_empty() {
         let old = d.remove(hd, dst);
+        if old.is_some() {
+            crate::persist::log(db, &[&b"DEL"[..], dst]);
+        }
         drop(l);
         drop(old);
         return Reply::Int(0);
     }
     let n = result.len() as i64;
-    let old = d.insert(hd, dst, Entry::new(Value::Set(Box::new(result)), 0));
+    let e = Entry::new(Value::Set(Box::new(result)), 0);
+    let mut batch = crate::persist::Batch::new();
+    batch.entry(db, dst, &e);
+    let old = d.insert(hd, dst, e);
+    batch.commit();
     drop(l);
     drop(old);
     Reply::Int(n)
