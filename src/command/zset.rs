@@ -10,6 +10,13 @@
 //! flat in RESP2 and [member, score] pairs in RESP3. A sorted set that
 //! becomes empty loses its key; a *STORE with an empty result deletes the
 //! destination. Multi-key commands lock every key with one `Store::lock`.
+//!
+//! WAL: a write that changed something logs, before its stripe locks are
+//! released, its own argv (ZADD, ZINCRBY, ZREM, ZREMRANGEBY*, ZPOPMIN,
+//! ZPOPMAX: deterministic, ZINCRBY's addition included) or a rewrite: ZMPOP
+//! as the `ZPOPMIN|ZPOPMAX key count` that happened, ZRANGESTORE and the
+//! *STORE commands as one batch making the destination hold exactly the
+//! result (`DEL` for an empty one). Nothing is logged when nothing changed.
 
 use super::args::{int, is};
 use super::*;
@@ -517,6 +524,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
         }
     }
     let lim = limits(ctx);
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -578,7 +586,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
             processed += 1;
             last = score;
         }
-        Ok(if incr {
+        let reply = if incr {
             if processed > 0 {
                 Reply::Double(last)
             } else {
@@ -588,16 +596,24 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
             Reply::Int(added + updated)
         } else {
             Reply::Int(added)
-        })
+        };
+        Ok((reply, added + updated > 0))
     });
     match r {
         Err(r) | Ok(Some(Err(r))) => r,
-        Ok(Some(Ok(r))) => r,
+        Ok(Some(Ok((r, changed)))) => {
+            if changed {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            r
+        }
         Ok(None) => nothing(),
     }
 }
 
 fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -615,7 +631,14 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -856,8 +879,8 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     range_reply(ctx, args, RangeType::Lex, Some(true))
 }
 
-/// Replaces `dst` with a zset built from `items` (deleting it when empty);
-/// replies the new size.
+/// Replaces `dst` with a zset built from `items` (deleting it when empty)
+/// and logs that, all under the locks in `l`; replies the new size.
 fn store_result(
     l: &mut Locked,
     store: &Store,
@@ -869,14 +892,18 @@ fn store_result(
 ) -> Reply {
     let (d, hd) = l.stripe_mut(store, db, dst);
     if items.is_empty() {
-        let old = d.remove(hd, dst);
-        drop(old);
+        if d.remove(hd, dst).is_some() {
+            crate::persist::log(db, &[&b"DEL"[..], dst]);
+        }
         return Reply::Int(0);
     }
     let z = build(items, lim, sequential);
     let n = z.len() as i64;
-    let old = d.insert(hd, dst, Entry::new(Value::ZSet(Box::new(z)), 0));
-    drop(old);
+    let e = Entry::new(Value::ZSet(Box::new(z)), 0);
+    let mut batch = crate::persist::Batch::new();
+    batch.entry(db, dst, &e);
+    d.insert(hd, dst, e);
+    batch.commit();
     Reply::Int(n)
 }
 
@@ -912,7 +939,7 @@ fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    remrange(ctx, &args[1], |z| {
+    remrange(ctx, args, |z| {
         let len = z.len() as i64;
         let (mut start, mut end) = (start, end);
         if start < 0 {
@@ -939,7 +966,7 @@ fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, &args[1], |z| z.score_span(&range))
+    remrange(ctx, args, |z| z.score_span(&range))
 }
 
 fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -947,10 +974,17 @@ fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, &args[1], |z| z.lex_span(&range))
+    remrange(ctx, args, |z| z.lex_span(&range))
 }
 
-fn remrange(ctx: &mut Ctx, key: &[u8], span: impl FnOnce(&ZSetValue) -> (usize, usize)) -> Reply {
+/// ZREMRANGEBY*: removes the span `span` picks from the zset at `args[1]`.
+fn remrange(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    span: impl FnOnce(&ZSetValue) -> (usize, usize),
+) -> Reply {
+    let db = ctx.client.db;
+    let key = args[1].as_slice();
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     match modify(&mut s, h, key, now, |z| {
@@ -958,7 +992,14 @@ fn remrange(ctx: &mut Ctx, key: &[u8], span: impl FnOnce(&ZSetValue) -> (usize, 
         z.remove_rank_range(first, n)
     }) {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0) as i64),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n as i64)
+        }
     }
 }
 
@@ -1011,6 +1052,7 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
         None
     };
     let resp3 = ctx.resp3();
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -1026,6 +1068,10 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
         return Reply::Array(Vec::new());
     }
     let items = pop_from(&mut s, h, key, now, max, count.unwrap_or(1));
+    if !items.is_empty() {
+        crate::persist::log(db, args);
+    }
+    drop(s);
     if count.is_some() {
         members_reply(resp3, &items, true)
     } else {
@@ -1088,6 +1134,13 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         }
         let items = pop_from(s, h, k, now, max, count);
+        if !items.is_empty() {
+            // Logged as the single-key pop that happened.
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            let n = items.len().to_string();
+            crate::persist::log(db, &[name, k, n.as_bytes()]);
+        }
+        drop(l);
         return Reply::Array(vec![Reply::bulk(k), pairs_reply(&items)]);
     }
     Reply::NullArray
