@@ -2,7 +2,10 @@
 //! in Redis's order, LIMIT clamped as 7.0.15 does, BY/GET patterns
 //! (`*` replaced by the element, `->field` for a hash field, `#` for the
 //! element itself), BY without `*` meaning "don't sort", STORE writing a
-//! list (or deleting the destination when the result is empty).
+//! list (or deleting the destination when the result is empty). STORE is
+//! logged as the destination's new content (one batch: `DEL`, `RPUSH`
+//! chunks), or `DEL` when an empty result deleted an existing key, under
+//! the destination's write lock.
 //!
 //! Atomicity differs from Redis, which runs the whole command under one
 //! global lock. Here the source is read under its stripe's read lock and
@@ -420,11 +423,23 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], readonly: bool) -> Reply {
         }
     }
     let n = list.len() as i64;
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(dst);
+    // Logged as the destination's new content (BY/GET lookups are not
+    // repeated on replay), under the destination's lock.
     let old = if n > 0 {
-        s.insert(h, dst, Entry::new(Value::List(Box::new(list)), 0))
+        let e = Entry::new(Value::List(Box::new(list)), 0);
+        let mut batch = crate::persist::Batch::new();
+        batch.entry(db, dst, &e);
+        let old = s.insert(h, dst, e);
+        batch.commit();
+        old
     } else {
-        s.remove(h, dst)
+        let old = s.remove(h, dst);
+        if old.is_some() {
+            crate::persist::log(db, &[&b"DEL"[..], dst]);
+        }
+        old
     };
     drop(s);
     drop(old);
