@@ -640,4 +640,139 @@ mod tests {
         assert_eq!(srv.store.dbs[0].len(), 0);
         assert_eq!(srv.store.used_memory(), 0);
     }
+
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+
+    #[test]
+    fn hash_writes_replay() {
+        check_replay(&[
+            &["HSET", "h", "f", "v", "a", "b"],
+            &["HSET", "h", "f", "v"],
+            &["HSET", "h", "f", "w", "new", "x"],
+            &["HMSET", "h", "x", "1", "y", "2"],
+            &["HSETNX", "h", "f", "z"],
+            &["HSETNX", "h", "n", "1"],
+            &["HSETNX", "fresh", "n", "1"],
+            &["HDEL", "h", "a", "missing"],
+            &["HDEL", "h", "missing"],
+            &["HDEL", "nokey", "f"],
+            &["HINCRBY", "h", "c", "5"],
+            &["HINCRBY", "h", "c", "-7"],
+            &["HINCRBY", "h", "c", "0"],
+            &["HINCRBY", "h", "zero", "0"],
+            &["HINCRBY", "h", "f", "1"],
+            &["HINCRBY", "h", "c", "9223372036854775807"],
+            &["HINCRBYFLOAT", "h", "fl", "1.5"],
+            &["HINCRBYFLOAT", "h", "fl", "0.1"],
+            &["HINCRBYFLOAT", "h", "fl", "1e30"],
+            &["HINCRBYFLOAT", "h", "x", "0"],
+            &["HINCRBYFLOAT", "h", "y", "-2.25"],
+            &["HINCRBYFLOAT", "h", "f", "1"],
+            &["HINCRBYFLOAT", "h", "g", "inf"],
+            &["HSET", "e", "only", "1"],
+            &["HDEL", "e", "only"],
+            &["HSET", "e2", "a", "1", "b", "2"],
+            &["HDEL", "e2", "a", "b", "c"],
+            &["RPUSH", "l", "x"],
+            &["HSET", "l", "f", "v"],
+            &["HINCRBYFLOAT", "l", "f", "1"],
+            &["HDEL", "l", "f"],
+        ]);
+    }
+
+    #[test]
+    fn hash_replay_across_encodings_transactions_and_dbs() {
+        let mut big: Vec<String> = vec!["HSET".into(), "big".into()];
+        for i in 0..300 {
+            big.push(format!("f{i}"));
+            big.push(format!("v{i}"));
+        }
+        let big: Vec<&str> = big.iter().map(|s| s.as_str()).collect();
+        let long = "x".repeat(100);
+        check_replay(&[
+            &big,
+            &["HDEL", "big", "f0", "f1", "f2"],
+            &["HSET", "small", "f", "v"],
+            &["HSET", "small", "long", &long],
+            &["HINCRBYFLOAT", "small", "n", "3"],
+            &["MULTI"],
+            &["HSET", "t", "a", "1"],
+            &["HINCRBY", "t", "a", "2"],
+            &["HINCRBYFLOAT", "t", "b", "0.5"],
+            &["HSETNX", "t", "a", "9"],
+            &["HDEL", "t", "a"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["HSET", "h", "f", "v"],
+            &["HINCRBYFLOAT", "h", "n", "2.5"],
+            &["HDEL", "h", "f"],
+            &["SELECT", "0"],
+            &["HSET", "h", "f", "other db"],
+        ]);
+    }
+
+    #[test]
+    fn hash_replay_with_ttls_and_expired_keys() {
+        let setup: &[&[&str]] = &[
+            &["HSET", "ttl", "f", "1", "g", "2"],
+            &["HSET", "gone", "f", "1"],
+            &["HSET", "gone2", "f", "1"],
+        ];
+        let ttls = &[
+            (0, "ttl", 4_102_444_800_000),
+            (0, "gone", 1),
+            (0, "gone2", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &["HINCRBYFLOAT", "ttl", "f", "0.5"],
+                &["HINCRBY", "ttl", "n", "1"],
+                &["HDEL", "ttl", "f", "g", "n"],
+                // An expired hash is deleted (and that logged) first.
+                &["HSET", "gone", "x", "1"],
+                &["HDEL", "gone2", "f"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "HSET ttl f 1.5",
+                "HINCRBY ttl n 1",
+                "HDEL ttl f g n",
+                "DEL gone",
+                "HSET gone x 1",
+                "DEL gone2",
+            ]
+        );
+    }
+
+    #[test]
+    fn hash_records_are_exact() {
+        let recs = walcheck::logged(&[
+            &["HSET", "h", "f", "v"],
+            &["HSET", "h", "f", "v"],
+            &["HSETNX", "h", "f", "w"],
+            &["HINCRBYFLOAT", "h", "n", "10.5"],
+            &["HINCRBYFLOAT", "h", "n", "0"],
+            &["HINCRBY", "h", "i", "0"],
+            &["HINCRBY", "h", "i", "0"],
+            &["HMSET", "h", "a", "1"],
+            &["HDEL", "h", "zz"],
+            &["SELECT", "2"],
+            &["HSET", "h", "f", "v"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "HSET h f v",
+                "HSET h n 10.5",
+                "HINCRBY h i 0",
+                "HMSET h a 1",
+                "db2: HSET h f v",
+            ]
+        );
+    }
 }
