@@ -876,4 +876,195 @@ mod tests {
         assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
         assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
     }
+
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+
+    #[test]
+    fn push_pop_and_in_place_writes_replay() {
+        check_replay(&[
+            &["LPUSHX", "l", "a"],
+            &["RPUSHX", "l", "a"],
+            &["RPUSH", "l", "a", "b", "c"],
+            &["LPUSH", "l", "z", "y"],
+            &["LPUSHX", "l", "x"],
+            &["RPUSHX", "l", "d", "e"],
+            &["LPOP", "l"],
+            &["RPOP", "l"],
+            &["LPOP", "l", "2"],
+            &["RPOP", "l", "0"],
+            &["LPOP", "missing"],
+            &["RPOP", "missing", "3"],
+            &["LINSERT", "l", "BEFORE", "b", "B"],
+            &["LINSERT", "l", "AFTER", "b", "A"],
+            &["LINSERT", "l", "AFTER", "nopivot", "A"],
+            &["LINSERT", "missing", "AFTER", "b", "A"],
+            &["LSET", "l", "0", "first"],
+            &["LSET", "l", "-1", "last"],
+            &["LSET", "l", "100", "x"],
+            &["RPUSH", "r", "x", "y", "x", "z", "x", "x"],
+            &["LREM", "r", "1", "x"],
+            &["LREM", "r", "-1", "x"],
+            &["LREM", "r", "0", "nothing"],
+            &["LREM", "r", "0", "x"],
+            &["RPUSH", "t", "1", "2", "3", "4", "5", "6"],
+            &["LTRIM", "t", "0", "-1"],
+            &["LTRIM", "t", "1", "-2"],
+            &["LTRIM", "t", "1", "1"],
+            &["LTRIM", "t", "5", "1"],
+            &["RPUSH", "p", "1", "2"],
+            &["RPOP", "p", "5"],
+            &["HSET", "h", "f", "v"],
+            &["LPUSH", "h", "x"],
+            &["LPOP", "h"],
+            &["LSET", "h", "0", "x"],
+        ]);
+    }
+
+    #[test]
+    fn moves_replay_in_every_direction() {
+        let mut cmds: Vec<Vec<String>> = Vec::new();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        cmds.push(s(&["RPUSH", "a", "1", "2", "3", "4", "5", "6", "7", "8"]));
+        cmds.push(s(&["RPUSH", "b", "x"]));
+        for from in ["LEFT", "RIGHT"] {
+            for to in ["LEFT", "RIGHT"] {
+                cmds.push(s(&["LMOVE", "a", "b", from, to]));
+                cmds.push(s(&["LMOVE", "a", "new", from, to]));
+                cmds.push(s(&["LMOVE", "a", "a", from, to]));
+                cmds.push(s(&["LMOVE", "b", "b", from, to]));
+            }
+        }
+        cmds.push(s(&["RPOPLPUSH", "a", "b"]));
+        cmds.push(s(&["RPOPLPUSH", "b", "b"]));
+        cmds.push(s(&["RPOPLPUSH", "missing", "b"]));
+        // Emptying the source deletes it.
+        cmds.push(s(&["RPUSH", "one", "only"]));
+        cmds.push(s(&["LMOVE", "one", "b", "LEFT", "RIGHT"]));
+        cmds.push(s(&["RPUSH", "solo", "only"]));
+        cmds.push(s(&["LMOVE", "solo", "solo", "LEFT", "RIGHT"]));
+        // A destination of another type: nothing moves.
+        cmds.push(s(&["HSET", "h", "f", "v"]));
+        cmds.push(s(&["LMOVE", "a", "h", "LEFT", "RIGHT"]));
+        cmds.push(s(&["LMOVE", "h", "a", "LEFT", "RIGHT"]));
+        cmds.push(s(&["MULTI"]));
+        cmds.push(s(&["LMOVE", "a", "tx", "RIGHT", "LEFT"]));
+        cmds.push(s(&["RPOPLPUSH", "tx", "a"]));
+        cmds.push(s(&["EXEC"]));
+        cmds.push(s(&["SELECT", "1"]));
+        cmds.push(s(&["RPUSH", "a", "1", "2"]));
+        cmds.push(s(&["LMOVE", "a", "b", "LEFT", "LEFT"]));
+        cmds.push(s(&["RPOPLPUSH", "a", "a"]));
+        let v: Vec<Vec<&str>> = cmds
+            .iter()
+            .map(|c| c.iter().map(|x| x.as_str()).collect())
+            .collect();
+        let v: Vec<&[&str]> = v.iter().map(|c| c.as_slice()).collect();
+        check_replay(&v);
+    }
+
+    #[test]
+    fn lmpop_replays() {
+        check_replay(&[
+            &["RPUSH", "b", "1", "2", "3", "4"],
+            &["RPUSH", "c", "x"],
+            &["LMPOP", "3", "a", "b", "c", "LEFT"],
+            &["LMPOP", "3", "a", "b", "c", "RIGHT", "COUNT", "2"],
+            &["LMPOP", "2", "b", "c", "LEFT", "COUNT", "10"],
+            &["LMPOP", "2", "b", "c", "LEFT", "COUNT", "10"],
+            &["LMPOP", "2", "b", "c", "LEFT"],
+            &["HSET", "h", "f", "v"],
+            &["RPUSH", "d", "1"],
+            &["LMPOP", "2", "h", "d", "LEFT"],
+            &["MULTI"],
+            &["LMPOP", "1", "d", "RIGHT"],
+            &["EXEC"],
+        ]);
+    }
+
+    #[test]
+    fn big_lists_replay() {
+        let mut push: Vec<String> = vec!["RPUSH".into(), "big".into()];
+        push.extend((0..1500).map(|i| format!("element-{i}")));
+        let push: Vec<&str> = push.iter().map(|s| s.as_str()).collect();
+        let long = "v".repeat(9000);
+        check_replay(&[
+            &push,
+            &["LPUSH", "big", &long],
+            &["LTRIM", "big", "10", "-10"],
+            &["LREM", "big", "0", "element-500"],
+            &["LINSERT", "big", "BEFORE", "element-700", &long],
+            &["LMOVE", "big", "other", "RIGHT", "LEFT"],
+            &["LPOP", "big", "300"],
+            &["LMPOP", "1", "big", "RIGHT", "COUNT", "100"],
+        ]);
+    }
+
+    #[test]
+    fn list_replay_with_ttls_and_expired_keys() {
+        let far = 4_102_444_800_000;
+        let setup: &[&[&str]] = &[
+            &["RPUSH", "ttl", "only"],
+            &["RPUSH", "ttl2", "a", "b"],
+            &["RPUSH", "dst", "d"],
+            &["RPUSH", "gone", "g"],
+            &["RPUSH", "gonedst", "g"],
+            &["RPUSH", "src", "s1", "s2"],
+        ];
+        let ttls = &[
+            (0, "ttl", far),
+            (0, "ttl2", far),
+            (0, "dst", far),
+            (0, "gone", 1),
+            (0, "gonedst", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                // One element rotating keeps the key and its TTL.
+                &["LMOVE", "ttl", "ttl", "LEFT", "RIGHT"],
+                &["RPOPLPUSH", "ttl2", "ttl2"],
+                &["LMOVE", "src", "dst", "LEFT", "RIGHT"],
+                // Expired keys: deleted (and logged) first.
+                &["LMOVE", "gone", "dst", "LEFT", "RIGHT"],
+                &["LMOVE", "src", "gonedst", "LEFT", "LEFT"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "LMOVE ttl2 ttl2 RIGHT LEFT",
+                "BATCH[LPOP src; RPUSH dst s1]",
+                "DEL gone",
+                "DEL gonedst",
+                "BATCH[LPOP src; LPUSH gonedst s2]",
+            ]
+        );
+    }
+
+    #[test]
+    fn list_records_are_exact() {
+        let recs = walcheck::logged(&[
+            &["RPUSH", "l", "a", "b", "c", "d"],
+            &["RPOPLPUSH", "l", "m"],
+            &["LMOVE", "l", "l", "LEFT", "LEFT"],
+            &["LMOVE", "l", "l", "RIGHT", "LEFT"],
+            &["LMPOP", "2", "x", "l", "RIGHT", "COUNT", "9"],
+            &["LPUSHX", "nope", "a"],
+            &["LREM", "m", "0", "zz"],
+            &["LTRIM", "m", "0", "-1"],
+            &["LINSERT", "m", "BEFORE", "zz", "a"],
+            &["LPOP", "m", "0"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "RPUSH l a b c d",
+                "BATCH[RPOP l; LPUSH m d]",
+                "LMOVE l l RIGHT LEFT",
+                "RPOP l 3",
+            ]
+        );
+    }
 }
