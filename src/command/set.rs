@@ -798,3 +798,251 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
     drop(old);
     Reply::Int(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+    use crate::resp::Reply;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn as_refs(v: &[Vec<String>]) -> Vec<Vec<&str>> {
+        v.iter()
+            .map(|c| c.iter().map(|s| s.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn sadd_srem_replay() {
+        let mut ints = strings(&["SADD", "ints"]);
+        ints.extend((0..600).map(|i| i.to_string()));
+        let cmds = vec![
+            strings(&["SADD", "s", "a", "b", "c"]),
+            strings(&["SADD", "s", "a"]),
+            strings(&["SADD", "s", "a", "d"]),
+            strings(&["SREM", "s", "zz"]),
+            strings(&["SREM", "missing", "a"]),
+            strings(&["SREM", "s", "a", "zz"]),
+            strings(&["SREM", "s", "b", "c", "d"]),
+            strings(&["SADD", "n", "1", "2", "3"]),
+            strings(&["SADD", "n", "x"]),
+            // Past set-max-intset-entries.
+            ints,
+            strings(&["SREM", "ints", "5", "6"]),
+            strings(&["HSET", "h", "f", "v"]),
+            strings(&["SADD", "h", "a"]),
+            strings(&["SREM", "h", "a"]),
+            strings(&["MULTI"]),
+            strings(&["SADD", "t", "1"]),
+            strings(&["SREM", "t", "1"]),
+            strings(&["SADD", "t", "2"]),
+            strings(&["EXEC"]),
+            strings(&["SELECT", "1"]),
+            strings(&["SADD", "s", "other", "db"]),
+            strings(&["SREM", "s", "db"]),
+        ];
+        let r = as_refs(&cmds);
+        let r: Vec<&[&str]> = r.iter().map(|c| c.as_slice()).collect();
+        check_replay(&r);
+    }
+
+    #[test]
+    fn spop_replays() {
+        let mut big = strings(&["SADD", "big"]);
+        big.extend((0..1000).map(|i| format!("m{i}")));
+        let mut ints = strings(&["SADD", "ints"]);
+        ints.extend((0..100).map(|i| i.to_string()));
+        let mut cmds = vec![big, ints, strings(&["SADD", "s", "a", "b", "c", "d", "e"])];
+        for c in [
+            &["SPOP", "s"][..],
+            &["SPOP", "s", "0"],
+            &["SPOP", "s", "1"],
+            &["SPOP", "missing"],
+            &["SPOP", "missing", "2"],
+            // Few popped out of many: one by one.
+            &["SPOP", "big", "10"],
+            &["SPOP", "big"],
+            // Most of them: the rest is kept in a new set.
+            &["SPOP", "big", "900"],
+            &["SPOP", "ints", "95"],
+            // All of them: the key goes.
+            &["SPOP", "big", "1000"],
+            &["SPOP", "s", "2"],
+            &["SPOP", "s"],
+            &["SPOP", "s"],
+            &["HSET", "h", "f", "v"],
+            &["SPOP", "h"],
+            &["SPOP", "h", "0"],
+            &["MULTI"],
+            &["SPOP", "ints", "2"],
+            &["SPOP", "ints"],
+            &["EXEC"],
+            &["SELECT", "3"],
+            &["SADD", "s", "x", "y"],
+            &["SPOP", "s"],
+        ] {
+            cmds.push(strings(c));
+        }
+        let r = as_refs(&cmds);
+        let r: Vec<&[&str]> = r.iter().map(|c| c.as_slice()).collect();
+        check_replay(&r);
+    }
+
+    #[test]
+    fn spop_logs_srem_of_the_popped_members() {
+        let (replies, recs) = walcheck::check(
+            &[&["SADD", "s", "a", "b", "c", "d", "e", "f"]],
+            &[],
+            &[&["SPOP", "s", "2"], &["SPOP", "s"], &["SPOP", "s", "10"]],
+        );
+        let members = |r: &Reply| -> Vec<String> {
+            let mut v: Vec<String> = match r {
+                Reply::Set(v) | Reply::Array(v) => v
+                    .iter()
+                    .map(|m| match m {
+                        Reply::Bulk(b) => String::from_utf8(b.clone()).unwrap(),
+                        r => panic!("{r:?}"),
+                    })
+                    .collect(),
+                Reply::Bulk(b) => vec![String::from_utf8(b.clone()).unwrap()],
+                r => panic!("{r:?}"),
+            };
+            v.sort();
+            v
+        };
+        let logged = |rec: &str| -> Vec<String> {
+            let mut v: Vec<String> = rec
+                .strip_prefix("SREM s ")
+                .unwrap()
+                .split(' ')
+                .map(String::from)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(recs.len(), 3);
+        assert_eq!(logged(&recs[0]), members(&replies[0]));
+        assert_eq!(logged(&recs[1]), members(&replies[1]));
+        assert_eq!(members(&replies[2]).len(), 3);
+        assert_eq!(recs[2], "DEL s");
+    }
+
+    #[test]
+    fn smove_replays() {
+        check_replay(&[
+            &["SADD", "a", "1", "2", "3", "x"],
+            &["SADD", "b", "9"],
+            &["SMOVE", "a", "b", "1"],
+            &["SMOVE", "a", "new", "2"],
+            &["SMOVE", "a", "b", "missing"],
+            &["SMOVE", "a", "a", "3"],
+            &["SMOVE", "nokey", "b", "3"],
+            // The destination already holds the member.
+            &["SADD", "b", "3"],
+            &["SMOVE", "a", "b", "3"],
+            // Emptying the source deletes it.
+            &["SMOVE", "a", "b", "x"],
+            &["HSET", "h", "f", "v"],
+            &["SMOVE", "b", "h", "9"],
+            &["SMOVE", "h", "b", "9"],
+            &["MULTI"],
+            &["SMOVE", "b", "c", "9"],
+            &["SMOVE", "c", "b", "9"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["SADD", "a", "m"],
+            &["SMOVE", "a", "b", "m"],
+        ]);
+        let recs = walcheck::logged(&[
+            &["SADD", "a", "m", "n"],
+            &["SADD", "b", "n"],
+            &["SMOVE", "a", "b", "m"],
+            &["SMOVE", "a", "b", "n"],
+            &["SMOVE", "b", "b", "n"],
+            &["SMOVE", "b", "c", "zz"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "SADD a m n",
+                "SADD b n",
+                "BATCH[SREM a m; SADD b m]",
+                "SREM a n",
+            ]
+        );
+    }
+
+    #[test]
+    fn store_commands_replay() {
+        check_replay(&[
+            &["SADD", "a", "1", "2", "3", "x"],
+            &["SADD", "b", "2", "3", "4"],
+            &["SADD", "c", "3", "y"],
+            &["SINTERSTORE", "i", "a", "b"],
+            &["SUNIONSTORE", "u", "a", "b", "c", "missing"],
+            &["SDIFFSTORE", "d", "a", "b"],
+            // The destination among the sources.
+            &["SUNIONSTORE", "a", "a", "c"],
+            &["SINTERSTORE", "b", "b", "a"],
+            // Empty results delete an existing destination.
+            &["SINTERSTORE", "i", "a", "missing"],
+            &["SDIFFSTORE", "d", "c", "c"],
+            &["SUNIONSTORE", "never", "missing", "missing2"],
+            // Over a key of another type, and from one (an error).
+            &["HSET", "h", "f", "v"],
+            &["SUNIONSTORE", "h", "a"],
+            &["SUNIONSTORE", "u", "a", "h"],
+            &["MULTI"],
+            &["SINTERSTORE", "t", "a", "b"],
+            &["SADD", "t", "more"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["SADD", "a", "1"],
+            &["SUNIONSTORE", "u", "a"],
+        ]);
+    }
+
+    #[test]
+    fn store_commands_replay_over_ttls_and_expired_keys() {
+        let far = 4_102_444_800_000;
+        let setup: &[&[&str]] = &[
+            &["SADD", "a", "1", "2", "3"],
+            &["SADD", "b", "3", "4"],
+            &["SADD", "one", "1"],
+            &["SADD", "dst", "old"],
+            &["SADD", "dst2", "old"],
+            &["SADD", "gone", "2"],
+            &["SADD", "gonedst", "old"],
+        ];
+        let ttls = &[
+            (0, "dst", far),
+            (0, "dst2", far),
+            (0, "gone", 1),
+            (0, "gonedst", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &["SINTERSTORE", "dst", "a", "b"],
+                &["SDIFFSTORE", "dst2", "a", "a"],
+                // An expired source is deleted (and that logged) first.
+                &["SDIFFSTORE", "x", "one", "gone"],
+                &["SUNIONSTORE", "gonedst", "missing"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "BATCH[DEL dst; SADD dst 3]",
+                "DEL dst2",
+                "DEL gone",
+                "BATCH[DEL x; SADD x 1]",
+                "DEL gonedst",
+            ]
+        );
+    }
+}
