@@ -537,3 +537,103 @@ pub(crate) mod walcheck {
         check(&[], &[], cmds).1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::walcheck;
+    use crate::command::testutil::check_replay;
+
+    #[test]
+    fn sort_store_replays() {
+        check_replay(&[
+            &["RPUSH", "l", "3", "1", "2", "10"],
+            &["SORT", "l", "STORE", "dst"],
+            &["SORT", "l", "DESC", "LIMIT", "1", "2", "STORE", "dst2"],
+            &["SADD", "s", "b", "a", "c"],
+            &["SORT", "s", "ALPHA", "STORE", "dst"],
+            // BY without '*' on a set with STORE is forced to ALPHA.
+            &["SORT", "s", "BY", "nosort", "STORE", "set_nosort"],
+            &["ZADD", "z", "1", "x", "2", "y", "3", "w"],
+            &["SORT", "z", "BY", "nosort", "DESC", "STORE", "zdst"],
+            &[
+                "SORT", "z", "BY", "nosort", "LIMIT", "0", "2", "STORE", "zdst2",
+            ],
+            // Empty results: an existing destination is deleted, a missing
+            // one stays missing.
+            &["SORT", "missing", "STORE", "dst2"],
+            &["SORT", "missing", "STORE", "never"],
+            // Storing over a key of another type.
+            &["HSET", "h", "f", "v"],
+            &["SORT", "l", "STORE", "h"],
+            // Errors store nothing.
+            &["SORT", "h", "STORE", "dst"],
+            &["SORT", "s", "STORE", "dst"],
+            &["MULTI"],
+            &["SORT", "l", "STORE", "tx"],
+            &["RPUSH", "tx", "more"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["RPUSH", "l", "b", "a"],
+            &["SORT", "l", "ALPHA", "STORE", "dst"],
+        ]);
+    }
+
+    #[test]
+    fn sort_store_with_by_get_and_ttl_replays() {
+        let setup: &[&[&str]] = &[
+            &["RPUSH", "ids", "1", "2", "3", "4"],
+            &["SET", "w_1", "40"],
+            &["SET", "w_2", "10"],
+            &["SET", "w_3", "30"],
+            &["SET", "d_1", "one"],
+            &["SET", "d_3", "three"],
+            &["HSET", "o_2", "name", "two"],
+            &["HSET", "o_4", "name", "four"],
+            &["RPUSH", "dst", "old"],
+            &["RPUSH", "dst2", "old"],
+        ];
+        let ttls = &[
+            (0, "dst", 4_102_444_800_000),
+            (0, "dst2", 4_102_444_800_000),
+        ];
+        let (replies, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &[
+                    "SORT",
+                    "ids",
+                    "BY",
+                    "w_*",
+                    "GET",
+                    "#",
+                    "GET",
+                    "d_*",
+                    "GET",
+                    "o_*->name",
+                    "STORE",
+                    "dst",
+                ],
+                &["SORT", "nothing", "BY", "w_*", "STORE", "dst2"],
+            ],
+        );
+        assert_eq!(replies[0], crate::resp::Reply::Int(12));
+        assert_eq!(
+            recs,
+            [
+                "BATCH[DEL dst; RPUSH dst 4  four 2  two 3 three  1 one ]",
+                "DEL dst2",
+            ]
+        );
+    }
+
+    #[test]
+    fn sort_store_of_a_large_list_is_chunked() {
+        let mut push: Vec<String> = vec!["RPUSH".into(), "l".into()];
+        push.extend((0..2500).map(|i| i.to_string()));
+        let push: Vec<&str> = push.iter().map(|s| s.as_str()).collect();
+        let (_, recs) = walcheck::check(&[&push], &[], &[&["SORT", "l", "DESC", "STORE", "d"]]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].matches("RPUSH d ").count(), 3, "1024 + 1024 + 452");
+    }
+}
