@@ -7,6 +7,11 @@
 //! expired key is deleted first) and count nothing. A hash emptied by HDEL
 //! is deleted. Memory accounting: every in-place change measures the entry
 //! before and after and calls `Stripe::adjust_mem`.
+//!
+//! WAL: a write that changed the hash logs, under the stripe lock, its own
+//! argv (HSET HMSET HSETNX HDEL HINCRBY) or, for HINCRBYFLOAT, the rewrite
+//! `HSET key field <new value>` (the long double arithmetic is not
+//! repeated on replay). Nothing is logged when nothing changed.
 
 use super::args::{int, is};
 use super::keys::parse_cursor;
@@ -144,16 +149,29 @@ fn read_hash<R>(
     r
 }
 
-/// Runs a change on the hash at `key`, creating an empty one first when
+/// What a write logs once it has changed the hash.
+enum Log {
+    /// Nothing changed: nothing to log.
+    Nothing,
+    /// The command's own argv.
+    Own,
+    /// A deterministic rewrite (argv[1] is the key).
+    Argv(Vec<Vec<u8>>),
+}
+
+/// Runs a change on the hash at `args[1]`, creating an empty one first when
 /// `create` (Redis's `hashTypeLookupWriteOrCreate`); `Ok(None)` when absent
 /// and not created. Keeps the stripe's memory exact and deletes the key if
-/// the hash ends up empty.
+/// the hash ends up empty. Logs what `f` asks for before releasing the
+/// stripe lock.
 fn write_hash<R>(
     ctx: &mut Ctx,
-    key: &[u8],
+    args: &[Vec<u8>],
     create: bool,
-    f: impl FnOnce(&mut HashValue) -> Result<R, Reply>,
+    f: impl FnOnce(&mut HashValue) -> Result<(R, Log), Reply>,
 ) -> Result<Option<R>, Reply> {
+    let db = ctx.client.db;
+    let key = args[1].as_slice();
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     match s.get_mut(h, key, now) {
@@ -166,12 +184,28 @@ fn write_hash<R>(
         }
         None => return Ok(None),
     }
-    match s.modify(h, key, now, |v| match v {
+    let r = match s.modify(h, key, now, |v| match v {
         Value::Hash(hv) => f(hv),
         _ => Err(err::wrong_type()),
     }) {
-        Some(r) => r.map(Some),
-        None => Ok(None),
+        Some(r) => r?,
+        None => return Ok(None),
+    };
+    match r.1 {
+        Log::Nothing => {}
+        Log::Own => crate::persist::log(db, args),
+        Log::Argv(a) => crate::persist::log(db, &a),
+    }
+    drop(s);
+    Ok(Some(r.0))
+}
+
+/// `Log::Own` if `changed`, else `Log::Nothing`.
+fn own_if(changed: bool) -> Log {
+    if changed {
+        Log::Own
+    } else {
+        Log::Nothing
     }
 }
 
@@ -194,14 +228,15 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Reply {
         return err::arity(name);
     }
     let lim = limits(ctx);
-    let r = write_hash(ctx, &args[1], true, |hv| {
-        let mut added = 0;
+    let r = write_hash(ctx, args, true, |hv| {
+        let (mut added, mut changed) = (0, false);
         for pair in args[2..].chunks_exact(2) {
+            changed |= hv.get(&pair[0]).map(|v| v.as_slice()) != Some(pair[1].as_slice());
             if hv.set_checked(&pair[0], &pair[1], lim) {
                 added += 1;
             }
         }
-        Ok(added)
+        Ok((added, own_if(changed)))
     });
     match r {
         Ok(n) if name == "hset" => Reply::Int(n.unwrap_or(0)),
@@ -212,12 +247,12 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Reply {
 
 fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let lim = limits(ctx);
-    let r = write_hash(ctx, &args[1], true, |hv| {
+    let r = write_hash(ctx, args, true, |hv| {
         if hv.contains(&args[2]) {
-            return Ok(0);
+            return Ok((0, Log::Nothing));
         }
         hv.set_checked(&args[2], &args[3], lim);
-        Ok(1)
+        Ok((1, Log::Own))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -226,7 +261,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let r = write_hash(ctx, &args[1], false, |hv| {
+    let r = write_hash(ctx, args, false, |hv| {
         let mut n = 0;
         for f in &args[2..] {
             if hv.remove(f) {
@@ -236,7 +271,7 @@ fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 }
             }
         }
-        Ok(n)
+        Ok((n, own_if(n > 0)))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -250,14 +285,19 @@ fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Err(e) => return e,
     };
     let lim = limits(ctx);
-    let r = write_hash(ctx, &args[1], true, |hv| {
-        let cur = match hv.get(&args[2]) {
-            Some(v) => parse_i64(v).ok_or(Reply::err("ERR hash value is not an integer"))?,
-            None => 0,
+    let r = write_hash(ctx, args, true, |hv| {
+        let (cur, existed) = match hv.get(&args[2]) {
+            Some(v) => (
+                parse_i64(v).ok_or(Reply::err("ERR hash value is not an integer"))?,
+                true,
+            ),
+            None => (0, false),
         };
         let new = cur.checked_add(incr).ok_or_else(err::overflow)?;
         hv.set_checked(&args[2], new.to_string().as_bytes(), lim);
-        Ok(new)
+        // parse_i64 takes only canonical integers: adding 0 to an existing
+        // field leaves its text as it was.
+        Ok((new, own_if(!existed || incr != 0)))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -274,8 +314,9 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return Reply::err("ERR value is NaN or Infinity");
     }
     let lim = limits(ctx);
-    let r = write_hash(ctx, &args[1], true, |hv| {
-        let cur = match hv.get(&args[2]) {
+    let r = write_hash(ctx, args, true, |hv| {
+        let old = hv.get(&args[2]).map(|v| v.to_vec());
+        let cur = match &old {
             Some(v) => LongDouble::parse(v).ok_or(Reply::err("ERR hash value is not a float"))?,
             None => LongDouble::ZERO,
         };
@@ -289,7 +330,18 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
         let text = new.to_human();
         hv.set_checked(&args[2], text.as_bytes(), lim);
-        Ok(text)
+        // Logged as what it set (Redis propagates HSET too).
+        let log = if old.as_deref() == Some(text.as_bytes()) {
+            Log::Nothing
+        } else {
+            Log::Argv(vec![
+                b"HSET".to_vec(),
+                args[1].clone(),
+                args[2].clone(),
+                text.clone().into_bytes(),
+            ])
+        };
+        Ok((text, log))
     });
     match r {
         Ok(t) => Reply::Bulk(t.unwrap_or_default().into_bytes()),
@@ -587,5 +639,140 @@ mod tests {
         }
         assert_eq!(srv.store.dbs[0].len(), 0);
         assert_eq!(srv.store.used_memory(), 0);
+    }
+
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+
+    #[test]
+    fn hash_writes_replay() {
+        check_replay(&[
+            &["HSET", "h", "f", "v", "a", "b"],
+            &["HSET", "h", "f", "v"],
+            &["HSET", "h", "f", "w", "new", "x"],
+            &["HMSET", "h", "x", "1", "y", "2"],
+            &["HSETNX", "h", "f", "z"],
+            &["HSETNX", "h", "n", "1"],
+            &["HSETNX", "fresh", "n", "1"],
+            &["HDEL", "h", "a", "missing"],
+            &["HDEL", "h", "missing"],
+            &["HDEL", "nokey", "f"],
+            &["HINCRBY", "h", "c", "5"],
+            &["HINCRBY", "h", "c", "-7"],
+            &["HINCRBY", "h", "c", "0"],
+            &["HINCRBY", "h", "zero", "0"],
+            &["HINCRBY", "h", "f", "1"],
+            &["HINCRBY", "h", "c", "9223372036854775807"],
+            &["HINCRBYFLOAT", "h", "fl", "1.5"],
+            &["HINCRBYFLOAT", "h", "fl", "0.1"],
+            &["HINCRBYFLOAT", "h", "fl", "1e30"],
+            &["HINCRBYFLOAT", "h", "x", "0"],
+            &["HINCRBYFLOAT", "h", "y", "-2.25"],
+            &["HINCRBYFLOAT", "h", "f", "1"],
+            &["HINCRBYFLOAT", "h", "g", "inf"],
+            &["HSET", "e", "only", "1"],
+            &["HDEL", "e", "only"],
+            &["HSET", "e2", "a", "1", "b", "2"],
+            &["HDEL", "e2", "a", "b", "c"],
+            &["RPUSH", "l", "x"],
+            &["HSET", "l", "f", "v"],
+            &["HINCRBYFLOAT", "l", "f", "1"],
+            &["HDEL", "l", "f"],
+        ]);
+    }
+
+    #[test]
+    fn hash_replay_across_encodings_transactions_and_dbs() {
+        let mut big: Vec<String> = vec!["HSET".into(), "big".into()];
+        for i in 0..300 {
+            big.push(format!("f{i}"));
+            big.push(format!("v{i}"));
+        }
+        let big: Vec<&str> = big.iter().map(|s| s.as_str()).collect();
+        let long = "x".repeat(100);
+        check_replay(&[
+            &big,
+            &["HDEL", "big", "f0", "f1", "f2"],
+            &["HSET", "small", "f", "v"],
+            &["HSET", "small", "long", &long],
+            &["HINCRBYFLOAT", "small", "n", "3"],
+            &["MULTI"],
+            &["HSET", "t", "a", "1"],
+            &["HINCRBY", "t", "a", "2"],
+            &["HINCRBYFLOAT", "t", "b", "0.5"],
+            &["HSETNX", "t", "a", "9"],
+            &["HDEL", "t", "a"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["HSET", "h", "f", "v"],
+            &["HINCRBYFLOAT", "h", "n", "2.5"],
+            &["HDEL", "h", "f"],
+            &["SELECT", "0"],
+            &["HSET", "h", "f", "other db"],
+        ]);
+    }
+
+    #[test]
+    fn hash_replay_with_ttls_and_expired_keys() {
+        let setup: &[&[&str]] = &[
+            &["HSET", "ttl", "f", "1", "g", "2"],
+            &["HSET", "gone", "f", "1"],
+            &["HSET", "gone2", "f", "1"],
+        ];
+        let ttls = &[
+            (0, "ttl", 4_102_444_800_000),
+            (0, "gone", 1),
+            (0, "gone2", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &["HINCRBYFLOAT", "ttl", "f", "0.5"],
+                &["HINCRBY", "ttl", "n", "1"],
+                &["HDEL", "ttl", "f", "g", "n"],
+                // An expired hash is deleted (and that logged) first.
+                &["HSET", "gone", "x", "1"],
+                &["HDEL", "gone2", "f"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "HSET ttl f 1.5",
+                "HINCRBY ttl n 1",
+                "HDEL ttl f g n",
+                "DEL gone",
+                "HSET gone x 1",
+                "DEL gone2",
+            ]
+        );
+    }
+
+    #[test]
+    fn hash_records_are_exact() {
+        let recs = walcheck::logged(&[
+            &["HSET", "h", "f", "v"],
+            &["HSET", "h", "f", "v"],
+            &["HSETNX", "h", "f", "w"],
+            &["HINCRBYFLOAT", "h", "n", "10.5"],
+            &["HINCRBYFLOAT", "h", "n", "0"],
+            &["HINCRBY", "h", "i", "0"],
+            &["HINCRBY", "h", "i", "0"],
+            &["HMSET", "h", "a", "1"],
+            &["HDEL", "h", "zz"],
+            &["SELECT", "2"],
+            &["HSET", "h", "f", "v"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "HSET h f v",
+                "HSET h n 10.5",
+                "HINCRBY h i 0",
+                "HMSET h a 1",
+                "db2: HSET h f v",
+            ]
+        );
     }
 }

@@ -9,6 +9,13 @@
 //! changes fix the stripe's memory accounting with `Stripe::adjust_mem`.
 //! Arguments are parsed in Redis's order, so the same bad command gets the
 //! same error (or non-error) as from Redis.
+//!
+//! WAL: a write that changed a list logs, before its stripe locks are
+//! released, its own argv (the single-key commands, and LMOVE / RPOPLPUSH
+//! rotating one list) or a rewrite: LMOVE / RPOPLPUSH between two keys as
+//! one batch of `LPOP|RPOP src` + `LPUSH|RPUSH dst element`, LMPOP as the
+//! `LPOP|RPOP key count` that happened. Nothing is logged when nothing
+//! changed.
 
 use super::args::{int, is};
 use super::*;
@@ -254,6 +261,7 @@ fn rpushx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 /// LPUSH / RPUSH, and with `xx` LPUSHX / RPUSHX (only an existing list).
 fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -263,17 +271,20 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
         }
         l.len() as i64
     };
-    match modify(&mut s, h, key, now, push_all) {
-        Err(r) => r,
-        Ok(Some(n)) => Reply::Int(n),
-        Ok(None) if xx => Reply::Int(0),
+    let n = match modify(&mut s, h, key, now, push_all) {
+        Err(r) => return r,
+        Ok(Some(n)) => n,
+        Ok(None) if xx => return Reply::Int(0),
         Ok(None) => {
             let mut l = ListValue::new();
             let n = push_all(&mut l);
             s.insert(h, key, Entry::new(Value::List(Box::new(l)), 0));
-            Reply::Int(n)
+            n
         }
-    }
+    };
+    crate::persist::log(db, args);
+    drop(s);
+    Reply::Int(n)
 }
 
 fn lpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -299,6 +310,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
     } else {
         None
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -326,7 +338,13 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(r) => r.unwrap_or(Reply::Null),
+        Ok(None) => Reply::Null,
+        Ok(Some(r)) => {
+            // The list existed and was not empty: something was popped.
+            crate::persist::log(db, args);
+            drop(s);
+            r
+        }
     }
 }
 
@@ -462,6 +480,7 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 // ---------------------------------------------------------------- in place
 
 fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -482,7 +501,11 @@ fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     }
     match modify(&mut s, h, key, now, |l| l.set(i as usize, &args[3])) {
         Err(r) => r,
-        Ok(_) => Reply::ok(),
+        Ok(_) => {
+            crate::persist::log(db, args);
+            drop(s);
+            Reply::ok()
+        }
     }
 }
 
@@ -494,6 +517,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     } else {
         return err::syntax();
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (pivot, value) = (args[3].as_slice(), &args[4]);
     let (mut s, h) = ctx.db().write(key);
@@ -510,7 +534,14 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -519,6 +550,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let ele = args[3].as_slice();
     let (mut s, h) = ctx.db().write(key);
@@ -569,7 +601,14 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -578,6 +617,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -587,10 +627,17 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             None => l.trim(len, 0),
             Some((a, b)) => l.trim(a, len - b - 1),
         }
+        l.len() != len
     });
     match r {
         Err(r) => r,
-        Ok(_) => Reply::ok(),
+        Ok(changed) => {
+            if changed == Some(true) {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::ok()
+        }
     }
 }
 
@@ -612,22 +659,42 @@ fn rpoplpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     lmove_generic(ctx, &args[1], &args[2], End::Right, End::Left)
 }
 
+/// The name of a list end as LMOVE spells it.
+fn end_name(e: End) -> &'static [u8] {
+    match e {
+        End::Left => b"LEFT",
+        End::Right => b"RIGHT",
+    }
+}
+
+/// The pop (`LPOP` / `RPOP`) or push (`LPUSH` / `RPUSH`) at `e`.
+fn end_cmd(e: End, push: bool) -> &'static [u8] {
+    match (e, push) {
+        (End::Left, false) => b"LPOP",
+        (End::Right, false) => b"RPOP",
+        (End::Left, true) => b"LPUSH",
+        (End::Right, true) => b"RPUSH",
+    }
+}
+
 /// Pops from `from` of `src` and pushes at `to` of `dst` (created if
 /// absent); the same key rotates in place. Both keys locked together.
+/// Logged as `LMOVE key key from to` when one list rotates, else as one
+/// batch `LPOP|RPOP src` + `LPUSH|RPUSH dst element`.
 fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Reply {
     let db = ctx.client.db;
     let store = ctx.store();
     let now = now_ms();
     let mut l = store.lock(&[(db, src), (db, dst)], true);
     let (s, h) = l.stripe_mut(store, db, src);
-    match s.get_mut(h, src, now) {
+    let len = match s.get_mut(h, src, now) {
         None => return Reply::Null,
         Some(e) => match list_of(e) {
             Err(r) => return r,
             Ok(lv) if lv.is_empty() => return Reply::Null,
-            Ok(_) => {}
+            Ok(lv) => lv.len(),
         },
-    }
+    };
     if src == dst {
         let r = modify(s, h, src, now, |lv| {
             let v = lv.pop(from)?;
@@ -637,7 +704,18 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
         });
         return match r {
             Err(r) => r,
-            Ok(v) => Reply::opt_bulk(v.flatten()),
+            Ok(v) => {
+                // Popping and pushing at the same end, or rotating a single
+                // element, changes nothing.
+                if from != to && len > 1 {
+                    crate::persist::log(
+                        db,
+                        &[&b"LMOVE"[..], src, src, end_name(from), end_name(to)],
+                    );
+                }
+                drop(l);
+                Reply::opt_bulk(v.flatten())
+            }
         };
     }
     let (d, hd) = l.stripe_mut(store, db, dst);
@@ -653,10 +731,18 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
         },
     };
     let reply = Reply::bulk(&v);
+    let mut batch = crate::persist::Batch::new();
+    batch
+        .cmd(db, &[end_cmd(from, false), src])
+        .cmd(db, &[end_cmd(to, true), dst, v.as_slice()]);
     let (d, hd) = l.stripe_mut(store, db, dst);
     match push_or_create(d, hd, dst, now, to, v) {
         Err(r) => r,
-        Ok(()) => reply,
+        Ok(()) => {
+            batch.commit();
+            drop(l);
+            reply
+        }
     }
 }
 
@@ -712,7 +798,13 @@ fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Err(r) => return r,
             Ok(None) => continue,
             Ok(Some(v)) if v.is_empty() => continue,
-            Ok(Some(v)) => return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]),
+            Ok(Some(v)) => {
+                // Logged as the single-key pop that happened.
+                let n = v.len().to_string();
+                crate::persist::log(db, &[end_cmd(end, false), key, n.as_bytes()]);
+                drop(l);
+                return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]);
+            }
         }
     }
     Reply::NullArray
@@ -783,5 +875,196 @@ mod tests {
         assert_eq!(clamp_range(0, 0, 0), None);
         assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
         assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
+    }
+
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+
+    #[test]
+    fn push_pop_and_in_place_writes_replay() {
+        check_replay(&[
+            &["LPUSHX", "l", "a"],
+            &["RPUSHX", "l", "a"],
+            &["RPUSH", "l", "a", "b", "c"],
+            &["LPUSH", "l", "z", "y"],
+            &["LPUSHX", "l", "x"],
+            &["RPUSHX", "l", "d", "e"],
+            &["LPOP", "l"],
+            &["RPOP", "l"],
+            &["LPOP", "l", "2"],
+            &["RPOP", "l", "0"],
+            &["LPOP", "missing"],
+            &["RPOP", "missing", "3"],
+            &["LINSERT", "l", "BEFORE", "b", "B"],
+            &["LINSERT", "l", "AFTER", "b", "A"],
+            &["LINSERT", "l", "AFTER", "nopivot", "A"],
+            &["LINSERT", "missing", "AFTER", "b", "A"],
+            &["LSET", "l", "0", "first"],
+            &["LSET", "l", "-1", "last"],
+            &["LSET", "l", "100", "x"],
+            &["RPUSH", "r", "x", "y", "x", "z", "x", "x"],
+            &["LREM", "r", "1", "x"],
+            &["LREM", "r", "-1", "x"],
+            &["LREM", "r", "0", "nothing"],
+            &["LREM", "r", "0", "x"],
+            &["RPUSH", "t", "1", "2", "3", "4", "5", "6"],
+            &["LTRIM", "t", "0", "-1"],
+            &["LTRIM", "t", "1", "-2"],
+            &["LTRIM", "t", "1", "1"],
+            &["LTRIM", "t", "5", "1"],
+            &["RPUSH", "p", "1", "2"],
+            &["RPOP", "p", "5"],
+            &["HSET", "h", "f", "v"],
+            &["LPUSH", "h", "x"],
+            &["LPOP", "h"],
+            &["LSET", "h", "0", "x"],
+        ]);
+    }
+
+    #[test]
+    fn moves_replay_in_every_direction() {
+        let mut cmds: Vec<Vec<String>> = Vec::new();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        cmds.push(s(&["RPUSH", "a", "1", "2", "3", "4", "5", "6", "7", "8"]));
+        cmds.push(s(&["RPUSH", "b", "x"]));
+        for from in ["LEFT", "RIGHT"] {
+            for to in ["LEFT", "RIGHT"] {
+                cmds.push(s(&["LMOVE", "a", "b", from, to]));
+                cmds.push(s(&["LMOVE", "a", "new", from, to]));
+                cmds.push(s(&["LMOVE", "a", "a", from, to]));
+                cmds.push(s(&["LMOVE", "b", "b", from, to]));
+            }
+        }
+        cmds.push(s(&["RPOPLPUSH", "a", "b"]));
+        cmds.push(s(&["RPOPLPUSH", "b", "b"]));
+        cmds.push(s(&["RPOPLPUSH", "missing", "b"]));
+        // Emptying the source deletes it.
+        cmds.push(s(&["RPUSH", "one", "only"]));
+        cmds.push(s(&["LMOVE", "one", "b", "LEFT", "RIGHT"]));
+        cmds.push(s(&["RPUSH", "solo", "only"]));
+        cmds.push(s(&["LMOVE", "solo", "solo", "LEFT", "RIGHT"]));
+        // A destination of another type: nothing moves.
+        cmds.push(s(&["HSET", "h", "f", "v"]));
+        cmds.push(s(&["LMOVE", "a", "h", "LEFT", "RIGHT"]));
+        cmds.push(s(&["LMOVE", "h", "a", "LEFT", "RIGHT"]));
+        cmds.push(s(&["MULTI"]));
+        cmds.push(s(&["LMOVE", "a", "tx", "RIGHT", "LEFT"]));
+        cmds.push(s(&["RPOPLPUSH", "tx", "a"]));
+        cmds.push(s(&["EXEC"]));
+        cmds.push(s(&["SELECT", "1"]));
+        cmds.push(s(&["RPUSH", "a", "1", "2"]));
+        cmds.push(s(&["LMOVE", "a", "b", "LEFT", "LEFT"]));
+        cmds.push(s(&["RPOPLPUSH", "a", "a"]));
+        let v: Vec<Vec<&str>> = cmds
+            .iter()
+            .map(|c| c.iter().map(|x| x.as_str()).collect())
+            .collect();
+        let v: Vec<&[&str]> = v.iter().map(|c| c.as_slice()).collect();
+        check_replay(&v);
+    }
+
+    #[test]
+    fn lmpop_replays() {
+        check_replay(&[
+            &["RPUSH", "b", "1", "2", "3", "4"],
+            &["RPUSH", "c", "x"],
+            &["LMPOP", "3", "a", "b", "c", "LEFT"],
+            &["LMPOP", "3", "a", "b", "c", "RIGHT", "COUNT", "2"],
+            &["LMPOP", "2", "b", "c", "LEFT", "COUNT", "10"],
+            &["LMPOP", "2", "b", "c", "LEFT", "COUNT", "10"],
+            &["LMPOP", "2", "b", "c", "LEFT"],
+            &["HSET", "h", "f", "v"],
+            &["RPUSH", "d", "1"],
+            &["LMPOP", "2", "h", "d", "LEFT"],
+            &["MULTI"],
+            &["LMPOP", "1", "d", "RIGHT"],
+            &["EXEC"],
+        ]);
+    }
+
+    #[test]
+    fn big_lists_replay() {
+        let mut push: Vec<String> = vec!["RPUSH".into(), "big".into()];
+        push.extend((0..1500).map(|i| format!("element-{i}")));
+        let push: Vec<&str> = push.iter().map(|s| s.as_str()).collect();
+        let long = "v".repeat(9000);
+        check_replay(&[
+            &push,
+            &["LPUSH", "big", &long],
+            &["LTRIM", "big", "10", "-10"],
+            &["LREM", "big", "0", "element-500"],
+            &["LINSERT", "big", "BEFORE", "element-700", &long],
+            &["LMOVE", "big", "other", "RIGHT", "LEFT"],
+            &["LPOP", "big", "300"],
+            &["LMPOP", "1", "big", "RIGHT", "COUNT", "100"],
+        ]);
+    }
+
+    #[test]
+    fn list_replay_with_ttls_and_expired_keys() {
+        let far = 4_102_444_800_000;
+        let setup: &[&[&str]] = &[
+            &["RPUSH", "ttl", "only"],
+            &["RPUSH", "ttl2", "a", "b"],
+            &["RPUSH", "dst", "d"],
+            &["RPUSH", "gone", "g"],
+            &["RPUSH", "gonedst", "g"],
+            &["RPUSH", "src", "s1", "s2"],
+        ];
+        let ttls = &[
+            (0, "ttl", far),
+            (0, "ttl2", far),
+            (0, "dst", far),
+            (0, "gone", 1),
+            (0, "gonedst", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                // One element rotating keeps the key and its TTL.
+                &["LMOVE", "ttl", "ttl", "LEFT", "RIGHT"],
+                &["RPOPLPUSH", "ttl2", "ttl2"],
+                &["LMOVE", "src", "dst", "LEFT", "RIGHT"],
+                // Expired keys: deleted (and logged) first.
+                &["LMOVE", "gone", "dst", "LEFT", "RIGHT"],
+                &["LMOVE", "src", "gonedst", "LEFT", "LEFT"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "LMOVE ttl2 ttl2 RIGHT LEFT",
+                "BATCH[LPOP src; RPUSH dst s1]",
+                "DEL gone",
+                "DEL gonedst",
+                "BATCH[LPOP src; LPUSH gonedst s2]",
+            ]
+        );
+    }
+
+    #[test]
+    fn list_records_are_exact() {
+        let recs = walcheck::logged(&[
+            &["RPUSH", "l", "a", "b", "c", "d"],
+            &["RPOPLPUSH", "l", "m"],
+            &["LMOVE", "l", "l", "LEFT", "LEFT"],
+            &["LMOVE", "l", "l", "RIGHT", "LEFT"],
+            &["LMPOP", "2", "x", "l", "RIGHT", "COUNT", "9"],
+            &["LPUSHX", "nope", "a"],
+            &["LREM", "m", "0", "zz"],
+            &["LTRIM", "m", "0", "-1"],
+            &["LINSERT", "m", "BEFORE", "zz", "a"],
+            &["LPOP", "m", "0"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "RPUSH l a b c d",
+                "BATCH[RPOP l; LPUSH m d]",
+                "LMOVE l l RIGHT LEFT",
+                "RPOP l 3",
+            ]
+        );
     }
 }

@@ -9,6 +9,13 @@
 //! deletes the destination. Multi-key commands lock every key they touch
 //! (destination included) with one `Store::lock` call. In-place changes fix
 //! the stripe's memory accounting with `Stripe::adjust_mem`.
+//!
+//! WAL: a write that changed something logs, before its stripe locks are
+//! released, its own argv (SADD, SREM) or a rewrite: SPOP as `SREM key
+//! <the members it removed>` (`DEL key` when it took them all), SMOVE as
+//! one batch `SREM src member` + `SADD dst member`, the *STORE commands as
+//! one batch making the destination hold exactly the result (`DEL` for an
+//! empty one). Nothing is logged when nothing changed.
 
 use super::args::{int, is};
 use super::*;
@@ -190,23 +197,30 @@ fn count_hits(ctx: &Ctx, found: &[bool]) {
 
 fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let max = max_intset(ctx);
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let add_all = |set: &mut SetValue| args[2..].iter().filter(|m| set.add(m, max)).count() as i64;
-    match modify(&mut s, h, key, now, add_all) {
-        Err(r) => r,
-        Ok(Some(n)) => Reply::Int(n),
+    let n = match modify(&mut s, h, key, now, add_all) {
+        Err(r) => return r,
+        Ok(Some(n)) => n,
         Ok(None) => {
             let mut set = SetValue::new();
             let n = add_all(&mut set);
             s.insert(h, key, Entry::new(Value::Set(Box::new(set)), 0));
-            Reply::Int(n)
+            n
         }
+    };
+    if n > 0 {
+        crate::persist::log(db, args);
     }
+    drop(s);
+    Reply::Int(n)
 }
 
 fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -224,7 +238,14 @@ fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -286,6 +307,27 @@ fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 /// from them instead of popping one by one.
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
+/// Logs SPOP's effect on `key`: `DEL key` if it removed every member,
+/// else `SREM key <removed members>` (in chunks, one batch).
+fn log_spop(db: usize, key: &[u8], removed: &[Vec<u8>], emptied: bool) {
+    if emptied {
+        crate::persist::log(db, &[&b"DEL"[..], key]);
+        return;
+    }
+    let mut batch = crate::persist::Batch::new();
+    for chunk in removed.chunks(SPOP_LOG_CHUNK) {
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+        argv.push(b"SREM");
+        argv.push(key);
+        argv.extend(chunk.iter().map(|m| m.as_slice()));
+        batch.cmd(db, &argv);
+    }
+    batch.commit();
+}
+
+/// The most members one logged SREM of SPOP carries.
+const SPOP_LOG_CHUNK: usize = 1024;
+
 fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if args.len() > 3 {
         return err::syntax();
@@ -300,12 +342,23 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None
     };
     let max = max_intset(ctx);
+    let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     let Some(count) = count else {
-        return match modify(&mut s, h, key, now, |set| set.pop_random(&mut rand_u64)) {
+        let r = modify(&mut s, h, key, now, |set| {
+            let m = set.pop_random(&mut rand_u64);
+            (m, set.is_empty())
+        });
+        return match r {
             Err(r) => r,
-            Ok(m) => Reply::opt_bulk(m.flatten().map(|m| m.into_vec())),
+            Ok(None) | Ok(Some((None, _))) => Reply::Null,
+            Ok(Some((Some(m), emptied))) => {
+                let m = m.into_vec();
+                log_spop(db, key, std::slice::from_ref(&m), emptied);
+                drop(s);
+                Reply::Bulk(m)
+            }
         };
     };
     // Redis checks the type before serving count 0.
@@ -324,16 +377,17 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         let size = set.len();
         if count >= size {
             // The whole set goes to the client; the key is deleted.
-            let out = bulks(set.ordered());
+            let out: Vec<Vec<u8>> = set.ordered().into_iter().map(|m| m.to_vec()).collect();
             *set = SetValue::new();
-            return out;
+            return (out, true);
         }
         let remaining = size - count;
         if remaining * SPOP_MOVE_STRATEGY_MUL > count {
-            (0..count)
+            let out = (0..count)
                 .filter_map(|_| set.pop_random(&mut rand_u64))
-                .map(|m| Reply::Bulk(m.into_vec()))
-                .collect()
+                .map(|m| m.into_vec())
+                .collect();
+            (out, false)
         } else {
             // Keep `remaining` random members in a new set (which, like
             // Redis's, starts over in the intset encoding); the rest is
@@ -344,14 +398,19 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     kept.add(&m, max);
                 }
             }
-            let out = bulks(set.iter());
+            let out = set.iter().map(|m| m.to_vec()).collect();
             *set = kept;
-            out
+            (out, false)
         }
     });
     match r {
         Err(r) => r,
-        Ok(v) => Reply::Set(v.unwrap_or_default()),
+        Ok(None) => empty_set(),
+        Ok(Some((removed, emptied))) => {
+            log_spop(db, key, &removed, emptied);
+            drop(s);
+            Reply::Set(removed.into_iter().map(Reply::Bulk).collect())
+        }
     }
 }
 
@@ -455,17 +514,25 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if let Err(r) = modify(s, h, src, now, |set| set.remove(member)) {
         return r;
     }
+    let mut batch = crate::persist::Batch::new();
+    batch.cmd(db, &[&b"SREM"[..], src, member]);
     let (d, hd) = l.stripe_mut(store, db, dst);
-    match modify(d, hd, dst, now, |set| set.add(member, max)) {
-        Err(r) => r,
-        Ok(Some(_)) => Reply::Int(1),
+    let added = match modify(d, hd, dst, now, |set| set.add(member, max)) {
+        Err(r) => return r,
+        Ok(Some(added)) => added,
         Ok(None) => {
             let mut set = SetValue::new();
             set.add(member, max);
             d.insert(hd, dst, Entry::new(Value::Set(Box::new(set)), 0));
-            Reply::Int(1)
+            true
         }
+    };
+    if added {
+        batch.cmd(db, &[&b"SADD"[..], dst, member]);
     }
+    batch.commit();
+    drop(l);
+    Reply::Int(1)
 }
 
 // ---------------------------------------------------------------- SSCAN
@@ -714,13 +781,268 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
     let (d, hd) = l.stripe_mut(store, db, dst);
     if result.is_empty() {
         let old = d.remove(hd, dst);
+        if old.is_some() {
+            crate::persist::log(db, &[&b"DEL"[..], dst]);
+        }
         drop(l);
         drop(old);
         return Reply::Int(0);
     }
     let n = result.len() as i64;
-    let old = d.insert(hd, dst, Entry::new(Value::Set(Box::new(result)), 0));
+    let e = Entry::new(Value::Set(Box::new(result)), 0);
+    let mut batch = crate::persist::Batch::new();
+    batch.entry(db, dst, &e);
+    let old = d.insert(hd, dst, e);
+    batch.commit();
     drop(l);
     drop(old);
     Reply::Int(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sort::walcheck;
+    use super::super::testutil::check_replay;
+    use crate::resp::Reply;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn as_refs(v: &[Vec<String>]) -> Vec<Vec<&str>> {
+        v.iter()
+            .map(|c| c.iter().map(|s| s.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn sadd_srem_replay() {
+        let mut ints = strings(&["SADD", "ints"]);
+        ints.extend((0..600).map(|i| i.to_string()));
+        let cmds = vec![
+            strings(&["SADD", "s", "a", "b", "c"]),
+            strings(&["SADD", "s", "a"]),
+            strings(&["SADD", "s", "a", "d"]),
+            strings(&["SREM", "s", "zz"]),
+            strings(&["SREM", "missing", "a"]),
+            strings(&["SREM", "s", "a", "zz"]),
+            strings(&["SREM", "s", "b", "c", "d"]),
+            strings(&["SADD", "n", "1", "2", "3"]),
+            strings(&["SADD", "n", "x"]),
+            // Past set-max-intset-entries.
+            ints,
+            strings(&["SREM", "ints", "5", "6"]),
+            strings(&["HSET", "h", "f", "v"]),
+            strings(&["SADD", "h", "a"]),
+            strings(&["SREM", "h", "a"]),
+            strings(&["MULTI"]),
+            strings(&["SADD", "t", "1"]),
+            strings(&["SREM", "t", "1"]),
+            strings(&["SADD", "t", "2"]),
+            strings(&["EXEC"]),
+            strings(&["SELECT", "1"]),
+            strings(&["SADD", "s", "other", "db"]),
+            strings(&["SREM", "s", "db"]),
+        ];
+        let r = as_refs(&cmds);
+        let r: Vec<&[&str]> = r.iter().map(|c| c.as_slice()).collect();
+        check_replay(&r);
+    }
+
+    #[test]
+    fn spop_replays() {
+        let mut big = strings(&["SADD", "big"]);
+        big.extend((0..1000).map(|i| format!("m{i}")));
+        let mut ints = strings(&["SADD", "ints"]);
+        ints.extend((0..100).map(|i| i.to_string()));
+        let mut cmds = vec![big, ints, strings(&["SADD", "s", "a", "b", "c", "d", "e"])];
+        for c in [
+            &["SPOP", "s"][..],
+            &["SPOP", "s", "0"],
+            &["SPOP", "s", "1"],
+            &["SPOP", "missing"],
+            &["SPOP", "missing", "2"],
+            // Few popped out of many: one by one.
+            &["SPOP", "big", "10"],
+            &["SPOP", "big"],
+            // Most of them: the rest is kept in a new set.
+            &["SPOP", "big", "900"],
+            &["SPOP", "ints", "95"],
+            // All of them: the key goes.
+            &["SPOP", "big", "1000"],
+            &["SPOP", "s", "2"],
+            &["SPOP", "s"],
+            &["SPOP", "s"],
+            &["HSET", "h", "f", "v"],
+            &["SPOP", "h"],
+            &["SPOP", "h", "0"],
+            &["MULTI"],
+            &["SPOP", "ints", "2"],
+            &["SPOP", "ints"],
+            &["EXEC"],
+            &["SELECT", "3"],
+            &["SADD", "s", "x", "y"],
+            &["SPOP", "s"],
+        ] {
+            cmds.push(strings(c));
+        }
+        let r = as_refs(&cmds);
+        let r: Vec<&[&str]> = r.iter().map(|c| c.as_slice()).collect();
+        check_replay(&r);
+    }
+
+    #[test]
+    fn spop_logs_srem_of_the_popped_members() {
+        let (replies, recs) = walcheck::check(
+            &[&["SADD", "s", "a", "b", "c", "d", "e", "f"]],
+            &[],
+            &[&["SPOP", "s", "2"], &["SPOP", "s"], &["SPOP", "s", "10"]],
+        );
+        let members = |r: &Reply| -> Vec<String> {
+            let mut v: Vec<String> = match r {
+                Reply::Set(v) | Reply::Array(v) => v
+                    .iter()
+                    .map(|m| match m {
+                        Reply::Bulk(b) => String::from_utf8(b.clone()).unwrap(),
+                        r => panic!("{r:?}"),
+                    })
+                    .collect(),
+                Reply::Bulk(b) => vec![String::from_utf8(b.clone()).unwrap()],
+                r => panic!("{r:?}"),
+            };
+            v.sort();
+            v
+        };
+        let logged = |rec: &str| -> Vec<String> {
+            let mut v: Vec<String> = rec
+                .strip_prefix("SREM s ")
+                .unwrap()
+                .split(' ')
+                .map(String::from)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(recs.len(), 3);
+        assert_eq!(logged(&recs[0]), members(&replies[0]));
+        assert_eq!(logged(&recs[1]), members(&replies[1]));
+        assert_eq!(members(&replies[2]).len(), 3);
+        assert_eq!(recs[2], "DEL s");
+    }
+
+    #[test]
+    fn smove_replays() {
+        check_replay(&[
+            &["SADD", "a", "1", "2", "3", "x"],
+            &["SADD", "b", "9"],
+            &["SMOVE", "a", "b", "1"],
+            &["SMOVE", "a", "new", "2"],
+            &["SMOVE", "a", "b", "missing"],
+            &["SMOVE", "a", "a", "3"],
+            &["SMOVE", "nokey", "b", "3"],
+            // The destination already holds the member.
+            &["SADD", "b", "3"],
+            &["SMOVE", "a", "b", "3"],
+            // Emptying the source deletes it.
+            &["SMOVE", "a", "b", "x"],
+            &["HSET", "h", "f", "v"],
+            &["SMOVE", "b", "h", "9"],
+            &["SMOVE", "h", "b", "9"],
+            &["MULTI"],
+            &["SMOVE", "b", "c", "9"],
+            &["SMOVE", "c", "b", "9"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["SADD", "a", "m"],
+            &["SMOVE", "a", "b", "m"],
+        ]);
+        let recs = walcheck::logged(&[
+            &["SADD", "a", "m", "n"],
+            &["SADD", "b", "n"],
+            &["SMOVE", "a", "b", "m"],
+            &["SMOVE", "a", "b", "n"],
+            &["SMOVE", "b", "b", "n"],
+            &["SMOVE", "b", "c", "zz"],
+        ]);
+        assert_eq!(
+            recs,
+            [
+                "SADD a m n",
+                "SADD b n",
+                "BATCH[SREM a m; SADD b m]",
+                "SREM a n",
+            ]
+        );
+    }
+
+    #[test]
+    fn store_commands_replay() {
+        check_replay(&[
+            &["SADD", "a", "1", "2", "3", "x"],
+            &["SADD", "b", "2", "3", "4"],
+            &["SADD", "c", "3", "y"],
+            &["SINTERSTORE", "i", "a", "b"],
+            &["SUNIONSTORE", "u", "a", "b", "c", "missing"],
+            &["SDIFFSTORE", "d", "a", "b"],
+            // The destination among the sources.
+            &["SUNIONSTORE", "a", "a", "c"],
+            &["SINTERSTORE", "b", "b", "a"],
+            // Empty results delete an existing destination.
+            &["SINTERSTORE", "i", "a", "missing"],
+            &["SDIFFSTORE", "d", "c", "c"],
+            &["SUNIONSTORE", "never", "missing", "missing2"],
+            // Over a key of another type, and from one (an error).
+            &["HSET", "h", "f", "v"],
+            &["SUNIONSTORE", "h", "a"],
+            &["SUNIONSTORE", "u", "a", "h"],
+            &["MULTI"],
+            &["SINTERSTORE", "t", "a", "b"],
+            &["SADD", "t", "more"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["SADD", "a", "1"],
+            &["SUNIONSTORE", "u", "a"],
+        ]);
+    }
+
+    #[test]
+    fn store_commands_replay_over_ttls_and_expired_keys() {
+        let far = 4_102_444_800_000;
+        let setup: &[&[&str]] = &[
+            &["SADD", "a", "1", "2", "3"],
+            &["SADD", "b", "3", "4"],
+            &["SADD", "one", "1"],
+            &["SADD", "dst", "old"],
+            &["SADD", "dst2", "old"],
+            &["SADD", "gone", "2"],
+            &["SADD", "gonedst", "old"],
+        ];
+        let ttls = &[
+            (0, "dst", far),
+            (0, "dst2", far),
+            (0, "gone", 1),
+            (0, "gonedst", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &["SINTERSTORE", "dst", "a", "b"],
+                &["SDIFFSTORE", "dst2", "a", "a"],
+                // An expired source is deleted (and that logged) first.
+                &["SDIFFSTORE", "x", "one", "gone"],
+                &["SUNIONSTORE", "gonedst", "missing"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "BATCH[DEL dst; SADD dst 3]",
+                "DEL dst2",
+                "DEL gone",
+                "BATCH[DEL x; SADD x 1]",
+                "DEL gonedst",
+            ]
+        );
+    }
 }

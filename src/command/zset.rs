@@ -10,6 +10,13 @@
 //! flat in RESP2 and [member, score] pairs in RESP3. A sorted set that
 //! becomes empty loses its key; a *STORE with an empty result deletes the
 //! destination. Multi-key commands lock every key with one `Store::lock`.
+//!
+//! WAL: a write that changed something logs, before its stripe locks are
+//! released, its own argv (ZADD, ZINCRBY, ZREM, ZREMRANGEBY*, ZPOPMIN,
+//! ZPOPMAX: deterministic, ZINCRBY's addition included) or a rewrite: ZMPOP
+//! as the `ZPOPMIN|ZPOPMAX key count` that happened, ZRANGESTORE and the
+//! *STORE commands as one batch making the destination hold exactly the
+//! result (`DEL` for an empty one). Nothing is logged when nothing changed.
 
 use super::args::{int, is};
 use super::*;
@@ -517,6 +524,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
         }
     }
     let lim = limits(ctx);
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -578,7 +586,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
             processed += 1;
             last = score;
         }
-        Ok(if incr {
+        let reply = if incr {
             if processed > 0 {
                 Reply::Double(last)
             } else {
@@ -588,16 +596,24 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
             Reply::Int(added + updated)
         } else {
             Reply::Int(added)
-        })
+        };
+        Ok((reply, added + updated > 0))
     });
     match r {
         Err(r) | Ok(Some(Err(r))) => r,
-        Ok(Some(Ok(r))) => r,
+        Ok(Some(Ok((r, changed)))) => {
+            if changed {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            r
+        }
         Ok(None) => nothing(),
     }
 }
 
 fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -615,7 +631,14 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     });
     match r {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n)
+        }
     }
 }
 
@@ -856,8 +879,8 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     range_reply(ctx, args, RangeType::Lex, Some(true))
 }
 
-/// Replaces `dst` with a zset built from `items` (deleting it when empty);
-/// replies the new size.
+/// Replaces `dst` with a zset built from `items` (deleting it when empty)
+/// and logs that, all under the locks in `l`; replies the new size.
 fn store_result(
     l: &mut Locked,
     store: &Store,
@@ -869,14 +892,18 @@ fn store_result(
 ) -> Reply {
     let (d, hd) = l.stripe_mut(store, db, dst);
     if items.is_empty() {
-        let old = d.remove(hd, dst);
-        drop(old);
+        if d.remove(hd, dst).is_some() {
+            crate::persist::log(db, &[&b"DEL"[..], dst]);
+        }
         return Reply::Int(0);
     }
     let z = build(items, lim, sequential);
     let n = z.len() as i64;
-    let old = d.insert(hd, dst, Entry::new(Value::ZSet(Box::new(z)), 0));
-    drop(old);
+    let e = Entry::new(Value::ZSet(Box::new(z)), 0);
+    let mut batch = crate::persist::Batch::new();
+    batch.entry(db, dst, &e);
+    d.insert(hd, dst, e);
+    batch.commit();
     Reply::Int(n)
 }
 
@@ -912,7 +939,7 @@ fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    remrange(ctx, &args[1], |z| {
+    remrange(ctx, args, |z| {
         let len = z.len() as i64;
         let (mut start, mut end) = (start, end);
         if start < 0 {
@@ -939,7 +966,7 @@ fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, &args[1], |z| z.score_span(&range))
+    remrange(ctx, args, |z| z.score_span(&range))
 }
 
 fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -947,10 +974,17 @@ fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, &args[1], |z| z.lex_span(&range))
+    remrange(ctx, args, |z| z.lex_span(&range))
 }
 
-fn remrange(ctx: &mut Ctx, key: &[u8], span: impl FnOnce(&ZSetValue) -> (usize, usize)) -> Reply {
+/// ZREMRANGEBY*: removes the span `span` picks from the zset at `args[1]`.
+fn remrange(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    span: impl FnOnce(&ZSetValue) -> (usize, usize),
+) -> Reply {
+    let db = ctx.client.db;
+    let key = args[1].as_slice();
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
     match modify(&mut s, h, key, now, |z| {
@@ -958,7 +992,14 @@ fn remrange(ctx: &mut Ctx, key: &[u8], span: impl FnOnce(&ZSetValue) -> (usize, 
         z.remove_rank_range(first, n)
     }) {
         Err(r) => r,
-        Ok(n) => Reply::Int(n.unwrap_or(0) as i64),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                crate::persist::log(db, args);
+            }
+            drop(s);
+            Reply::Int(n as i64)
+        }
     }
 }
 
@@ -1011,6 +1052,7 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
         None
     };
     let resp3 = ctx.resp3();
+    let db = ctx.client.db;
     let key = &args[1];
     let (mut s, h) = ctx.db().write(key);
     let now = now_ms();
@@ -1026,6 +1068,10 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
         return Reply::Array(Vec::new());
     }
     let items = pop_from(&mut s, h, key, now, max, count.unwrap_or(1));
+    if !items.is_empty() {
+        crate::persist::log(db, args);
+    }
+    drop(s);
     if count.is_some() {
         members_reply(resp3, &items, true)
     } else {
@@ -1088,6 +1134,13 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         }
         let items = pop_from(s, h, k, now, max, count);
+        if !items.is_empty() {
+            // Logged as the single-key pop that happened.
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            let n = items.len().to_string();
+            crate::persist::log(db, &[name, k, n.as_bytes()]);
+        }
+        drop(l);
         return Reply::Array(vec![Reply::bulk(k), pairs_reply(&items)]);
     }
     Reply::NullArray
@@ -1555,5 +1608,281 @@ mod tests {
         assert_eq!(format_double(0.00001), "1.0000000000000001e-05");
         assert_eq!(format_double(123456789.125), "123456789.125");
         assert_eq!(format_double(1e16), "10000000000000000");
+    }
+
+    use crate::command::sort::walcheck;
+    use crate::command::testutil::check_replay;
+
+    #[test]
+    fn zadd_and_zincrby_replay_with_every_flag() {
+        check_replay(&[
+            &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+            &["ZADD", "z", "1", "a"],
+            &["ZADD", "z", "NX", "5", "a", "4", "d"],
+            &["ZADD", "z", "XX", "5", "a", "4", "e"],
+            &["ZADD", "z", "XX", "1", "nope"],
+            &["ZADD", "missing", "XX", "1", "a"],
+            &["ZADD", "z", "GT", "1", "a", "9", "b"],
+            &["ZADD", "z", "LT", "1", "a", "9", "c"],
+            &["ZADD", "z", "GT", "CH", "10", "b", "0.5", "new"],
+            &["ZADD", "z", "XX", "LT", "CH", "-1", "c"],
+            &["ZADD", "z", "INCR", "2.5", "a"],
+            &["ZADD", "z", "INCR", "NX", "1", "a"],
+            &["ZADD", "z", "INCR", "XX", "1", "gone"],
+            &["ZADD", "z", "INCR", "GT", "-100", "a"],
+            &["ZADD", "z", "INCR", "LT", "-100", "a"],
+            &[
+                "ZADD", "z", "0.1", "f", "1e-300", "g", "-0", "h", "inf", "i", "-inf", "j",
+            ],
+            &["ZADD", "z", "0x1p-3", "k"],
+            &["ZINCRBY", "z", "0.2", "f"],
+            &["ZINCRBY", "z", "0.1", "f"],
+            &["ZINCRBY", "z", "0", "f"],
+            &["ZINCRBY", "z", "1", "fresh"],
+            &["ZINCRBY", "newkey", "7", "m"],
+            // Errors change nothing.
+            &["ZINCRBY", "z", "-inf", "i"],
+            &["ZADD", "z", "NX", "XX", "1", "a"],
+            &["ZADD", "z", "nan", "a"],
+            &["HSET", "h", "f", "v"],
+            &["ZADD", "h", "1", "a"],
+            &["ZINCRBY", "h", "1", "a"],
+            &["MULTI"],
+            &["ZADD", "t", "1", "a"],
+            &["ZINCRBY", "t", "1.5", "a"],
+            &["ZADD", "t", "GT", "CH", "2", "a"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["ZADD", "z", "1", "a"],
+            &["ZINCRBY", "z", "1", "a"],
+        ]);
+    }
+
+    #[test]
+    fn zrem_and_remrange_replay() {
+        check_replay(&[
+            &[
+                "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f",
+            ],
+            &["ZADD", "z", "0", "aa", "0", "ab", "0", "ac"],
+            &["ZREM", "z", "nope"],
+            &["ZREM", "z", "a", "nope"],
+            &["ZREM", "missing", "a"],
+            &["ZREMRANGEBYSCORE", "z", "(1", "2"],
+            &["ZREMRANGEBYSCORE", "z", "100", "+inf"],
+            &["ZREMRANGEBYRANK", "z", "0", "0"],
+            &["ZREMRANGEBYRANK", "z", "-1", "-1"],
+            &["ZREMRANGEBYRANK", "z", "50", "60"],
+            &["ZREMRANGEBYLEX", "z", "[ab", "(ac"],
+            &["ZREMRANGEBYLEX", "z", "[zz", "+"],
+            &["ZREMRANGEBYSCORE", "z", "-inf", "+inf"],
+            &["ZADD", "y", "1", "a"],
+            &["ZREM", "y", "a"],
+            &["HSET", "h", "f", "v"],
+            &["ZREM", "h", "f"],
+            &["ZREMRANGEBYRANK", "h", "0", "-1"],
+            &["MULTI"],
+            &["ZADD", "t", "1", "a", "2", "b"],
+            &["ZREMRANGEBYRANK", "t", "0", "0"],
+            &["EXEC"],
+        ]);
+    }
+
+    #[test]
+    fn pops_replay() {
+        check_replay(&[
+            &[
+                "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f",
+            ],
+            &["ZADD", "y", "1", "x", "1", "y"],
+            &["ZPOPMIN", "z"],
+            &["ZPOPMAX", "z"],
+            &["ZPOPMIN", "z", "2"],
+            &["ZPOPMAX", "z", "0"],
+            &["ZPOPMIN", "missing"],
+            &["ZPOPMAX", "missing", "3"],
+            &["ZMPOP", "3", "missing", "z", "y", "MIN"],
+            &["ZMPOP", "2", "z", "y", "MAX", "COUNT", "10"],
+            &["ZMPOP", "2", "z", "y", "MIN", "COUNT", "1"],
+            &["ZMPOP", "2", "z", "y", "MAX"],
+            &["ZMPOP", "2", "z", "y", "MAX"],
+            &["ZADD", "w", "1", "a", "2", "b"],
+            &["ZPOPMAX", "w", "100"],
+            &["HSET", "h", "f", "v"],
+            &["ZPOPMIN", "h"],
+            &["ZMPOP", "1", "h", "MIN"],
+            &["MULTI"],
+            &["ZADD", "t", "1", "a", "2", "b", "3", "c"],
+            &["ZPOPMIN", "t"],
+            &["ZMPOP", "1", "t", "MAX", "COUNT", "5"],
+            &["EXEC"],
+            &["SELECT", "2"],
+            &["ZADD", "z", "1", "a"],
+            &["ZMPOP", "1", "z", "MIN"],
+        ]);
+    }
+
+    #[test]
+    fn store_commands_replay() {
+        check_replay(&[
+            &["ZADD", "a", "1", "x", "2", "y", "3", "z"],
+            &["ZADD", "b", "10", "y", "20", "z", "30", "w"],
+            &["SADD", "s", "x", "w", "q"],
+            &["ZUNIONSTORE", "u", "2", "a", "b"],
+            &[
+                "ZUNIONSTORE",
+                "u2",
+                "3",
+                "a",
+                "b",
+                "s",
+                "WEIGHTS",
+                "2",
+                "0.5",
+                "3",
+                "AGGREGATE",
+                "MAX",
+            ],
+            &["ZINTERSTORE", "i", "2", "a", "b", "AGGREGATE", "MIN"],
+            &["ZINTERSTORE", "i2", "2", "a", "s"],
+            &["ZDIFFSTORE", "d", "2", "a", "b"],
+            &[
+                "ZUNIONSTORE",
+                "inf",
+                "2",
+                "a",
+                "b",
+                "WEIGHTS",
+                "inf",
+                "-inf",
+            ],
+            // The destination among the sources.
+            &["ZUNIONSTORE", "a", "2", "a", "s"],
+            // Empty results delete an existing destination.
+            &["ZINTERSTORE", "i", "2", "a", "missing"],
+            &["ZDIFFSTORE", "d", "2", "b", "b"],
+            &["ZUNIONSTORE", "never", "1", "missing"],
+            &["ZRANGESTORE", "r", "b", "0", "1"],
+            &[
+                "ZRANGESTORE",
+                "r2",
+                "b",
+                "(10",
+                "+inf",
+                "BYSCORE",
+                "LIMIT",
+                "0",
+                "1",
+            ],
+            &["ZRANGESTORE", "r3", "b", "[z", "-", "BYLEX", "REV"],
+            &["ZRANGESTORE", "r", "b", "5", "10"],
+            &["ZRANGESTORE", "r4", "missing", "0", "-1"],
+            // Over a key of another type, and errors.
+            &["HSET", "h", "f", "v"],
+            &["ZUNIONSTORE", "h", "1", "b"],
+            &["ZRANGESTORE", "b", "h", "0", "-1"],
+            &["ZUNIONSTORE", "u", "1", "h"],
+            &["ZUNIONSTORE", "u", "1", "b", "WEIGHTS"],
+            &["MULTI"],
+            &["ZINTERSTORE", "t", "2", "a", "b"],
+            &["ZADD", "t", "1", "more"],
+            &["ZRANGESTORE", "t2", "t", "0", "0"],
+            &["EXEC"],
+            &["SELECT", "1"],
+            &["ZADD", "a", "1", "x"],
+            &["ZUNIONSTORE", "u", "1", "a"],
+            &["ZRANGESTORE", "r", "a", "0", "-1"],
+        ]);
+    }
+
+    #[test]
+    fn big_zsets_replay() {
+        let mut add: Vec<String> = vec!["ZADD".into(), "big".into()];
+        for i in 0..1500 {
+            add.push(format!("{}", (i as f64) / 7.0));
+            add.push(format!("member-{i}"));
+        }
+        let add: Vec<&str> = add.iter().map(|s| s.as_str()).collect();
+        let long = "m".repeat(100);
+        check_replay(&[
+            &add,
+            &["ZADD", "small", "1", "a"],
+            &["ZADD", "small", "2", &long],
+            &[
+                "ZUNIONSTORE",
+                "u",
+                "2",
+                "big",
+                "small",
+                "WEIGHTS",
+                "0.3",
+                "3",
+            ],
+            &["ZRANGESTORE", "r", "big", "100", "1300"],
+            &["ZREMRANGEBYRANK", "big", "10", "200"],
+            &["ZPOPMIN", "big", "400"],
+            &["ZMPOP", "1", "u", "MAX", "COUNT", "900"],
+        ]);
+    }
+
+    #[test]
+    fn zset_replay_with_ttls_and_expired_keys() {
+        let far = 4_102_444_800_000;
+        let setup: &[&[&str]] = &[
+            &["ZADD", "a", "1", "x", "2", "y"],
+            &["ZADD", "dst", "5", "old"],
+            &["ZADD", "dst2", "5", "old"],
+            &["ZADD", "ttl", "1", "m", "2", "n"],
+            &["ZADD", "gone", "1", "x"],
+            &["ZADD", "gone2", "1", "x"],
+        ];
+        let ttls = &[
+            (0, "dst", far),
+            (0, "dst2", far),
+            (0, "ttl", far),
+            (0, "gone", 1),
+            (0, "gone2", 1),
+        ];
+        let (_, recs) = walcheck::check(
+            setup,
+            ttls,
+            &[
+                &["ZINTERSTORE", "dst", "1", "a", "WEIGHTS", "0.1"],
+                &["ZRANGESTORE", "dst2", "a", "5", "6"],
+                &["ZINCRBY", "ttl", "0.5", "m"],
+                &["ZPOPMAX", "ttl"],
+                // Expired keys: deleted (and logged) first.
+                &["ZDIFFSTORE", "d", "2", "a", "gone"],
+                &["ZADD", "gone2", "XX", "1", "x"],
+            ],
+        );
+        assert_eq!(
+            recs,
+            [
+                "BATCH[DEL dst; ZADD dst 0.10000000000000001 x 0.20000000000000001 y]",
+                "DEL dst2",
+                "ZINCRBY ttl 0.5 m",
+                "ZPOPMAX ttl",
+                "DEL gone",
+                "BATCH[DEL d; ZADD d 1 x 2 y]",
+                "DEL gone2",
+            ]
+        );
+    }
+
+    #[test]
+    fn zset_records_are_exact() {
+        let recs = walcheck::logged(&[
+            &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+            &["ZADD", "z", "XX", "1", "nope"],
+            &["ZADD", "z", "GT", "0", "a"],
+            &["ZADD", "z", "NX", "9", "a"],
+            &["ZINCRBY", "z", "0", "a"],
+            &["ZMPOP", "2", "missing", "z", "MIN", "COUNT", "2"],
+            &["ZMPOP", "1", "z", "MAX", "COUNT", "5"],
+            &["ZREMRANGEBYSCORE", "z", "0", "10"],
+            &["ZPOPMIN", "z", "0"],
+        ]);
+        assert_eq!(recs, ["ZADD z 1 a 2 b 3 c", "ZPOPMIN z 2", "ZPOPMAX z 1"]);
     }
 }
