@@ -269,7 +269,7 @@ typed_directives! {
     /// `save`: snapshot rules as (seconds, changes); empty = no automatic snapshots.
     save: Vec<(u64, u64)> = "save", Kind::Save, "3600 1 300 100 60 10000", MUT, "PERSISTENCE";
     /// `wal-segment-size`: bytes per WAL segment file.
-    wal_segment_size: u64 = "wal-segment-size", Kind::Size(MB, GB), "64mb", MUT, "PERSISTENCE";
+    wal_segment_size: u64 = "wal-segment-size", Kind::Size(MB, GB), "64mb", FIXED, "PERSISTENCE";
     /// `snapshot-retain`: how many snapshots to keep.
     snapshot_retain: usize = "snapshot-retain", Kind::Int(1, 1000), "2", MUT, "PERSISTENCE";
     /// `wal-max-size`: take a snapshot (and drop the WAL it covers) once the WAL is this big; 0 = only by `save` rules and commands.

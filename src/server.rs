@@ -156,6 +156,9 @@ impl Server {
         let c = self.config();
         self.hot.load(&c);
         crate::log::set_level(&c.loglevel);
+        if let Some(w) = crate::persist::wal() {
+            w.set_fsync(crate::persist::recovery::fsync_policy(&c.appendfsync));
+        }
     }
 
     /// Starts a graceful shutdown (signal or SHUTDOWN): idempotent.
