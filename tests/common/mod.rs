@@ -119,7 +119,13 @@ impl TestServer {
                 if c.write_all(b"*1\r\n$4\r\nPING\r\n").is_ok() {
                     // +PONG, or -NOAUTH when started with a password.
                     let mut b = [0u8; 7];
-                    if c.read_exact(&mut b).is_ok() && (&b == b"+PONG\r\n" || &b == b"-NOAUTH") {
+                    // (-NOAUTH comes before -LOADING, so the log says when
+                    // recovery is over.)
+                    if c.read_exact(&mut b).is_ok()
+                        && (&b == b"+PONG\r\n"
+                            || (&b == b"-NOAUTH"
+                                && self.log().contains("Ready to accept connections")))
+                    {
                         return true;
                     }
                 }
