@@ -269,8 +269,16 @@ fn snapshot_plus_wal_tail_applies_nothing_twice() {
         send(&mut s, &format!("RPUSH l{} {i}", i % 5));
         send(&mut s, &format!("APPEND a{} x", i % 3));
     }
+    let old_segments = segments(&a.dir);
     assert_eq!(ask(&mut s, &["BGSAVE"]), "Background saving started");
     wait_snapshot_done(&a);
+    // Compaction: the segments the snapshot covers are gone.
+    let now = segments(&a.dir);
+    assert!(
+        old_segments.iter().all(|p| !now.contains(p)),
+        "{old_segments:?} vs {now:?}"
+    );
+    assert_eq!(now.len(), 1, "{now:?}");
     for i in 0..100 {
         send(&mut s, &format!("INCR c{}", i % 7));
         send(&mut s, &format!("LPUSH l{} {i}", i % 5));

@@ -118,6 +118,20 @@ impl<'a> Replayer<'a> {
                     self.skipped += 1;
                     return Ok(());
                 }
+                if matches!(rec.op, record::SET | record::SET_WITH_TTL) {
+                    // The common record, applied directly: what a plain SET
+                    // (or SET ... PXAT) does — replace any value, set or
+                    // clear the TTL.
+                    let db = &store.dbs[self.db(rec.db)?];
+                    let (mut s, h) = db.write(&rec.key);
+                    let e = crate::store::Entry::new(
+                        crate::store::Value::str(&rec.value),
+                        rec.expire_at,
+                    );
+                    s.insert(h, &rec.key, e);
+                    self.applied += 1;
+                    return Ok(());
+                }
                 let argv = rec
                     .argv()
                     .map_err(malformed)?
@@ -303,6 +317,10 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
         let w = wal::Wal::open(&cfg.dir, opts, next_lsn)
             .map_err(|e| format!("Can't open the WAL in '{}': {}", cfg.dir.display(), e))?;
         super::install(w);
+        if report.records >= LONG_REPLAY {
+            // The next start should not replay all that again.
+            super::saver::schedule(srv);
+        }
     } else {
         super::BASE_LSN.store(next_lsn, Relaxed);
         if report.records > 0 {
@@ -320,6 +338,10 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     );
     Ok(())
 }
+
+/// Replaying at least this many records schedules a snapshot once the
+/// server is up.
+const LONG_REPLAY: u64 = 100_000;
 
 /// `appendfsync`'s value as a policy.
 pub fn fsync_policy(s: &str) -> wal::FsyncPolicy {

@@ -60,6 +60,16 @@ pub fn save(srv: &Server) -> Result<snapshot::SnapshotInfo, String> {
     st.started.store(crate::store::now_ms() / 1000, Relaxed);
     let dirty = DIRTY.load(Relaxed);
     let t = Instant::now();
+    if let Some(w) = super::wal() {
+        // Start a fresh segment: the ones before it are all older than the
+        // snapshot and can go once it is written.
+        if let Err(e) = w.rotate_now() {
+            crate::warning!(
+                "wal: could not start a new segment before the snapshot: {}",
+                e
+            );
+        }
+    }
     let r = snapshot::write(
         &srv.store,
         &srv.gate,

@@ -563,6 +563,31 @@ impl Wal {
         }
     }
 
+    /// Writes what is buffered and, if the active segment holds any record,
+    /// starts a new one: a snapshot calls this before it starts, so that
+    /// every record older than it sits in segments `remove_covered` can
+    /// delete once the snapshot is done.
+    pub fn rotate_now(&self) -> Result<(), String> {
+        let before = self.positions();
+        let r = (|| -> io::Result<()> {
+            let mut fs = lock(&self.file);
+            self.write_out(&mut fs)?;
+            if fs.segs.last().unwrap().len <= segment::HEADER_LEN as u64 {
+                return Ok(());
+            }
+            let b = lock(&self.buf);
+            fs.pending_first_lsn = if b.data.is_empty() {
+                b.next_lsn
+            } else {
+                b.first_lsn
+            };
+            drop(b);
+            self.rotate(&mut fs)
+        })();
+        self.notify_since(before);
+        r.map_err(|e| self.set_error(e))
+    }
+
     /// Deletes the segments all of whose records have LSN < `lsn` (segment
     /// i is covered when segment i+1 exists and its first LSN is <= `lsn`),
     /// never the active one; fsyncs the directory. Returns how many.
