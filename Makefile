@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare clean
+.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence clean
 
 all: release
 
@@ -22,7 +22,7 @@ run: release
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
-	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx -- --test-threads=4
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash -- --test-threads=4
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
@@ -39,6 +39,11 @@ bench:
 # FlashDB vs redis-server with redis-benchmark, interleaved, as ratios.
 bench-compare: release
 	../shared/tools/bench-vs-redis.sh target/release/flashdb
+
+# What durability costs: FlashDB with no WAL, everysec and always, and
+# redis-server --appendfsync always, interleaved, as ratios.
+bench-persistence: release
+	benches/persistence.sh
 
 clean:
 	$(CARGO) clean

@@ -235,6 +235,11 @@ impl Conn {
         let t = crate::persist::ticket();
         if t != before {
             self.wal_ticket = self.wal_ticket.max(t);
+            if let Some(w) = crate::persist::wal() {
+                // Under `always`, get the fsync going now: it then overlaps
+                // with serving the other ready connections of this round.
+                w.request_sync(self.wal_ticket);
+            }
         }
     }
 
@@ -263,6 +268,12 @@ impl Conn {
         }
         self.wal_ticket = 0;
         true
+    }
+
+    /// Whether the WAL already holds the replies' records as safely as
+    /// `appendfsync` promises (no side effects).
+    pub fn wal_done(&self) -> bool {
+        self.wal_ticket == 0 || crate::persist::wal().is_none_or(|w| w.is_done(self.wal_ticket))
     }
 
     /// Blocks until `wal_ready` (thread-per-connection driver). While the

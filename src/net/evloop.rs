@@ -118,7 +118,10 @@ impl Worker {
         let mut events = vec![Event { events: 0, data: 0 }; 256];
         let mut last_tick = Instant::now();
         loop {
-            let timeout = if self.paused.is_empty() && self.wal_wait.is_empty() {
+            let timeout = if self.wal_wait.iter().any(|&slot| self.wal_done(slot)) {
+                // Its fsync finished before we registered as a waiter.
+                0
+            } else if self.paused.is_empty() && self.wal_wait.is_empty() {
                 100
             } else {
                 5
@@ -154,15 +157,11 @@ impl Worker {
             for slot in flushing {
                 self.guarded(slot, |w, slot| w.flush(slot));
             }
-            if self.wal_wait.is_empty() == self.wal_waiting {
+            if self.wal_wait.is_empty() && self.wal_waiting {
                 if let Some(w) = crate::persist::wal() {
-                    if self.wal_waiting {
-                        w.remove_waiter();
-                    } else {
-                        w.add_waiter();
-                    }
-                    self.wal_waiting = !self.wal_waiting;
+                    w.remove_waiter();
                 }
+                self.wal_waiting = false;
             }
             if last_tick.elapsed() >= Duration::from_millis(250) {
                 last_tick = Instant::now();
@@ -301,6 +300,14 @@ impl Worker {
                     self.wal_waker = true;
                 }
             }
+            if !self.wal_waiting {
+                // Counted before we sleep, so the writer wakes us (the loop
+                // re-checks once more for an fsync that beat this).
+                if let Some(w) = crate::persist::wal() {
+                    w.add_waiter();
+                    self.wal_waiting = true;
+                }
+            }
             if !self.wal_wait.contains(&slot) {
                 self.wal_wait.push(slot);
             }
@@ -317,6 +324,14 @@ impl Worker {
             Err(_) => return self.close(slot),
         };
         self.watch(slot, interest);
+    }
+
+    /// Whether the replies of `slot`, waiting for the WAL, may go now.
+    fn wal_done(&self, slot: usize) -> bool {
+        self.conns
+            .get(slot)
+            .and_then(|c| c.as_ref())
+            .is_none_or(|c| c.wal_done())
     }
 
     /// Sets what epoll watches `slot` for, calling into the kernel only on a change.
