@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 /// data type adds its commands here). Relative TTLs are far in the future
 /// so the test never races them.
 const WORKLOAD: &[&str] = &[
+    "SET pre v",
+    "FLUSHALL",
     // strings
     "SET s1 hello",
     "SET s2 v EX 1000",
@@ -117,6 +119,7 @@ const WORKLOAD: &[&str] = &[
     "PFADD p2 c d e",
     "PFMERGE p3 p1 p2",
     "PFCOUNT p1",
+    "PFDEBUG TODENSE p2",
     // sort
     "RPUSH sl 3 1 2",
     "SORT sl STORE sl2",
@@ -234,6 +237,24 @@ fn wait_snapshot_done(srv: &TestServer) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn the_workload_covers_every_write_command() {
+    let srv = TestServer::start_with(&["--save", ""]);
+    let mut s = srv.raw();
+    let writes = ask(&mut s, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "write"]);
+    let used: std::collections::HashSet<String> = WORKLOAD
+        .iter()
+        .map(|l| l.split(' ').next().unwrap().to_ascii_lowercase())
+        .collect();
+    let mut missing: Vec<&str> = writes
+        .lines()
+        .filter(|c| !c.contains('|') && !used.contains(*c))
+        .collect();
+    missing.sort();
+    assert!(writes.lines().count() > 60, "{writes}");
+    assert!(missing.is_empty(), "write commands not in WORKLOAD: {missing:?}");
 }
 
 #[test]
