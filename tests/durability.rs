@@ -254,7 +254,10 @@ fn the_workload_covers_every_write_command() {
         .collect();
     missing.sort();
     assert!(writes.lines().count() > 60, "{writes}");
-    assert!(missing.is_empty(), "write commands not in WORKLOAD: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "write commands not in WORKLOAD: {missing:?}"
+    );
 }
 
 #[test]
@@ -568,4 +571,57 @@ fn a_failing_disk_refuses_writes_with_misconf_and_loses_nothing() {
         );
     }
     assert_eq!(ask(&mut s, &["GET", "after"]), "v");
+}
+
+#[test]
+fn clients_get_loading_while_the_dataset_loads() {
+    let mut a = TestServer::start_with(&["--save", ""]);
+    let mut s = a.raw();
+    for batch in 0..200 {
+        let mut args = vec!["MSET".to_string()];
+        for i in 0..1000 {
+            args.push(format!("key:{batch}:{i}"));
+            args.push(format!("value:{i}"));
+        }
+        let a: Vec<&str> = args.iter().map(|x| x.as_str()).collect();
+        send(&mut s, &a.join(" "));
+    }
+    assert_eq!(ask(&mut s, &["SAVE"]), "OK");
+    assert!(a.terminate().success());
+    // Restart by hand: poll from the moment the port is open.
+    let dir = a.dir.clone();
+    a.dir = temp_dir("moved");
+    let port = free_port();
+    let mut child = std::process::Command::new(binary())
+        .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+        .args(["--http-port", "0", "--save", ""])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let (mut loading, mut info_loading) = (0, false);
+    loop {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "never finished loading"
+        );
+        let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        let r = ask(&mut c, &["GET", "key:0:0"]);
+        if r.starts_with("-LOADING") {
+            assert_eq!(r, "-LOADING FlashDB is loading the dataset in memory");
+            loading += 1;
+            info_loading |= ask(&mut c, &["INFO", "persistence"]).contains("loading:1");
+            continue;
+        }
+        assert_eq!(r, "value:0");
+        break;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dir);
+    assert!(loading > 0, "loading was never observed");
+    assert!(info_loading, "INFO never said loading:1");
 }
