@@ -898,13 +898,13 @@ mod tests {
         assert_eq!(find_bit(&ones, 5, 2399, 0), None);
     }
 
-    use super::super::string::tests::{check_replay_after, shown};
-    use crate::command::testutil::check_replay;
+    use crate::command::testutil::{check_replay, check_replay_after, logged};
 
     #[test]
     fn replay_setbit() {
         check_replay_after(
             &[&["SADD", "set", "m"]],
+            &[],
             &[
                 &["SETBIT", "a", "7", "1"],
                 &["SETBIT", "a", "7", "1"],
@@ -927,6 +927,7 @@ mod tests {
     fn replay_bitfield() {
         check_replay_after(
             &[&["RPUSH", "list", "x"]],
+            &[],
             &[
                 &["BITFIELD", "a", "SET", "u8", "0", "200"],
                 &["BITFIELD", "a", "INCRBY", "u8", "0", "100"],
@@ -975,6 +976,7 @@ mod tests {
     fn replay_bitop() {
         check_replay_after(
             &[&["HSET", "h", "f", "v"]],
+            &[],
             &[
                 &["SET", "a", "\x0f\x70abc"],
                 &["SET", "b", "xyz"],
@@ -1007,7 +1009,7 @@ mod tests {
 
     #[test]
     fn bitmap_records() {
-        let s = shown(&[
+        let s = logged(&[
             &["SETBIT", "a", "7", "1"],
             &["SETBIT", "a", "7", "1"],
             &["SETBIT", "a", "0", "0"],
@@ -1025,10 +1027,10 @@ mod tests {
         assert_eq!(
             s,
             [
-                "db0 SETBIT a 7 1",
-                "db0 BITFIELD a OVERFLOW SAT INCRBY u8 0 300",
-                "db0 SET b \0",
-                "db0 DEL b",
+                "SETBIT a 7 1",
+                "BITFIELD a OVERFLOW SAT INCRBY u8 0 300",
+                "SET b \0",
+                "DEL b",
             ]
         );
     }

@@ -641,8 +641,7 @@ mod tests {
         assert_eq!(srv.store.used_memory(), 0);
     }
 
-    use super::super::sort::walcheck;
-    use super::super::testutil::check_replay;
+    use super::super::testutil::{check_replay, check_replay_after, logged, texts};
 
     #[test]
     fn hash_writes_replay() {
@@ -724,7 +723,7 @@ mod tests {
             (0, "gone", 1),
             (0, "gone2", 1),
         ];
-        let (_, recs) = walcheck::check(
+        let (_, recs) = check_replay_after(
             setup,
             ttls,
             &[
@@ -737,7 +736,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            recs,
+            texts(&recs),
             [
                 "HSET ttl f 1.5",
                 "HINCRBY ttl n 1",
@@ -751,7 +750,7 @@ mod tests {
 
     #[test]
     fn hash_records_are_exact() {
-        let recs = walcheck::logged(&[
+        let recs = logged(&[
             &["HSET", "h", "f", "v"],
             &["HSET", "h", "f", "v"],
             &["HSETNX", "h", "f", "w"],

@@ -1119,8 +1119,7 @@ mod tests {
         assert_eq!(parse_cursor(b"12\0xyz"), Some(12));
     }
 
-    use super::super::string::tests::{check_replay_after, logged, shown};
-    use crate::command::testutil::check_replay;
+    use crate::command::testutil::{check_replay, check_replay_after, logged};
     use crate::persist::record;
 
     /// Collections for the tests below, built the same way on both servers
@@ -1151,12 +1150,16 @@ mod tests {
             &["SET", "g", "1"],
             &["UNLINK", "old2", "g"],
         ]);
-        check_replay_after(COLLECTIONS, &[&["DEL", "h", "l"], &["UNLINK", "s", "z"]]);
+        check_replay_after(
+            COLLECTIONS,
+            &[],
+            &[&["DEL", "h", "l"], &["UNLINK", "s", "z"]],
+        );
     }
 
     #[test]
     fn replay_rename_renamenx() {
-        let (_, r) = check_replay(&[
+        let (r, _) = check_replay(&[
             &["SET", "a", "1", "PX", "100000"],
             &["SET", "b", "2", "EX", "1000"],
             &["RENAME", "a", "b"],
@@ -1178,6 +1181,7 @@ mod tests {
         assert_eq!(r[14], Reply::Int(1), "old3 had expired");
         check_replay_after(
             COLLECTIONS,
+            &[],
             &[
                 &["RENAME", "h", "h2"],
                 &["RENAME", "l", "z"],
@@ -1191,7 +1195,7 @@ mod tests {
 
     #[test]
     fn replay_copy() {
-        let (_, r) = check_replay(&[
+        let (r, _) = check_replay(&[
             &["SET", "a", "1", "EX", "100"],
             &["COPY", "a", "b"],
             &["SET", "c", "3"],
@@ -1213,6 +1217,7 @@ mod tests {
         assert_eq!(r[14], Reply::Int(1));
         check_replay_after(
             COLLECTIONS,
+            &[],
             &[
                 &["COPY", "h", "h2"],
                 &["COPY", "l", "h2", "REPLACE"],
@@ -1225,7 +1230,7 @@ mod tests {
 
     #[test]
     fn replay_move() {
-        let (_, r) = check_replay(&[
+        let (r, _) = check_replay(&[
             &["SET", "a", "1", "EX", "100"],
             &["MOVE", "a", "1"],
             &["SET", "b", "2"],
@@ -1245,7 +1250,11 @@ mod tests {
         assert_eq!(r[1], Reply::Int(1));
         assert_eq!(r[6], Reply::Int(0));
         assert_eq!(r[14], Reply::Int(1), "the target's key had expired");
-        check_replay_after(COLLECTIONS, &[&["MOVE", "h", "5"], &["MOVE", "z", "1"]]);
+        check_replay_after(
+            COLLECTIONS,
+            &[],
+            &[&["MOVE", "h", "5"], &["MOVE", "z", "1"]],
+        );
     }
 
     #[test]
@@ -1291,6 +1300,7 @@ mod tests {
         ]);
         check_replay_after(
             COLLECTIONS,
+            &[],
             &[
                 &["EXPIRE", "l", "100"],
                 &["PERSIST", "h"],
@@ -1326,7 +1336,7 @@ mod tests {
     #[test]
     fn key_command_records() {
         // EXPIRE becomes PEXPIREAT <absolute>: the seed's EXPIRE record.
-        let (_, recs) = logged(&[&["SET", "k", "v"], &["EXPIRE", "k", "100"]]);
+        let (_, recs) = check_replay(&[&["SET", "k", "v"], &["EXPIRE", "k", "100"]]);
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[1].op, record::EXPIRE);
         let argv = recs[1].argv().unwrap().unwrap();
@@ -1334,7 +1344,7 @@ mod tests {
         let at: u64 = String::from_utf8(argv[2].clone()).unwrap().parse().unwrap();
         let now = crate::store::now_ms();
         assert!(at > now + 95_000 && at <= now + 100_000, "{at} vs {now}");
-        let s = shown(&[
+        let s = logged(&[
             &["SET", "k", "v"],
             &["EXPIRE", "nope", "100"],
             &["EXPIRE", "k", "100", "XX"],
@@ -1347,14 +1357,9 @@ mod tests {
         ]);
         assert_eq!(
             s,
-            [
-                "db0 SET k v",
-                "db0 PEXPIREAT k 4000000000000",
-                "db0 PERSIST k",
-                "db0 DEL k"
-            ]
+            ["SET k v", "PEXPIREAT k 4000000000000", "PERSIST k", "DEL k"]
         );
-        let s = shown(&[
+        let s = logged(&[
             &["MSET", "a", "1", "b", "2"],
             &["PEXPIREAT", "a", "4000000000000"],
             &["RENAME", "a", "b"],
@@ -1372,14 +1377,14 @@ mod tests {
         assert_eq!(
             &s[2..],
             [
-                "BATCH[db0 DEL a; db0 DEL b; db0 SET b 1; db0 PEXPIREAT b 4000000000000]",
-                "db0 DEL b",
-                "db0 SET x 1",
-                "db0 SET y 2",
-                "BATCH[db0 DEL x; db0 DEL y]",
-                "db0 SET c 3",
-                "BATCH[db1 DEL d; db1 SET d 3]",
-                "BATCH[db0 DEL c; db2 DEL c; db2 SET c 3]",
+                "BATCH[DEL a; DEL b; SET b 1; PEXPIREAT b 4000000000000]",
+                "DEL b",
+                "SET x 1",
+                "SET y 2",
+                "BATCH[DEL x; DEL y]",
+                "SET c 3",
+                "BATCH[db1: DEL d; db1: SET d 3]",
+                "BATCH[DEL c; db2: DEL c; db2: SET c 3]",
                 "SWAPDB 0 1",
             ]
         );

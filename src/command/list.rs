@@ -877,8 +877,7 @@ mod tests {
         assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
     }
 
-    use super::super::sort::walcheck;
-    use super::super::testutil::check_replay;
+    use super::super::testutil::{check_replay, check_replay_after, logged, texts};
 
     #[test]
     fn push_pop_and_in_place_writes_replay() {
@@ -1018,7 +1017,7 @@ mod tests {
             (0, "gone", 1),
             (0, "gonedst", 1),
         ];
-        let (_, recs) = walcheck::check(
+        let (_, recs) = check_replay_after(
             setup,
             ttls,
             &[
@@ -1032,7 +1031,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            recs,
+            texts(&recs),
             [
                 "LMOVE ttl2 ttl2 RIGHT LEFT",
                 "BATCH[LPOP src; RPUSH dst s1]",
@@ -1045,7 +1044,7 @@ mod tests {
 
     #[test]
     fn list_records_are_exact() {
-        let recs = walcheck::logged(&[
+        let recs = logged(&[
             &["RPUSH", "l", "a", "b", "c", "d"],
             &["RPOPLPUSH", "l", "m"],
             &["LMOVE", "l", "l", "LEFT", "LEFT"],

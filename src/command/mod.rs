@@ -308,6 +308,8 @@ pub fn help_reply(cmd: &str, lines: &[&str]) -> Reply {
 /// Helpers for unit tests that run handlers directly against a `Server`.
 #[cfg(test)]
 pub mod testutil {
+    use crate::persist::record::{self, Record};
+    use crate::persist::recovery::{decode_all, Replayer};
     use crate::resp::Reply;
     use crate::server::{Client, ClientInfo, Ctx, Server};
     use crate::store::value::entry_node_size;
@@ -341,8 +343,7 @@ pub mod testutil {
     /// Runs one command's handler directly.
     pub fn run(srv: &Arc<Server>, client: &mut Client, args: &[&str]) -> Reply {
         let (_, spec) = super::table::table().lookup(args[0].as_bytes()).unwrap();
-        let a: Vec<Vec<u8>> = args.iter().map(|s| s.as_bytes().to_vec()).collect();
-        (spec.handler)(&mut Ctx { srv, client }, &a)
+        (spec.handler)(&mut Ctx { srv, client }, &argv(args))
     }
 
     /// The whole data set as sorted text lines — db, key, type, TTL and
@@ -392,29 +393,102 @@ pub mod testutil {
         out
     }
 
-    /// Runs `cmds` (each a command line) on a fresh server, capturing the
-    /// WAL records they log, replays the records on another fresh server,
-    /// and asserts both hold the same data. Returns the first server and the
-    /// replies, for further checks.
-    pub fn check_replay(cmds: &[&[&str]]) -> (Arc<Server>, Vec<Reply>) {
-        let a = Arc::new(Server::new(crate::config::Config::default()));
-        let mut ca = client();
+    fn argv(c: &[&str]) -> Vec<Vec<u8>> {
+        c.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    /// Runs `cmds` (each a command line) through the dispatcher on `srv`,
+    /// one fresh client for all of them (it starts in DB 0), capturing what
+    /// they log. Returns the replies and the records.
+    pub fn execute(srv: &Arc<Server>, cmds: &[&[&str]]) -> (Vec<Reply>, Vec<Record>) {
+        let mut c = client();
         let (replies, log) = crate::persist::capture(|| {
             cmds.iter()
-                .map(|c| {
-                    let args: Vec<Vec<u8>> = c.iter().map(|s| s.as_bytes().to_vec()).collect();
-                    crate::exec::execute_internal(&a, &mut ca, &args)
-                })
+                .map(|cmd| crate::exec::execute_internal(srv, &mut c, &argv(cmd)))
                 .collect::<Vec<_>>()
         });
-        let b = Arc::new(Server::new(crate::config::Config::default()));
-        let mut r = crate::persist::recovery::Replayer::new(&b, Vec::new());
-        for rec in crate::persist::recovery::decode_all(&log).unwrap() {
-            r.apply(&rec).unwrap();
+        (replies, decode_all(&log).unwrap())
+    }
+
+    /// A fresh server after `setup` (run through the dispatcher, none may
+    /// fail, what it logs is dropped) and then each `(db, key, expire_at)`
+    /// set directly on the store (1 = a key that has already expired but is
+    /// still there).
+    pub fn prepared(setup: &[&[&str]], ttls: &[(usize, &str, u64)]) -> Arc<Server> {
+        let srv = Arc::new(Server::new(crate::config::Config::default()));
+        let (replies, _) = execute(&srv, setup);
+        for (cmd, r) in setup.iter().zip(&replies) {
+            assert!(!r.is_error(), "setup {cmd:?}: {r:?}");
+        }
+        for (db, k, at) in ttls {
+            let (mut s, h) = srv.store.dbs[*db].write(k.as_bytes());
+            assert!(s.set_expire(h, k.as_bytes(), *at), "no key {k}");
+        }
+        srv
+    }
+
+    /// Checks that the WAL reproduces `cmds` from a prepared state: two
+    /// servers `prepared` alike (`setup` must not depend on the clock),
+    /// `cmds` run on the first capturing what they log, the records
+    /// replayed on the second, and both dumps compared. Returns the replies
+    /// and the records, for further checks.
+    pub fn check_replay_after(
+        setup: &[&[&str]],
+        ttls: &[(usize, &str, u64)],
+        cmds: &[&[&str]],
+    ) -> (Vec<Reply>, Vec<Record>) {
+        let a = prepared(setup, ttls);
+        let b = prepared(setup, ttls);
+        assert_eq!(dump(&a), dump(&b), "setup is not deterministic");
+        let (replies, recs) = execute(&a, cmds);
+        let mut r = Replayer::new(&b, Vec::new());
+        for rec in &recs {
+            r.apply(rec).unwrap();
         }
         assert_eq!(r.failed, 0, "records failed on replay (see the log)");
         assert_eq!(dump(&a), dump(&b), "replay differs; commands: {cmds:?}");
-        (a, replies)
+        (replies, recs)
+    }
+
+    /// `check_replay_after` from an empty server.
+    pub fn check_replay(cmds: &[&[&str]]) -> (Vec<Reply>, Vec<Record>) {
+        check_replay_after(&[], &[], cmds)
+    }
+
+    /// One logged record as text: `CMD key args...` with `dbN: ` first
+    /// outside DB 0 (`FLUSHDB` likewise), `FLUSHALL`, `SWAPDB a b`, and a
+    /// batch as `BATCH[rec; rec; ...]`.
+    pub fn text(r: &Record) -> String {
+        let db = if r.db == 0 {
+            String::new()
+        } else {
+            format!("db{}: ", r.db)
+        };
+        match r.op {
+            record::BATCH => format!("BATCH[{}]", texts(&r.batch().unwrap()).join("; ")),
+            record::FLUSHDB => db + "FLUSHDB",
+            record::FLUSHALL => "FLUSHALL".into(),
+            record::SWAPDB => format!("SWAPDB {} {}", r.db, r.swap_with().unwrap()),
+            _ => {
+                let a = r.argv().unwrap().expect("a command record");
+                let words: Vec<String> = a
+                    .iter()
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect();
+                db + &words.join(" ")
+            }
+        }
+    }
+
+    /// Records as text, one `text` each.
+    pub fn texts(recs: &[Record]) -> Vec<String> {
+        recs.iter().map(text).collect()
+    }
+
+    /// The records `cmds` log from an empty server, as text (their replay
+    /// checked by `check_replay`).
+    pub fn logged(cmds: &[&[&str]]) -> Vec<String> {
+        texts(&check_replay(cmds).1)
     }
 
     /// Every stripe of DB 0 accounts exactly the bytes of its entries

@@ -317,8 +317,7 @@ fn config_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::string::tests::{check_replay_after, shown};
-    use crate::command::testutil::{check_replay, client};
+    use crate::command::testutil::{check_replay, check_replay_after, execute, logged};
     use crate::resp::Reply;
     use crate::server::Server;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -349,13 +348,14 @@ mod tests {
         ]);
         check_replay_after(
             &[&["HSET", "h", "f", "v"], &["SADD", "s", "m"]],
+            &[],
             &[&["FLUSHALL"], &["SET", "h", "x"]],
         );
     }
 
     #[test]
     fn flush_records() {
-        let s = shown(&[
+        let s = logged(&[
             &["FLUSHALL"],
             &["FLUSHDB"],
             &["SET", "a", "1"],
@@ -367,12 +367,12 @@ mod tests {
             &["FLUSHALL"],
         ]);
         // Flushing what is already empty changes nothing: not logged.
-        assert_eq!(s, ["db0 SET a 1", "db4 SET a 1", "db4 FLUSHDB", "FLUSHALL"]);
+        assert_eq!(s, ["SET a 1", "db4: SET a 1", "db4: FLUSHDB", "FLUSHALL"]);
     }
 
     #[test]
     fn flushes_inside_exec_replay_and_do_not_deadlock() {
-        let (_, r) = check_replay(&[
+        let (r, _) = check_replay(&[
             &["SET", "a", "1"],
             &["SELECT", "1"],
             &["SET", "b", "2"],
@@ -412,11 +412,9 @@ mod tests {
             })
         };
         rx.recv().unwrap();
-        let mut c = client();
         for cmd in [&["FLUSHDB"][..], &["FLUSHALL"], &["SWAPDB", "0", "1"]] {
-            let args: Vec<Vec<u8>> = cmd.iter().map(|s| s.as_bytes().to_vec()).collect();
-            let r = crate::exec::execute_internal(&srv, &mut c, &args);
-            assert_eq!(r, Reply::ok());
+            let (r, _) = execute(&srv, &[cmd]);
+            assert_eq!(r, [Reply::ok()]);
             assert!(
                 released.load(Ordering::SeqCst),
                 "{cmd:?} ran beside a command"

@@ -801,8 +801,7 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sort::walcheck;
-    use super::super::testutil::check_replay;
+    use super::super::testutil::{check_replay, check_replay_after, logged, texts};
     use crate::resp::Reply;
 
     fn strings(v: &[&str]) -> Vec<String> {
@@ -893,11 +892,12 @@ mod tests {
 
     #[test]
     fn spop_logs_srem_of_the_popped_members() {
-        let (replies, recs) = walcheck::check(
+        let (replies, recs) = check_replay_after(
             &[&["SADD", "s", "a", "b", "c", "d", "e", "f"]],
             &[],
             &[&["SPOP", "s", "2"], &["SPOP", "s"], &["SPOP", "s", "10"]],
         );
+        let recs = texts(&recs);
         let members = |r: &Reply| -> Vec<String> {
             let mut v: Vec<String> = match r {
                 Reply::Set(v) | Reply::Array(v) => v
@@ -913,7 +913,7 @@ mod tests {
             v.sort();
             v
         };
-        let logged = |rec: &str| -> Vec<String> {
+        let removed = |rec: &str| -> Vec<String> {
             let mut v: Vec<String> = rec
                 .strip_prefix("SREM s ")
                 .unwrap()
@@ -924,8 +924,8 @@ mod tests {
             v
         };
         assert_eq!(recs.len(), 3);
-        assert_eq!(logged(&recs[0]), members(&replies[0]));
-        assert_eq!(logged(&recs[1]), members(&replies[1]));
+        assert_eq!(removed(&recs[0]), members(&replies[0]));
+        assert_eq!(removed(&recs[1]), members(&replies[1]));
         assert_eq!(members(&replies[2]).len(), 3);
         assert_eq!(recs[2], "DEL s");
     }
@@ -956,7 +956,7 @@ mod tests {
             &["SADD", "a", "m"],
             &["SMOVE", "a", "b", "m"],
         ]);
-        let recs = walcheck::logged(&[
+        let recs = logged(&[
             &["SADD", "a", "m", "n"],
             &["SADD", "b", "n"],
             &["SMOVE", "a", "b", "m"],
@@ -1023,7 +1023,7 @@ mod tests {
             (0, "gone", 1),
             (0, "gonedst", 1),
         ];
-        let (_, recs) = walcheck::check(
+        let (_, recs) = check_replay_after(
             setup,
             ttls,
             &[
@@ -1035,7 +1035,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            recs,
+            texts(&recs),
             [
                 "BATCH[DEL dst; SADD dst 3]",
                 "DEL dst2",

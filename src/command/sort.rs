@@ -446,102 +446,9 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], readonly: bool) -> Reply {
     Reply::Int(n)
 }
 
-/// WAL replay checks for the collection commands that start from a
-/// prepared state (strings, TTLs, already expired keys), which the
-/// commands under test do not create themselves.
-#[cfg(test)]
-pub(crate) mod walcheck {
-    use crate::command::testutil::{client, dump};
-    use crate::persist::recovery::{decode_all, Replayer};
-    use crate::resp::Reply;
-    use crate::server::Server;
-    use std::sync::Arc;
-
-    fn argv(c: &[&str]) -> Vec<Vec<u8>> {
-        c.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
-
-    /// A fresh server after `setup` (run through the dispatcher, records
-    /// dropped) and then each `(db, key, expire_at)` set directly on the
-    /// store (1 = a key that has already expired but is still there).
-    fn prepared(setup: &[&[&str]], ttls: &[(usize, &str, u64)]) -> Arc<Server> {
-        let srv = Arc::new(Server::new(crate::config::Config::default()));
-        let mut c = client();
-        crate::persist::capture(|| {
-            for cmd in setup {
-                let r = crate::exec::execute_internal(&srv, &mut c, &argv(cmd));
-                assert!(!r.is_error(), "setup {cmd:?}: {r:?}");
-            }
-        });
-        for (db, k, at) in ttls {
-            let (mut s, h) = srv.store.dbs[*db].write(k.as_bytes());
-            assert!(s.set_expire(h, k.as_bytes(), *at), "no key {k}");
-        }
-        srv
-    }
-
-    /// One logged record as text: `CMD key args...` (`dbN: ` first outside
-    /// DB 0), a batch as `BATCH[rec; rec; ...]`.
-    fn text(r: &crate::persist::record::Record) -> String {
-        let one = |r: &crate::persist::record::Record| {
-            let a = r.argv().unwrap().expect("a command record");
-            let s: Vec<String> = a
-                .iter()
-                .map(|x| String::from_utf8_lossy(x).into_owned())
-                .collect();
-            let db = if r.db == 0 {
-                String::new()
-            } else {
-                format!("db{}: ", r.db)
-            };
-            db + &s.join(" ")
-        };
-        if r.op == crate::persist::record::BATCH {
-            let subs: Vec<String> = r.batch().unwrap().iter().map(one).collect();
-            format!("BATCH[{}]", subs.join("; "))
-        } else {
-            one(r)
-        }
-    }
-
-    /// Like `testutil::check_replay`, from a prepared state: two servers
-    /// prepared alike, `cmds` run on the first (its client starts in DB 0)
-    /// capturing what they log, the records replayed on the second, and
-    /// both dumps compared. Returns the replies and the records as text.
-    pub fn check(
-        setup: &[&[&str]],
-        ttls: &[(usize, &str, u64)],
-        cmds: &[&[&str]],
-    ) -> (Vec<Reply>, Vec<String>) {
-        let a = prepared(setup, ttls);
-        let b = prepared(setup, ttls);
-        assert_eq!(dump(&a), dump(&b), "setup is not deterministic");
-        let mut c = client();
-        let (replies, log) = crate::persist::capture(|| {
-            cmds.iter()
-                .map(|cmd| crate::exec::execute_internal(&a, &mut c, &argv(cmd)))
-                .collect::<Vec<_>>()
-        });
-        let recs = decode_all(&log).unwrap();
-        let mut r = Replayer::new(&b, Vec::new());
-        for rec in &recs {
-            r.apply(rec).unwrap();
-        }
-        assert_eq!(r.failed, 0, "records failed on replay (see the log)");
-        assert_eq!(dump(&a), dump(&b), "replay differs; commands: {cmds:?}");
-        (replies, recs.iter().map(text).collect())
-    }
-
-    /// The records `cmds` log, as text, from an empty server.
-    pub fn logged(cmds: &[&[&str]]) -> Vec<String> {
-        check(&[], &[], cmds).1
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::walcheck;
-    use crate::command::testutil::check_replay;
+    use crate::command::testutil::{check_replay, check_replay_after, texts};
 
     #[test]
     fn sort_store_replays() {
@@ -596,7 +503,7 @@ mod tests {
             (0, "dst", 4_102_444_800_000),
             (0, "dst2", 4_102_444_800_000),
         ];
-        let (replies, recs) = walcheck::check(
+        let (replies, recs) = check_replay_after(
             setup,
             ttls,
             &[
@@ -619,7 +526,7 @@ mod tests {
         );
         assert_eq!(replies[0], crate::resp::Reply::Int(12));
         assert_eq!(
-            recs,
+            texts(&recs),
             [
                 "BATCH[DEL dst; RPUSH dst 4  four 2  two 3 three  1 one ]",
                 "DEL dst2",
@@ -632,7 +539,8 @@ mod tests {
         let mut push: Vec<String> = vec!["RPUSH".into(), "l".into()];
         push.extend((0..2500).map(|i| i.to_string()));
         let push: Vec<&str> = push.iter().map(|s| s.as_str()).collect();
-        let (_, recs) = walcheck::check(&[&push], &[], &[&["SORT", "l", "DESC", "STORE", "d"]]);
+        let (_, recs) = check_replay_after(&[&push], &[], &[&["SORT", "l", "DESC", "STORE", "d"]]);
+        let recs = texts(&recs);
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].matches("RPUSH d ").count(), 3, "1024 + 1024 + 452");
     }

@@ -974,90 +974,10 @@ fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use crate::command::testutil::{check_replay, client, dump};
-    use crate::persist::record::{self, Record};
+mod tests {
+    use crate::command::testutil::{check_replay, check_replay_after, logged, text};
+    use crate::persist::record;
     use crate::resp::Reply;
-    use crate::server::Server;
-    use std::sync::Arc;
-
-    fn argv(c: &[&str]) -> Vec<Vec<u8>> {
-        c.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
-
-    /// Runs `cmds` through the dispatcher on a fresh server; returns the
-    /// replies and the records they logged.
-    pub(crate) fn logged(cmds: &[&[&str]]) -> (Vec<Reply>, Vec<Record>) {
-        let srv = Arc::new(Server::new(crate::config::Config::default()));
-        let mut c = client();
-        let (replies, log) = crate::persist::capture(|| {
-            cmds.iter()
-                .map(|a| crate::exec::execute_internal(&srv, &mut c, &argv(a)))
-                .collect::<Vec<_>>()
-        });
-        (replies, crate::persist::recovery::decode_all(&log).unwrap())
-    }
-
-    /// A record as text: `db<n> ARG ARG ...`, or the records of a batch
-    /// inside `BATCH[...]` (FLUSHDB / FLUSHALL / SWAPDB by name).
-    pub(crate) fn show(r: &Record) -> String {
-        match r.op {
-            record::BATCH => format!(
-                "BATCH[{}]",
-                r.batch()
-                    .unwrap()
-                    .iter()
-                    .map(show)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            record::FLUSHDB => format!("db{} FLUSHDB", r.db),
-            record::FLUSHALL => "FLUSHALL".into(),
-            record::SWAPDB => format!("SWAPDB {} {}", r.db, r.swap_with().unwrap()),
-            _ => {
-                let a = r.argv().unwrap().unwrap();
-                let words: Vec<String> = a
-                    .iter()
-                    .map(|w| String::from_utf8_lossy(w).into_owned())
-                    .collect();
-                format!("db{} {}", r.db, words.join(" "))
-            }
-        }
-    }
-
-    /// The records `cmds` log, as text.
-    pub(crate) fn shown(cmds: &[&[&str]]) -> Vec<String> {
-        logged(cmds).1.iter().map(show).collect()
-    }
-
-    /// Like `check_replay`, from a state both servers build with `setup`
-    /// (not captured): for values of types whose own commands this file
-    /// does not log. `setup` must not depend on the clock.
-    pub(crate) fn check_replay_after(setup: &[&[&str]], cmds: &[&[&str]]) -> Vec<Reply> {
-        let new = || Arc::new(Server::new(crate::config::Config::default()));
-        let (a, b) = (new(), new());
-        for srv in [&a, &b] {
-            let mut c = client();
-            for s in setup {
-                let r = crate::exec::execute_internal(srv, &mut c, &argv(s));
-                assert!(!r.is_error(), "setup {s:?}: {r:?}");
-            }
-        }
-        assert_eq!(dump(&a), dump(&b), "setup differs");
-        let mut ca = client();
-        let (replies, log) = crate::persist::capture(|| {
-            cmds.iter()
-                .map(|c| crate::exec::execute_internal(&a, &mut ca, &argv(c)))
-                .collect::<Vec<_>>()
-        });
-        let mut r = crate::persist::recovery::Replayer::new(&b, Vec::new());
-        for rec in crate::persist::recovery::decode_all(&log).unwrap() {
-            r.apply(&rec).unwrap();
-        }
-        assert_eq!(r.failed, 0, "records failed on replay (see the log)");
-        assert_eq!(dump(&a), dump(&b), "replay differs; commands: {cmds:?}");
-        replies
-    }
 
     fn now() -> u64 {
         crate::store::now_ms()
@@ -1075,8 +995,9 @@ pub(crate) mod tests {
 
     #[test]
     fn replay_set_and_its_options() {
-        let r = check_replay_after(
+        let (r, _) = check_replay_after(
             &[&["RPUSH", "list", "x"]],
+            &[],
             &[
                 &["SET", "a", "1"],
                 &["SET", "b", "2", "EX", "100"],
@@ -1118,6 +1039,7 @@ pub(crate) mod tests {
     fn replay_setnx_setex_psetex_getset_getdel() {
         check_replay_after(
             &[&["SADD", "s", "m"]],
+            &[],
             &[
                 &["SETNX", "a", "1"],
                 &["SETNX", "a", "2"],
@@ -1164,7 +1086,7 @@ pub(crate) mod tests {
 
     #[test]
     fn replay_mset_msetnx() {
-        let (_, r) = check_replay(&[
+        let (r, _) = check_replay(&[
             &["MSET", "a", "1", "b", "2", "a", "3"],
             &["SET", "t", "v", "EX", "100"],
             &["MSET", "t", "x", "c", "4"],
@@ -1183,6 +1105,7 @@ pub(crate) mod tests {
     fn replay_edits_and_counters() {
         check_replay_after(
             &[&["LPUSH", "l", "x"]],
+            &[],
             &[
                 &["APPEND", "a", "hello"],
                 &["APPEND", "a", " world"],
@@ -1235,10 +1158,10 @@ pub(crate) mod tests {
 
     #[test]
     fn records_are_the_effects() {
-        let s = shown(&[&["SET", "k", "v"]]);
-        assert_eq!(s, ["db0 SET k v"]);
+        let s = logged(&[&["SET", "k", "v"]]);
+        assert_eq!(s, ["SET k v"]);
         // SET EX becomes SET ... PXAT <absolute>: the seed's SET_WITH_TTL.
-        let (_, recs) = logged(&[&["SET", "k", "v", "EX", "10"]]);
+        let (_, recs) = check_replay(&[&["SET", "k", "v", "EX", "10"]]);
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].op, record::SET_WITH_TTL);
         assert_eq!(
@@ -1246,17 +1169,17 @@ pub(crate) mod tests {
             (&b"k"[..], &b"v"[..])
         );
         deadline_near(&recs[0].expire_at.to_string(), 10_000);
-        let (_, recs) = logged(&[&["SETEX", "k", "20", "v"]]);
+        let (_, recs) = check_replay(&[&["SETEX", "k", "20", "v"]]);
         assert_eq!(recs[0].op, record::SET_WITH_TTL);
         deadline_near(&recs[0].expire_at.to_string(), 20_000);
         // KEEPTTL with a TTL to keep: that deadline, absolute.
-        let s = shown(&[
+        let s = logged(&[
             &["SET", "k", "v", "PXAT", "4000000000000"],
             &["SET", "k", "w", "KEEPTTL", "GET"],
         ]);
-        assert_eq!(s[1], "db0 SET k w PXAT 4000000000000");
+        assert_eq!(s[1], "SET k w PXAT 4000000000000");
         // Nothing changed, nothing logged.
-        let s = shown(&[
+        let s = logged(&[
             &["SET", "k", "v"],
             &["SETNX", "k", "w"],
             &["SET", "k", "w", "NX"],
@@ -1268,22 +1191,22 @@ pub(crate) mod tests {
             &["SETRANGE", "k", "0", ""],
             &["SET", "k", "v", "EX", "-1"],
         ]);
-        assert_eq!(s, ["db0 SET k v"]);
-        let s = shown(&[
+        assert_eq!(s, ["SET k v"]);
+        let s = logged(&[
             &["SET", "k", "1", "EX", "100"],
             &["INCRBYFLOAT", "k", "2.5"],
             &["GETDEL", "k"],
             &["MSET", "a", "1", "b", "2"],
             &["INCRBY", "a", "5"],
         ]);
-        assert_eq!(s[1], "db0 SET k 3.5 KEEPTTL");
-        assert_eq!(s[2], "db0 DEL k");
-        assert_eq!(s[3], "BATCH[db0 SET a 1; db0 SET b 2]");
-        assert_eq!(s[4], "db0 INCRBY a 5");
-        let (_, recs) = logged(&[&["SET", "k", "1"], &["GETEX", "k", "EX", "100"]]);
+        assert_eq!(s[1], "SET k 3.5 KEEPTTL");
+        assert_eq!(s[2], "DEL k");
+        assert_eq!(s[3], "BATCH[SET a 1; SET b 2]");
+        assert_eq!(s[4], "INCRBY a 5");
+        let (_, recs) = check_replay(&[&["SET", "k", "1"], &["GETEX", "k", "EX", "100"]]);
         assert_eq!(recs[1].op, record::EXPIRE);
-        let words: Vec<String> = show(&recs[1]).split(' ').map(String::from).collect();
-        assert_eq!(&words[..3], ["db0", "PEXPIREAT", "k"]);
-        deadline_near(&words[3], 100_000);
+        let words: Vec<String> = text(&recs[1]).split(' ').map(String::from).collect();
+        assert_eq!(&words[..2], ["PEXPIREAT", "k"], "in DB 0: no `dbN: `");
+        deadline_near(&words[2], 100_000);
     }
 }

@@ -1610,8 +1610,7 @@ mod tests {
         assert_eq!(format_double(1e16), "10000000000000000");
     }
 
-    use crate::command::sort::walcheck;
-    use crate::command::testutil::check_replay;
+    use crate::command::testutil::{check_replay, check_replay_after, logged, texts};
 
     #[test]
     fn zadd_and_zincrby_replay_with_every_flag() {
@@ -1843,7 +1842,7 @@ mod tests {
             (0, "gone", 1),
             (0, "gone2", 1),
         ];
-        let (_, recs) = walcheck::check(
+        let (_, recs) = check_replay_after(
             setup,
             ttls,
             &[
@@ -1857,7 +1856,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            recs,
+            texts(&recs),
             [
                 "BATCH[DEL dst; ZADD dst 0.10000000000000001 x 0.20000000000000001 y]",
                 "DEL dst2",
@@ -1872,7 +1871,7 @@ mod tests {
 
     #[test]
     fn zset_records_are_exact() {
-        let recs = walcheck::logged(&[
+        let recs = logged(&[
             &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
             &["ZADD", "z", "XX", "1", "nope"],
             &["ZADD", "z", "GT", "0", "a"],
