@@ -625,3 +625,38 @@ fn clients_get_loading_while_the_dataset_loads() {
     assert!(loading > 0, "loading was never observed");
     assert!(info_loading, "INFO never said loading:1");
 }
+
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_the_previous_one() {
+    let mut a = TestServer::start_with(&["--save", ""]);
+    let mut s = a.raw();
+    for round in 0..3 {
+        for i in 0..100 {
+            send(&mut s, &format!("INCR c{}", i % 9));
+            send(&mut s, &format!("RPUSH l{} {round}:{i}", i % 4));
+        }
+        if round < 2 {
+            assert_eq!(ask(&mut s, &["SAVE"]), "OK");
+        }
+    }
+    let before = dump(&a);
+    kill9(&mut a);
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(a.dir.join("snapshots"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    snaps.sort();
+    assert_eq!(snaps.len(), 2, "{snaps:?}");
+    let newest = snaps.pop().unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&newest, &bytes).unwrap();
+    let b = restart(&mut a, &["--save", ""]);
+    assert_eq!(dump(&b), before);
+    assert!(
+        b.log().contains("falling back to the previous snapshot"),
+        "{}",
+        b.log()
+    );
+}

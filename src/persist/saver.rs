@@ -89,7 +89,20 @@ pub fn save(srv: &Server) -> Result<snapshot::SnapshotInfo, String> {
                 crate::warning!("snapshot: could not delete old snapshots: {}", e);
             }
             if let Some(w) = super::wal() {
-                match w.remove_covered(info.min_lsn) {
+                // Keep the WAL back to the oldest snapshot kept, so a fallback
+                // to it (the newest damaged) still finds every later record.
+                let oldest = snapshot::list(&dir)
+                    .ok()
+                    .and_then(|l| l.last().cloned())
+                    .map_or(Ok(info.min_lsn), |p| snapshot::min_lsn(&p));
+                let keep_from = match oldest {
+                    Ok(l) => l.min(info.min_lsn),
+                    Err(e) => {
+                        crate::warning!("snapshot: can't read the oldest snapshot kept: {}", e);
+                        0
+                    }
+                };
+                match w.remove_covered(keep_from) {
                     Ok(0) => {}
                     Ok(n) => {
                         crate::verbose!("wal: deleted {} segment(s) covered by the snapshot", n)

@@ -232,6 +232,43 @@ pub fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(v.into_iter().map(|(_, p)| p).collect())
 }
 
+/// The smallest stripe LSN of a finished snapshot, read from its footer
+/// and section headers only (no full read, no CRC check): every WAL record
+/// below it is in the snapshot. Compaction keeps the WAL back to the oldest
+/// retained snapshot's, so falling back to it after the newest turns out
+/// damaged still finds every later record.
+pub fn min_lsn(path: &Path) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path)?;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a snapshot");
+    let mut read_at = |at: u64, buf: &mut [u8]| -> io::Result<()> {
+        f.seek(SeekFrom::Start(at))?;
+        f.read_exact(buf)
+    };
+    let mut header = [0u8; HEADER_LEN];
+    read_at(0, &mut header)?;
+    if &header[..8] != MAGIC {
+        return Err(bad());
+    }
+    let nstripes = u32::from_le_bytes(header[24..28].try_into().unwrap()) as u64;
+    let len = fs::metadata(path)?.len();
+    let mut tail = [0u8; 20];
+    read_at(len.checked_sub(20).ok_or_else(bad)?, &mut tail)?;
+    if &tail[8..16] != END_MAGIC {
+        return Err(bad());
+    }
+    let footer = u64::from_le_bytes(tail[..8].try_into().unwrap());
+    let mut offsets = vec![0u8; (nstripes * 8) as usize];
+    read_at(footer, &mut offsets)?;
+    let mut min = u64::MAX;
+    for o in offsets.chunks_exact(8) {
+        let mut sec = [0u8; 12];
+        read_at(u64::from_le_bytes(o.try_into().unwrap()), &mut sec)?;
+        min = min.min(u64::from_le_bytes(sec[4..12].try_into().unwrap()));
+    }
+    Ok(if nstripes == 0 { 0 } else { min })
+}
+
 /// Keeps the newest `n` snapshots (at least one, whatever `n` says) and
 /// deletes the rest; returns how many it deleted.
 pub fn retain(dir: &Path, n: usize) -> io::Result<usize> {
