@@ -272,7 +272,7 @@ typed_directives! {
     wal_segment_size: u64 = "wal-segment-size", Kind::Size(MB, GB), "64mb", FIXED, "PERSISTENCE";
     /// `snapshot-retain`: how many snapshots to keep.
     snapshot_retain: usize = "snapshot-retain", Kind::Int(1, 1000), "2", MUT, "PERSISTENCE";
-    /// `wal-max-size`: take a snapshot (and drop the WAL it covers) once the WAL is this big; 0 = only by `save` rules and commands.
+    /// `wal-max-size`: take a snapshot (and drop the WAL it covers) once the WAL has grown this much since the last one; 0 = only by `save` rules and commands.
     wal_max_size: u64 = "wal-max-size", Kind::Size(0, I64), "256mb", MUT, "PERSISTENCE";
     /// `wal-repair`: at start-up, keep the valid records before a damaged WAL record and set the rest aside instead of refusing to start (`--wal-repair`).
     wal_repair: bool = "wal-repair", Kind::Bool, "no", FIXED, "PERSISTENCE";

@@ -660,3 +660,35 @@ fn a_damaged_newest_snapshot_falls_back_to_the_previous_one() {
         b.log()
     );
 }
+
+fn wait_for_saves(srv: &TestServer, n: u64) {
+    let t = Instant::now();
+    while info_field(srv, "rdb_saves").parse::<u64>().unwrap() < n {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "no snapshot was taken"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn save_rules_and_wal_growth_trigger_snapshots() {
+    // `save 1 1`: one change and a second → a snapshot.
+    let a = TestServer::start_with(&["--save", "1 1", "--wal-max-size", "0"]);
+    let mut s = a.raw();
+    assert_eq!(info_field(&a, "rdb_saves"), "0");
+    send(&mut s, "SET k v");
+    assert_eq!(info_field(&a, "rdb_changes_since_last_save"), "1");
+    wait_for_saves(&a, 1);
+    assert_eq!(info_field(&a, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info_field(&a, "rdb_last_bgsave_status"), "ok");
+    // No `save` rules, but the WAL grows past wal-max-size.
+    let b = TestServer::start_with(&["--save", "", "--wal-max-size", "1mb"]);
+    let mut s = b.raw();
+    let big = "x".repeat(100_000);
+    for i in 0..15 {
+        send(&mut s, &format!("SET k{i} {big}"));
+    }
+    wait_for_saves(&b, 1);
+}

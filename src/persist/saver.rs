@@ -23,6 +23,9 @@ pub struct State {
     /// Seconds the last snapshot took; -1 = none yet.
     pub last_duration: AtomicI64,
     pub snapshots_taken: AtomicU64,
+    /// WAL bytes written (since start) when the last snapshot began: the
+    /// `wal-max-size` rule counts the growth since then.
+    pub wal_mark: AtomicU64,
     /// BGSAVE SCHEDULE / BGREWRITEAOF asked for one while one was running.
     pub scheduled: AtomicBool,
     /// Loading progress: keys loaded, unix ms the load started.
@@ -43,6 +46,7 @@ impl Default for State {
             last_duration: AtomicI64::new(-1),
             snapshots_taken: AtomicU64::new(0),
             scheduled: AtomicBool::new(false),
+            wal_mark: AtomicU64::new(0),
             loading_keys: AtomicU64::new(0),
             loading_start: AtomicU64::new(0),
             lock: Mutex::new(()),
@@ -61,6 +65,7 @@ pub fn save(srv: &Server) -> Result<snapshot::SnapshotInfo, String> {
     let dirty = DIRTY.load(Relaxed);
     let t = Instant::now();
     if let Some(w) = super::wal() {
+        st.wal_mark.store(w.stats().bytes_written, Relaxed);
         // Start a fresh segment: the ones before it are all older than the
         // snapshot and can go once it is written.
         if let Err(e) = w.rotate_now() {
@@ -174,7 +179,15 @@ fn due(srv: &Server) -> bool {
         return true;
     }
     match super::wal() {
-        Some(w) if cfg.wal_max_size > 0 => w.stats().total_bytes >= cfg.wal_max_size && dirty > 0,
+        Some(w) if cfg.wal_max_size > 0 => {
+            let grown = w.stats().bytes_written
+                - srv
+                    .persist
+                    .wal_mark
+                    .load(Relaxed)
+                    .min(w.stats().bytes_written);
+            grown >= cfg.wal_max_size && dirty > 0
+        }
         _ => false,
     }
 }
