@@ -142,7 +142,10 @@ impl AuthServer {
         while t.elapsed() < Duration::from_secs(10) {
             if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
                 c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                if c.write_all(b"PING\r\n").is_ok() && read_n(&mut c, 1) == b"-" {
+                // Ready = authenticated commands run (not -LOADING).
+                let auth = format!("AUTH {pass}\r\nPING\r\n");
+                if c.write_all(auth.as_bytes()).is_ok() && read_n(&mut c, 12) == b"+OK\r\n+PONG\r\n"
+                {
                     return srv;
                 }
             }

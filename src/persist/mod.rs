@@ -35,6 +35,38 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use wal::Wal;
 
+/// The files in `dir` whose names `parse` turns into a number (a WAL
+/// segment's sequence, a snapshot's id), sorted by it; other names are
+/// ignored. A missing directory has none.
+pub(crate) fn numbered_files(
+    dir: &std::path::Path,
+    parse: fn(&str) -> Option<u64>,
+) -> std::io::Result<Vec<(u64, std::path::PathBuf)>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for ent in rd {
+        let ent = ent?;
+        let Some(n) = ent.file_name().to_str().and_then(parse) else {
+            continue;
+        };
+        if ent.file_type()?.is_file() {
+            out.push((n, ent.path()));
+        }
+    }
+    out.sort_unstable_by_key(|(n, _)| *n);
+    Ok(out)
+}
+
+/// Fsyncs a directory, so a file created, renamed or deleted in it stays so
+/// after a crash.
+pub fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Changes since the last successful snapshot (INFO persistence
 /// `rdb_changes_since_last_save`, and the `save` rules).
 pub static DIRTY: AtomicU64 = AtomicU64::new(0);

@@ -119,11 +119,7 @@ pub fn decode_header(buf: &[u8]) -> Result<u64, &'static str> {
     Ok(u64::from_le_bytes(buf[12..20].try_into().unwrap()))
 }
 
-/// Fsyncs a directory (makes file creations, renames and deletions in it
-/// durable).
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
+pub use super::sync_dir;
 
 /// Creates (or truncates) segment `seq` in `wal` (the segment directory)
 /// with its header, fsyncs the file and the directory, and returns the
@@ -144,25 +140,7 @@ pub fn create_segment(wal: &Path, seq: u64, first_lsn: u64) -> io::Result<(File,
 /// The segment files in `<dir>/wal` (name and sequence only), sorted by
 /// sequence. A missing directory has none.
 fn segment_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
-    let wal = wal_dir(dir);
-    let rd = match fs::read_dir(&wal) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    for ent in rd {
-        let ent = ent?;
-        let name = ent.file_name();
-        let Some(seq) = name.to_str().and_then(parse_name) else {
-            continue;
-        };
-        if ent.file_type()?.is_file() {
-            out.push((seq, ent.path()));
-        }
-    }
-    out.sort_unstable_by_key(|(s, _)| *s);
-    Ok(out)
+    super::numbered_files(&wal_dir(dir), parse_name)
 }
 
 /// The segments in `<dir>/wal`, sorted by sequence, with their headers
@@ -434,7 +412,8 @@ pub(crate) mod tests {
     use crate::persist::record::encode_command;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    /// A fresh, empty temp directory, removed on drop.
+    /// A fresh, empty temp directory, removed on drop (the persistence
+    /// modules' tests share it).
     pub(crate) struct TempDir(pub PathBuf);
 
     impl TempDir {

@@ -203,26 +203,12 @@ fn parse_id(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// (id, path) of every finished snapshot in `snapdir`, unordered.
+/// (id, path) of every finished snapshot in `snapdir`, oldest first.
 fn scan_dir(snapdir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
-    let rd = match fs::read_dir(snapdir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    for ent in rd {
-        let ent = ent?;
-        if let Some(id) = ent.file_name().to_str().and_then(parse_id) {
-            out.push((id, ent.path()));
-        }
-    }
-    Ok(out)
+    super::numbered_files(snapdir, parse_id)
 }
 
-fn sync_dir(d: &Path) -> io::Result<()> {
-    File::open(d)?.sync_all()
-}
+use super::sync_dir;
 
 /// Snapshot files in `<dir>/snapshots`, newest (largest id) first;
 /// `*.tmp` and unrelated files are ignored. A missing directory is empty.
@@ -1003,31 +989,11 @@ impl Loaded {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use std::sync::atomic::AtomicU64;
     use std::sync::Mutex;
 
     /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> TempDir {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "flashdb-snap-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::persist::segment::tests::TempDir;
+    use std::sync::atomic::AtomicU64;
 
     /// Small thresholds, so small values cross them.
     const LIM: Limits = Limits {
