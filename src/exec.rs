@@ -91,12 +91,13 @@ pub fn execute(
 }
 
 /// `-MISCONF` for a write while the WAL cannot be written: nothing is
-/// acknowledged that is not in the log (Redis's text and rule; EXEC counts
-/// as a write when its transaction holds one).
-fn refuse_write(spec: &CommandSpec, client: &mut Client) -> Option<Reply> {
+/// acknowledged that is not in the log (Redis's text and rule). An EXEC
+/// whose transaction writes is aborted and discarded, as Redis does.
+fn refuse_write(srv: &Server, spec: &CommandSpec, client: &mut Client) -> Option<Reply> {
     let w = crate::persist::wal()?;
+    let exec = spec.name == "exec";
     let write = spec.is_write()
-        || (spec.flags & crate::command::EXCLUSIVE != 0
+        || (exec
             && client.multi.as_ref().is_some_and(|q| {
                 q.iter()
                     .any(|a| resolve(a).is_ok_and(|(_, s)| s.is_write()))
@@ -105,10 +106,17 @@ fn refuse_write(spec: &CommandSpec, client: &mut Client) -> Option<Reply> {
         return None;
     }
     let reason = w.error()?;
-    client.multi_error |= client.multi.is_some() && spec.flags & crate::command::EXCLUSIVE == 0;
-    Some(Reply::error(format!(
-        "MISCONF Errors writing to the AOF file: {reason}"
-    )))
+    let err = format!("MISCONF Errors writing to the AOF file: {reason}");
+    if exec {
+        // Redis's execCommandAbort: the transaction is discarded.
+        crate::command::tx::discard_state(srv, client);
+        return Some(Reply::error(format!(
+            "EXECABORT Transaction discarded because of: {err}"
+        )));
+    }
+    // A write refused while queueing dooms the transaction (EXECABORT).
+    client.multi_error |= client.multi.is_some();
+    Some(Reply::error(err))
 }
 
 /// Runs one command the way a connection would (every check, the gate,
@@ -151,7 +159,7 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
             "LOADING FlashDB is loading the dataset in memory",
         ));
     }
-    if let Some(r) = refuse_write(spec, client) {
+    if let Some(r) = refuse_write(srv, spec, client) {
         return Some(r);
     }
     if client.multi.is_some() && !crate::command::tx::runs_inside_multi(spec.name) {

@@ -541,6 +541,11 @@ fn a_failing_disk_refuses_writes_with_misconf_and_loses_nothing() {
     );
     let info = ask(&mut s, &["INFO", "persistence"]);
     assert!(info.contains("aof_last_write_status:err"), "{info}");
+    // Reads still work; a write queued in MULTI dooms the transaction.
+    assert_eq!(ask(&mut s, &["GET", "nothing"]), "(nil)");
+    assert_eq!(ask(&mut s, &["MULTI"]), "OK");
+    assert!(ask(&mut s, &["SET", "t", "v"]).starts_with("-MISCONF"));
+    assert!(ask(&mut s, &["EXEC"]).starts_with("-EXECABORT"));
     // The disk recovers: writes are accepted again.
     let st = std::process::Command::new("prlimit")
         .args(["--pid", &child.id().to_string(), "--fsize=unlimited:"])
