@@ -697,3 +697,18 @@ fn save_rules_and_wal_growth_trigger_snapshots() {
     }
     wait_for_saves(&b, 1);
 }
+
+#[test]
+fn replay_ignores_a_lowered_proto_max_bulk_len() {
+    let mut a = TestServer::start_with(&["--save", ""]);
+    let mut s = a.raw();
+    let chunk = "y".repeat(800_000);
+    send(&mut s, &format!("APPEND big {chunk}"));
+    send(&mut s, &format!("APPEND big {chunk}"));
+    send(&mut s, "SETRANGE big 1500000 z");
+    assert!(a.terminate().success());
+    let b = restart(&mut a, &["--save", "", "--proto-max-bulk-len", "1mb"]);
+    let mut s = b.raw();
+    assert_eq!(ask(&mut s, &["STRLEN", "big"]), "1600000");
+    assert!(!b.log().contains("failed on replay"), "{}", b.log());
+}

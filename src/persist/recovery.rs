@@ -280,8 +280,18 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     let max_snap_lsn = lsns.iter().copied().max().unwrap_or(0);
     let mut rep = Replayer::new(srv, lsns);
     let t2 = Instant::now();
-    let report = segment::scan(&cfg.dir, cfg.wal_repair, |rec| rep.apply(&rec))
-        .map_err(|e| e.to_string())?;
+    // Limits that only guard client input must not reject a logged write
+    // (say `proto-max-bulk-len` was lowered since): lifted while replaying.
+    srv.hot.proto_max_bulk_len.store(i64::MAX as u64, Relaxed);
+    let scanned = segment::scan(&cfg.dir, cfg.wal_repair, |rec| rep.apply(&rec));
+    srv.config_changed();
+    let report = scanned.map_err(|e| e.to_string())?;
+    if rep.failed > 0 {
+        crate::warning!(
+            "wal: {} records failed on replay (listed above); the data may differ from before the restart",
+            rep.failed
+        );
+    }
     if let Some((path, off, n)) = &report.truncated {
         crate::warning!(
             "wal: truncated {} bytes of an incomplete record at {}:{}",
