@@ -269,10 +269,15 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
         let limits = snapshot::Limits::from_hot(&srv.hot);
         let (l_lsns, keys) = l.load_into(&srv.store, &limits, 2)?;
         srv.persist.loading_keys.store(keys, Relaxed);
+        let bytes = std::fs::metadata(l.path()).map_or(0, |m| m.len());
+        let secs = t.elapsed().as_secs_f64().max(1e-6);
         crate::notice!(
-            "Snapshot loaded: {} keys in {} ms",
+            "Snapshot {} loaded: {} keys, {:.1} MB in {} ms ({:.0} MB/s)",
+            l.path().display(),
             keys,
-            t.elapsed().as_millis()
+            bytes as f64 / 1e6,
+            t.elapsed().as_millis(),
+            bytes as f64 / 1e6 / secs
         );
         lsns = l_lsns;
     }
@@ -283,7 +288,23 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     // Limits that only guard client input must not reject a logged write
     // (say `proto-max-bulk-len` was lowered since): lifted while replaying.
     srv.hot.proto_max_bulk_len.store(i64::MAX as u64, Relaxed);
-    let scanned = segment::scan(&cfg.dir, cfg.wal_repair, |rec| rep.apply(&rec));
+    let mut last_note = Instant::now();
+    let mut seen = 0u64;
+    let scanned = segment::scan(&cfg.dir, cfg.wal_repair, |rec| {
+        seen += 1;
+        if seen % 4096 == 0 {
+            srv.persist.loading_keys.fetch_add(4096, Relaxed);
+            if last_note.elapsed() >= std::time::Duration::from_secs(2) {
+                last_note = Instant::now();
+                crate::notice!(
+                    "WAL replay: {} records so far ({:.0} records/s)",
+                    seen,
+                    seen as f64 / t2.elapsed().as_secs_f64()
+                );
+            }
+        }
+        rep.apply(&rec)
+    });
     srv.config_changed();
     let report = scanned.map_err(|e| e.to_string())?;
     if rep.failed > 0 {
@@ -310,8 +331,9 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     }
     if report.records > 0 {
         crate::notice!(
-            "WAL replayed: {} records ({} applied, {} already in the snapshot) in {} ms",
+            "WAL replayed: {} records, {:.1} MB ({} applied, {} already in the snapshot) in {} ms",
             report.records,
+            report.bytes as f64 / 1e6,
             rep.applied,
             rep.skipped,
             t2.elapsed().as_millis()
