@@ -292,7 +292,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     let mut seen = 0u64;
     let scanned = segment::scan(&cfg.dir, cfg.wal_repair, |rec| {
         seen += 1;
-        if seen % 4096 == 0 {
+        if seen.is_multiple_of(4096) {
             srv.persist.loading_keys.fetch_add(4096, Relaxed);
             if last_note.elapsed() >= std::time::Duration::from_secs(2) {
                 last_note = Instant::now();
