@@ -1,15 +1,16 @@
 //! # FlashDB
 //!
 //! A Redis-compatible in-memory data server: RESP2/RESP3 on TCP, a striped
-//! in-memory store, and (in later layers) a write-ahead log, snapshots and a
-//! web plane.
+//! in-memory store, a group-commit write-ahead log and forkless snapshots,
+//! and (in a later layer) a web plane.
 //!
 //! # Layout
 //!
 //! A request travels `net/conn.rs → exec.rs → command/<family>.rs →
-//! store/db.rs` and back:
+//! store/db.rs → persist/wal.rs` and back:
 //!
-//! - `main.rs` (the `flashdb` binary): config → server state → threads.
+//! - `main.rs` (the `flashdb` binary): config → lock the data dir → server
+//!   state → threads → recovery → serve.
 //! - [`config`]: directives from `flashdb.conf` and `--flags`; CONFIG GET/SET/REWRITE.
 //! - [`resp`]: the incremental request parser with its limits, and reply
 //!   encoding for RESP2 and RESP3 (`Reply`).
@@ -17,9 +18,13 @@
 //!   per-connection read → execute → write loop, signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`.
+//! - [`persist`]: how a write is logged (under its stripe lock), the WAL
+//!   record bytes, the group-commit writer and its segments, snapshots
+//!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
-//!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry.
+//!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry;
+//!   the keyed SipHash that places keys in stripes.
 //! - [`server`]: shared state (`Server`), per-connection `Client`, the client
 //!   registry, CLIENT PAUSE, and `Ctx` handed to every handler.
 //! - [`stats`]: counters behind INFO.
