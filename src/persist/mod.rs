@@ -300,12 +300,19 @@ impl Batch {
 /// Runs `f` (EXEC's queued commands, under the exclusive gate) collecting
 /// the records they log, then logs them as one batch.
 pub fn in_transaction<R>(f: impl FnOnce() -> R) -> R {
-    TX.with(|t| *t.borrow_mut() = Some(Batch::new()));
-    let r = f();
-    if let Some(b) = TX.with(|t| t.borrow_mut().take()) {
-        b.commit_counting(0); // each record was counted as it was logged
+    /// Commits on the way out even if `f` panics: what was applied is
+    /// logged, and this thread's later records go to the WAL again.
+    struct Commit;
+    impl Drop for Commit {
+        fn drop(&mut self) {
+            if let Some(b) = TX.with(|t| t.borrow_mut().take()) {
+                b.commit_counting(0); // each record was counted as it was logged
+            }
+        }
     }
-    r
+    TX.with(|t| *t.borrow_mut() = Some(Batch::new()));
+    let _commit = Commit;
+    f()
 }
 
 /// Runs `f` with this thread's records captured instead of logged; returns
