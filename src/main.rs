@@ -154,13 +154,22 @@ fn main() {
             Ok(()) => notice!("WAL flushed and synced to disk"),
             Err(e) => warning!("Could not flush the WAL at shutdown: {}", e),
         }
-        w.close();
-    } else if !srv.config().save.is_empty() {
-        // Like Redis without AOF: save a snapshot on the way out.
+    }
+    // SHUTDOWN SAVE always snapshots, NOSAVE never; by default only a
+    // server without a WAL and with `save` rules does (like Redis).
+    let save = match srv.persist.shutdown_save.load(Ordering::SeqCst) {
+        1 => true,
+        2 => false,
+        _ => flashdb::persist::wal().is_none() && !srv.config().save.is_empty(),
+    };
+    if save {
         notice!("Saving the final snapshot before exiting.");
         if let Err(e) = saver::save(&srv) {
             warning!("{}", e);
         }
+    }
+    if let Some(w) = flashdb::persist::wal() {
+        w.close();
     }
     drop(dir_lock);
     notice!("FlashDB is now ready to exit, bye bye...");

@@ -712,3 +712,49 @@ fn replay_ignores_a_lowered_proto_max_bulk_len() {
     assert_eq!(ask(&mut s, &["STRLEN", "big"]), "1600000");
     assert!(!b.log().contains("failed on replay"), "{}", b.log());
 }
+
+fn shutdown(srv: &mut TestServer, args: &[&str]) {
+    let mut s = srv.raw();
+    let mut argv = vec!["SHUTDOWN"];
+    argv.extend_from_slice(args);
+    let a: Vec<&[u8]> = argv.iter().map(|x| x.as_bytes()).collect();
+    s.write_all(&cmd(&a)).unwrap();
+    let st = srv
+        .wait_exit(Duration::from_secs(10))
+        .expect("server exited");
+    assert!(st.success());
+}
+
+fn snapshots(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("snapshots"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn shutdown_save_and_nosave() {
+    // Without a WAL: the default SHUTDOWN saves a snapshot (save rules set)…
+    let mut a = TestServer::start_with(&["--appendonly", "no", "--save", "3600 1"]);
+    send(&mut a.raw(), "SET k v");
+    shutdown(&mut a, &[]);
+    assert_eq!(snapshots(&a.dir).len(), 1);
+    let mut b = restart(&mut a, &["--appendonly", "no", "--save", "3600 1"]);
+    assert_eq!(ask(&mut b.raw(), &["GET", "k"]), "v");
+    // …and NOSAVE does not: the write made since is gone, as in Redis.
+    send(&mut b.raw(), "SET k2 v");
+    shutdown(&mut b, &["NOSAVE"]);
+    let mut c = restart(&mut b, &["--appendonly", "no", "--save", "3600 1"]);
+    assert_eq!(ask(&mut c.raw(), &["EXISTS", "k2"]), "0");
+    // With the WAL, SHUTDOWN SAVE also writes a snapshot.
+    shutdown(&mut c, &[]);
+    let mut d = restart(&mut c, &["--save", ""]);
+    send(&mut d.raw(), "SET k3 v");
+    let before = snapshots(&d.dir);
+    shutdown(&mut d, &["SAVE"]);
+    let after = snapshots(&d.dir);
+    assert!(after.last() > before.last(), "{before:?} {after:?}");
+    let e = restart(&mut d, &["--save", ""]);
+    assert_eq!(ask(&mut e.raw(), &["GET", "k3"]), "v");
+}

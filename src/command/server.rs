@@ -235,6 +235,17 @@ fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if abort {
         return Reply::err("ERR No shutdown in progress.");
     }
+    let choice = if save {
+        1
+    } else if nosave {
+        2
+    } else {
+        0
+    };
+    ctx.srv
+        .persist
+        .shutdown_save
+        .store(choice, std::sync::atomic::Ordering::SeqCst);
     ctx.srv.request_shutdown();
     // The connection closes without a reply, as with Redis.
     ctx.client.close_after_reply = true;

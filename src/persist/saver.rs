@@ -31,6 +31,9 @@ pub struct State {
     /// Loading progress: keys loaded, unix ms the load started.
     pub loading_keys: AtomicU64,
     pub loading_start: AtomicU64,
+    /// SHUTDOWN's choice: 0 = default (a snapshot only without a WAL and
+    /// with `save` rules), 1 = SAVE (always), 2 = NOSAVE (never).
+    pub shutdown_save: std::sync::atomic::AtomicU8,
     /// Serializes snapshots.
     lock: Mutex<()>,
 }
@@ -49,6 +52,7 @@ impl Default for State {
             wal_mark: AtomicU64::new(0),
             loading_keys: AtomicU64::new(0),
             loading_start: AtomicU64::new(0),
+            shutdown_save: std::sync::atomic::AtomicU8::new(0),
             lock: Mutex::new(()),
         }
     }
