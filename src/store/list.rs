@@ -172,4 +172,74 @@ mod tests {
         assert!(l.is_empty());
         assert_eq!(l.encoding(), "quicklist");
     }
+
+    /// Random operations against a plain `VecDeque` model: same elements in
+    /// the same order, exact byte accounting, after every step.
+    #[test]
+    fn matches_a_simple_model_under_random_operations() {
+        use std::collections::VecDeque;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rnd = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n.max(1)
+        };
+        let mut l = ListValue::new();
+        let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+        for step in 0..20_000 {
+            let len = model.len() as u64;
+            let v = vec![b'a' + rnd(26) as u8; rnd(40) as usize];
+            match rnd(9) {
+                0 | 1 => {
+                    l.push(End::Left, &v);
+                    model.push_front(v);
+                }
+                2 | 3 => {
+                    l.push(End::Right, &v);
+                    model.push_back(v);
+                }
+                4 => assert_eq!(l.pop(End::Left).map(|c| c.to_vec()), model.pop_front()),
+                5 => assert_eq!(l.pop(End::Right).map(|c| c.to_vec()), model.pop_back()),
+                6 if len > 0 => {
+                    let i = rnd(len) as usize;
+                    if rnd(2) == 0 {
+                        l.insert(i, &v);
+                        model.insert(i, v);
+                    } else {
+                        l.set(i, &v);
+                        model[i] = v;
+                    }
+                }
+                7 if len > 0 => {
+                    let i = rnd(len) as usize;
+                    assert_eq!(l.remove(i).map(|c| c.to_vec()), model.remove(i));
+                }
+                8 => {
+                    if rnd(4) == 0 {
+                        let n = rnd(40) as usize;
+                        l.retain(|c| c.len() != n);
+                        model.retain(|c| c.len() != n);
+                    } else {
+                        let (a, b) = (rnd(3) as usize, rnd(3) as usize);
+                        l.trim(a, b);
+                        let a = a.min(model.len());
+                        model.drain(..a);
+                        let keep = model.len().saturating_sub(b);
+                        model.truncate(keep);
+                    }
+                }
+                _ => {}
+            }
+            assert_eq!(l.len(), model.len(), "step {step}");
+            assert_eq!(l.bytes, l.recount(), "step {step}");
+            if step % 97 == 0 {
+                let got: Vec<Vec<u8>> = l.iter().map(|c| c.to_vec()).collect();
+                assert!(got.iter().eq(model.iter()), "step {step}");
+                for (i, m) in model.iter().enumerate() {
+                    assert_eq!(l.get(i).map(|c| c.as_slice()), Some(m.as_slice()));
+                }
+            }
+        }
+    }
 }
