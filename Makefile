@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence clean
+.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures clean
 
 all: release
 
@@ -44,6 +44,10 @@ bench-compare: release
 # redis-server --appendfsync always, interleaved, as ratios.
 bench-persistence: release
 	benches/persistence.sh
+
+# Big structures (1M-member sorted set, 1M-element list), FlashDB vs Redis.
+bench-structures: release
+	benches/structures.sh
 
 clean:
 	$(CARGO) clean

@@ -23,26 +23,82 @@ const MAX_LEVEL: usize = 32;
 const NIL: u32 = u32::MAX;
 const HEAD: u32 = 0;
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Level {
     forward: u32,
-    span: usize,
+    /// Nodes skipped (u32: a sorted set holds at most 2^32 - 1 members,
+    /// which keeps a level 8 bytes and a node within one cache line).
+    span: u32,
+}
+
+const EMPTY_LEVEL: Level = Level {
+    forward: NIL,
+    span: 0,
+};
+
+/// Levels kept inside the node: with p = 1/4, 98.4% of nodes have at most
+/// this many, so a search step reads one node (score and forward pointers
+/// together, one 64-byte line) instead of the node and then a separate
+/// level array — one cache miss per step instead of two on a big set.
+const INLINE_LEVELS: usize = 3;
+
+#[derive(Clone)]
+enum Levels {
+    Inline(u8, [Level; INLINE_LEVELS]),
+    Heap(Vec<Level>),
+}
+
+impl Levels {
+    fn new(n: usize) -> Levels {
+        if n <= INLINE_LEVELS {
+            Levels::Inline(n as u8, [EMPTY_LEVEL; INLINE_LEVELS])
+        } else {
+            Levels::Heap(vec![EMPTY_LEVEL; n])
+        }
+    }
+
+    /// Heap bytes beyond the node itself.
+    fn heap_bytes(n: usize) -> usize {
+        if n <= INLINE_LEVELS {
+            0
+        } else {
+            malloc_size(n * std::mem::size_of::<Level>())
+        }
+    }
+}
+
+impl std::ops::Deref for Levels {
+    type Target = [Level];
+    fn deref(&self) -> &[Level] {
+        match self {
+            Levels::Inline(n, a) => &a[..*n as usize],
+            Levels::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Levels {
+    fn deref_mut(&mut self) -> &mut [Level] {
+        match self {
+            Levels::Inline(n, a) => &mut a[..*n as usize],
+            Levels::Heap(v) => v,
+        }
+    }
 }
 
 #[derive(Clone)]
+#[repr(align(64))]
 struct Node {
     member: Box<[u8]>,
     score: f64,
     backward: u32,
-    levels: Vec<Level>,
+    levels: Levels,
 }
 
 /// Bytes one member costs beyond its dict entry: the skiplist node, its
 /// level vector and the member copy.
 fn node_bytes(member_len: usize, levels: usize) -> usize {
-    malloc_size(std::mem::size_of::<Node>())
-        + malloc_size(levels * std::mem::size_of::<Level>())
-        + malloc_size(member_len)
+    malloc_size(std::mem::size_of::<Node>()) + Levels::heap_bytes(levels) + malloc_size(member_len)
 }
 
 /// (score, member) order: score first, ties by member bytes.
@@ -148,13 +204,7 @@ impl SkipList {
                 member: Box::new([]),
                 score: 0.0,
                 backward: NIL,
-                levels: vec![
-                    Level {
-                        forward: NIL,
-                        span: 0
-                    };
-                    MAX_LEVEL
-                ],
+                levels: Levels::new(MAX_LEVEL),
             }],
             free: Vec::new(),
             tail: NIL,
@@ -194,7 +244,7 @@ impl SkipList {
             loop {
                 let f = self.n(x).levels[i].forward;
                 if f != NIL && cmp(self.n(f).score, &self.n(f).member, score, member).is_lt() {
-                    rank[i] += self.n(x).levels[i].span;
+                    rank[i] += self.n(x).levels[i].span as usize;
                     x = f;
                 } else {
                     break;
@@ -207,7 +257,7 @@ impl SkipList {
             for i in self.level..level {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.nodes[HEAD as usize].levels[i].span = self.len;
+                self.nodes[HEAD as usize].levels[i].span = self.len as u32;
             }
             self.level = level;
         }
@@ -215,13 +265,7 @@ impl SkipList {
             member: member.into(),
             score,
             backward: NIL,
-            levels: vec![
-                Level {
-                    forward: NIL,
-                    span: 0
-                };
-                level
-            ],
+            levels: Levels::new(level),
         };
         let x = match self.free.pop() {
             Some(i) => {
@@ -238,9 +282,9 @@ impl SkipList {
             let uf = self.nodes[u].levels[i].forward;
             let uspan = self.nodes[u].levels[i].span;
             self.nodes[x as usize].levels[i].forward = uf;
-            self.nodes[x as usize].levels[i].span = uspan - (rank[0] - rank[i]);
+            self.nodes[x as usize].levels[i].span = uspan - (rank[0] - rank[i]) as u32;
             self.nodes[u].levels[i].forward = x;
-            self.nodes[u].levels[i].span = (rank[0] - rank[i]) + 1;
+            self.nodes[u].levels[i].span = (rank[0] - rank[i]) as u32 + 1;
         }
         for i in level..self.level {
             self.nodes[update[i] as usize].levels[i].span += 1;
@@ -301,7 +345,7 @@ impl SkipList {
         self.len -= 1;
         let node = &mut self.nodes[x as usize];
         node.member = Box::new([]);
-        node.levels = Vec::new();
+        node.levels = Levels::new(0);
         self.free.push(x);
         if self.len == 0 {
             // Give the arena back.
@@ -319,7 +363,7 @@ impl SkipList {
             loop {
                 let f = self.n(x).levels[i].forward;
                 if f != NIL && cmp(self.n(f).score, &self.n(f).member, score, member).is_le() {
-                    r += self.n(x).levels[i].span;
+                    r += self.n(x).levels[i].span as usize;
                     x = f;
                 } else {
                     break;
@@ -339,8 +383,8 @@ impl SkipList {
         for i in (0..self.level).rev() {
             loop {
                 let f = self.n(x).levels[i].forward;
-                if f != NIL && t + self.n(x).levels[i].span <= rank {
-                    t += self.n(x).levels[i].span;
+                if f != NIL && t + self.n(x).levels[i].span as usize <= rank {
+                    t += self.n(x).levels[i].span as usize;
                     x = f;
                 } else {
                     break;
@@ -362,7 +406,7 @@ impl SkipList {
             loop {
                 let f = self.n(x).levels[i].forward;
                 if f != NIL && !ge(self.n(f)) {
-                    r += self.n(x).levels[i].span;
+                    r += self.n(x).levels[i].span as usize;
                     x = f;
                 } else {
                     break;
@@ -443,6 +487,7 @@ impl ZSetValue {
     /// Sets `m`'s score (inserting it if new).
     pub fn set(&mut self, m: &[u8], score: f64) -> AddOutcome {
         debug_assert!(!score.is_nan());
+        debug_assert!(self.len() < u32::MAX as usize, "skiplist spans are u32");
         // A listpack holds scores as text where -0 reads back as 0.
         let score = if self.listpack { score + 0.0 } else { score };
         let h = self.dict.hash_key(m);
@@ -587,6 +632,11 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Node>(), 64);
+    }
 
     #[test]
     fn order_rank_and_bytes() {
