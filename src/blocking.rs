@@ -246,7 +246,7 @@ pub fn parse_timeout(a: &[u8]) -> Result<Option<Duration>, Reply> {
         .ok_or_else(|| Reply::err("ERR timeout is not a float or out of range"))?;
     let ms = (f * 1000.0).ceil();
     // Redis casts to a long long: out of range (inf) comes out negative.
-    if ms < 0.0 || ms >= 9.223_372_036_854_775_807e18 {
+    if !(0.0..9_223_372_036_854_775_808.0).contains(&ms) {
         return Err(Reply::err("ERR timeout is negative"));
     }
     if ms == 0.0 {
