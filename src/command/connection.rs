@@ -524,9 +524,10 @@ fn client_unpause(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 /// then answers nil, or -UNBLOCKED), else :0.
 fn client_unblock(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if args.len() > 4 {
-        return Reply::err(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        );
+        return Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            text(&args[1])
+        ));
     }
     let id = match int(&args[2]) {
         Ok(n) => n,
