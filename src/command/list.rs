@@ -1,6 +1,8 @@
-//! List commands (the non-blocking ones), with Redis 7.0's semantics, error
-//! texts and reply shapes (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
-//! LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP.
+//! List commands, with Redis 7.0's semantics, error texts and reply shapes
+//! (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET
+//! LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP, and the blocking BLPOP
+//! BRPOP BLMOVE BRPOPLPUSH BLMPOP (how they wait: src/blocking.rs), which
+//! pop and log exactly as their non-blocking forms.
 //!
 //! Reads use `Stripe::get` and count keyspace hits/misses (lookupKeyRead);
 //! writes use `get_mut`, which deletes an expired key first, and count
