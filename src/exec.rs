@@ -74,6 +74,11 @@ pub fn execute(
     let Some(reply) = run(srv, client, &args, may_hold) else {
         return Some(args);
     };
+    if client.blocked.is_some() {
+        // A re-run blocked command answered without reaching its handler
+        // (e.g. -MISCONF): it must not stay registered.
+        crate::blocking::cancel(srv, client);
+    }
     client.reply_skip = false;
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);

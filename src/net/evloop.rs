@@ -192,7 +192,7 @@ impl Worker {
             let Some(c) = self.conns.get(slot).and_then(|c| c.as_ref()) else {
                 continue;
             };
-            if c.block_due(now) {
+            if c.block_due(now) && !c.has_output() {
                 return 0;
             }
             if let Some(d) = c.block_deadline() {
