@@ -74,6 +74,11 @@ pub fn execute(
     let Some(reply) = run(srv, client, &args, may_hold) else {
         return Some(args);
     };
+    if client.blocked.is_some() {
+        // A re-run blocked command answered without reaching its handler
+        // (e.g. -MISCONF): it must not stay registered.
+        crate::blocking::cancel(srv, client);
+    }
     client.reply_skip = false;
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);
@@ -123,13 +128,20 @@ fn refuse_write(srv: &Server, spec: &CommandSpec, client: &mut Client) -> Option
 /// stats) and returns its reply; waits out CLIENT PAUSE. Tests and internal
 /// callers.
 pub fn execute_internal(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
-    let r = run(srv, client, args, false).expect("run without may_hold always replies");
+    // Nobody would wake an internal client: a blocking command that finds
+    // nothing answers nil at once.
+    let r = run(srv, client, args, false).unwrap_or_else(|| {
+        crate::blocking::cancel(srv, client);
+        Reply::NullArray
+    });
     flush_stats(srv, client);
     r
 }
 
-/// Runs the command; None = held by CLIENT PAUSE (only with `may_hold`).
+/// Runs the command; None = held by CLIENT PAUSE (only with `may_hold`),
+/// or a blocking command waiting for data (`client.held_blocked`).
 fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool) -> Option<Reply> {
+    client.held_blocked = false;
     let (id, spec) = match resolve(args) {
         Ok(x) => x,
         Err(r) => {
@@ -200,7 +212,14 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     } else {
         (None, Some(srv.gate.exclusive()))
     };
-    Some(call(srv, client, id, spec, args))
+    let reply = call(srv, client, id, spec, args);
+    if std::mem::take(&mut client.just_blocked) {
+        // The handler registered the client on its keys (src/blocking.rs):
+        // the connection holds the command, with no lock and no gate.
+        client.held_blocked = true;
+        return None;
+    }
+    Some(reply)
 }
 
 /// A command queued by MULTI, run by EXEC (which holds the gate
@@ -244,10 +263,17 @@ fn call(
             }
         }
     };
+    if client.just_blocked {
+        // Counted when it is served (or times out), as Redis does.
+        return reply;
+    }
     let us = start.elapsed().as_micros() as u64;
     let failed = reply.is_error() as u64;
     if spec.is_write() && failed == 0 && srv.watches.active() {
         touch_watched(srv, db, spec, args);
+    }
+    if spec.is_write() && failed == 0 && srv.blocking.blocked_clients() > 0 {
+        signal_keys(srv, db, spec, args);
     }
     match client.pending_stats.iter_mut().find(|p| p.0 == id) {
         Some(p) => {
@@ -313,6 +339,41 @@ fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) 
             &args[1]
         };
         w.touch(n, dst);
+    }
+}
+
+/// After a successful write: the clients blocked on the keys it named may
+/// be served now (src/blocking.rs; waking for a key that got no data is
+/// harmless, the client re-runs and waits again).
+fn signal_keys(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
+    let b = &srv.blocking;
+    if spec.name == "swapdb" {
+        for a in &args[1..] {
+            if let Some(d) = std::str::from_utf8(a).ok().and_then(|x| x.parse().ok()) {
+                b.signal_db(d);
+            }
+        }
+        return;
+    }
+    for i in crate::command::docs::command_keys(args) {
+        b.signal(db, &args[i]);
+    }
+    // MOVE and COPY ... DB n also change the key in the other database.
+    let other_db = match spec.name {
+        "move" => args.get(2),
+        "copy" => args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"db"))
+            .and_then(|i| args.get(i + 1)),
+        _ => None,
+    };
+    if let Some(n) = other_db.and_then(|a| std::str::from_utf8(a).ok()?.parse::<usize>().ok()) {
+        let dst = if spec.name == "copy" {
+            &args[2]
+        } else {
+            &args[1]
+        };
+        b.signal(n, dst);
     }
 }
 

@@ -33,6 +33,7 @@
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 
+pub mod blocking;
 pub mod command;
 pub mod config;
 pub mod cron;

@@ -35,6 +35,8 @@ pub struct Server {
     pub watches: crate::tx::Watches,
     /// Persistence status: loading, last save, snapshot in progress.
     pub persist: crate::persist::State,
+    /// Clients blocked in BLPOP & co. (src/blocking.rs).
+    pub blocking: crate::blocking::Registry,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -139,6 +141,7 @@ impl Server {
             gate: crate::tx::Gate::default(),
             watches: crate::tx::Watches::default(),
             persist: crate::persist::State::default(),
+            blocking: crate::blocking::Registry::default(),
         }
     }
 
@@ -444,10 +447,22 @@ pub struct Client {
     pub watch_dirty: Arc<AtomicBool>,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
     pub authenticated: bool,
+    /// How a blocking command is woken (src/blocking.rs).
+    pub waiter: Arc<crate::blocking::Waiter>,
+    /// Set while a blocking command waits (registered keys, deadline).
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// Set by a blocking handler that found nothing: the command is held.
+    pub just_blocked: bool,
+    /// The command `exec::execute` handed back waits for data (not for
+    /// CLIENT PAUSE).
+    pub held_blocked: bool,
+    /// EXEC is running this client's queue (blocking commands don't block).
+    pub in_exec: bool,
 }
 
 impl Client {
     pub fn new(info: Arc<ClientInfo>) -> Client {
+        let waiter = Arc::new(crate::blocking::Waiter::new(info.id));
         Client {
             id: info.id,
             db: 0,
@@ -463,6 +478,11 @@ impl Client {
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             authenticated: false,
+            waiter,
+            blocked: None,
+            just_blocked: false,
+            held_blocked: false,
+            in_exec: false,
         }
     }
 

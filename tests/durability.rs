@@ -83,6 +83,13 @@ const WORKLOAD: &[&str] = &[
     "LMOVE l2 l3 LEFT RIGHT",
     "RPOPLPUSH l2 l3",
     "LMPOP 2 l2 l1 RIGHT COUNT 1",
+    // blocking pops with data present: logged as the pops they do
+    "RPUSH bl 1 2 3 4 5 6",
+    "BLPOP nobl bl 0",
+    "BRPOP bl 0",
+    "BLMOVE bl bl2 LEFT RIGHT 0",
+    "BRPOPLPUSH bl bl2 0",
+    "BLMPOP 0 2 nobl bl LEFT COUNT 1",
     // sets
     "SADD st1 a b c d e 1 2 3",
     "SREM st1 a",
@@ -110,6 +117,10 @@ const WORKLOAD: &[&str] = &[
     "ZDIFFSTORE z6 2 z4 z1",
     "ZRANGESTORE z7 z4 0 1",
     "ZMPOP 1 z4 MIN COUNT 1",
+    "ZADD bz 1 a 2 b 3 c 4 d",
+    "BZPOPMIN nobz bz 0",
+    "BZPOPMAX bz 0",
+    "BZMPOP 0 1 bz MAX COUNT 1",
     // bitmaps and HyperLogLog
     "SETBIT b1 7 1",
     "SETBIT b1 100 1",

@@ -120,6 +120,11 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         .doc("connection", "6.2.0", "Resumes processing commands from paused clients.")
         .acl(CONN)
         .complexity("O(N) Where N is the number of paused clients"),
+    CommandSpec::new("unblock", -3, CLIENT_ADMIN, NO_KEYS, client_unblock)
+        .doc("connection", "5.0.0", "Unblock a client blocked in a blocking command from a different connection")
+        .acl(CONN)
+        .syntax("client-id [TIMEOUT | ERROR]")
+        .complexity("O(log N) where N is the number of client connections"),
     CommandSpec::new("reply", 3, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_reply)
         .doc("connection", "3.2.0", "Instructs the server whether to reply to commands.")
         .acl(CONN)
@@ -382,7 +387,13 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 continue;
             }
         }
-        s.push_str(&c.describe());
+        let line = c.describe();
+        if ctx.srv.blocking.is_blocked(c.id) {
+            // Redis's flag for a client blocked in BLPOP & co.
+            s.push_str(&line.replacen(" flags=N ", " flags=b ", 1));
+        } else {
+            s.push_str(&line);
+        }
         s.push('\n');
     }
     Reply::Verbatim(s.into_bytes())
@@ -509,6 +520,29 @@ fn client_unpause(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     Reply::ok()
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: :1 if the client was blocked (it
+/// then answers nil, or -UNBLOCKED), else :0.
+fn client_unblock(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if args.len() > 4 {
+        return Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            text(&args[1])
+        ));
+    }
+    let id = match int(&args[2]) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let error = match args.get(3) {
+        None => false,
+        Some(m) if is(m, "timeout") => false,
+        Some(m) if is(m, "error") => true,
+        Some(_) => return Reply::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let done = id > 0 && ctx.srv.blocking.unblock(id as u64, error);
+    Reply::Int(done as i64)
+}
+
 fn client_reply(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if is(&args[2], "on") {
         ctx.client.reply_off = false;
@@ -574,6 +608,8 @@ fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "UNPAUSE",
             "    Stop the current client pause, resuming traffic.",
             "PAUSE <timeout> [WRITE|ALL]",

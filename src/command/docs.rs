@@ -517,6 +517,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             (&["RW", "delete"], None)
         }
         "zpopmin" | "zpopmax" => (&["RW", "access", "delete"], None),
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => (&["RW", "access", "delete"], None),
         "zcard" => (&["RO"], None),
         "spop" => (&["RW", "access", "delete"], None),
         "sismember" | "scard" => (&["RO"], None),
@@ -538,7 +539,7 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
         "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
         "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
         "zrangestore" => &[(1, &["OW", "update"]), (2, &["RO", "access"])],
-        "smove" | "lmove" | "rpoplpush" => {
+        "smove" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" => {
             &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])]
         }
         _ => return None,
@@ -570,6 +571,7 @@ fn keynum_spec(full: &str) -> Option<(i32, i32, i32, i32, &'static [&'static str
         "lmpop" => Some((1, 0, 1, 1, &["RW", "access", "delete"])),
         "zunion" | "zinter" | "zdiff" | "zintercard" => Some((1, 0, 1, 1, &["RO", "access"])),
         "zmpop" => Some((1, 0, 1, 1, &["RW", "access", "delete"])),
+        "blmpop" | "bzmpop" => Some((2, 0, 1, 1, &["RW", "access", "delete"])),
         "zunionstore" | "zinterstore" | "zdiffstore" => Some((2, 0, 1, 1, &["RO", "access"])),
         _ => None,
     }

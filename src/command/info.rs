@@ -215,7 +215,7 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(o, "maxclients:{}", c.maxclients);
             line!(o, "client_recent_max_input_buffer:0");
             line!(o, "client_recent_max_output_buffer:0");
-            line!(o, "blocked_clients:0");
+            line!(o, "blocked_clients:{}", srv.blocking.blocked_clients());
             line!(o, "tracking_clients:0");
             line!(o, "clients_in_timeout_table:0");
         }

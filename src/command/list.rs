@@ -1,6 +1,8 @@
-//! List commands (the non-blocking ones), with Redis 7.0's semantics, error
-//! texts and reply shapes (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP
-//! LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP.
+//! List commands, with Redis 7.0's semantics, error texts and reply shapes
+//! (t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET
+//! LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP, and the blocking BLPOP
+//! BRPOP BLMOVE BRPOPLPUSH BLMPOP (how they wait: src/blocking.rs), which
+//! pop and log exactly as their non-blocking forms.
 //!
 //! Reads use `Stripe::get` and count keyspace hits/misses (lookupKeyRead);
 //! writes use `get_mut`, which deletes an expired key first, and count
@@ -19,10 +21,11 @@
 
 use super::args::{int, is};
 use super::*;
+use crate::blocking;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::list::{End, ListValue};
-use crate::store::{now_ms, CompactBytes, Entry, Stripe, Value};
+use crate::store::{now_ms, CompactBytes, Entry, Locked, Store, Stripe, Value};
 
 const LIST: &[&str] = &["list"];
 
@@ -30,6 +33,13 @@ const LIST: &[&str] = &["list"];
 const KEY1_2: Keys = Keys {
     first: 1,
     last: 2,
+    step: 1,
+};
+
+/// BLPOP / BRPOP / BZPOPMIN / BZPOPMAX: every argument but the last.
+pub const BKEYS: Keys = Keys {
+    first: 1,
+    last: -2,
     step: 1,
 };
 
@@ -116,6 +126,31 @@ pub static COMMANDS: &[CommandSpec] = &[
         .acl(LIST)
         .syntax("source destination")
         .complexity("O(1)"),
+    CommandSpec::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, BKEYS, blpop)
+        .doc("list", "2.0.0", "Remove and get the first element in a list, or block until one is available")
+        .acl(LIST)
+        .syntax("key [key ...] timeout")
+        .complexity("O(N) where N is the number of provided keys."),
+    CommandSpec::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, BKEYS, brpop)
+        .doc("list", "2.0.0", "Remove and get the last element in a list, or block until one is available")
+        .acl(LIST)
+        .syntax("key [key ...] timeout")
+        .complexity("O(N) where N is the number of provided keys."),
+    CommandSpec::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KEY1_2, blmove)
+        .doc("list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available")
+        .acl(LIST)
+        .syntax("source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout")
+        .complexity("O(1)"),
+    CommandSpec::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KEY1_2, brpoplpush)
+        .doc("list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available")
+        .acl(LIST)
+        .syntax("source destination timeout")
+        .complexity("O(1)"),
+    CommandSpec::new("blmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, NO_KEYS, blmpop)
+        .doc("list", "7.0.0", "Pop elements from a list, or block until one is available")
+        .acl(LIST)
+        .syntax("timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]")
+        .complexity("O(N+M) where N is the number of provided keys and M is the number of elements returned."),
     CommandSpec::new("lmpop", -4, WRITE | MOVABLEKEYS, NO_KEYS, lmpop)
         .doc("list", "7.0.0", "Pop elements from a list")
         .acl(LIST)
@@ -682,16 +717,31 @@ fn end_cmd(e: End, push: bool) -> &'static [u8] {
 /// Logged as `LMOVE key key from to` when one list rotates, else as one
 /// batch `LPOP|RPOP src` + `LPUSH|RPUSH dst element`.
 fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Reply {
+    let srv = ctx.srv.clone();
     let db = ctx.client.db;
-    let store = ctx.store();
-    let now = now_ms();
+    let store = &srv.store;
     let mut l = store.lock(&[(db, src), (db, dst)], true);
+    lmove_locked(store, &mut l, db, src, dst, from, to).unwrap_or(Reply::Null)
+}
+
+/// LMOVE with both keys locked: None when the source is missing or empty
+/// (nothing changed), else the reply (the element, or an error).
+fn lmove_locked(
+    store: &Store,
+    l: &mut Locked,
+    db: usize,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+) -> Option<Reply> {
+    let now = now_ms();
     let (s, h) = l.stripe_mut(store, db, src);
     let len = match s.get_mut(h, src, now) {
-        None => return Reply::Null,
+        None => return None,
         Some(e) => match list_of(e) {
-            Err(r) => return r,
-            Ok(lv) if lv.is_empty() => return Reply::Null,
+            Err(r) => return Some(r),
+            Ok(lv) if lv.is_empty() => return None,
             Ok(lv) => lv.len(),
         },
     };
@@ -702,7 +752,7 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
             lv.push_owned(to, v);
             Some(out)
         });
-        return match r {
+        return Some(match r {
             Err(r) => r,
             Ok(v) => {
                 // Popping and pushing at the same end, or rotating a single
@@ -713,22 +763,18 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
                         &[&b"LMOVE"[..], src, src, end_name(from), end_name(to)],
                     );
                 }
-                drop(l);
                 Reply::opt_bulk(v.flatten())
             }
-        };
+        });
     }
     let (d, hd) = l.stripe_mut(store, db, dst);
     if let Err(r) = write_check(d, hd, dst, now) {
-        return r;
+        return Some(r);
     }
     let (s, h) = l.stripe_mut(store, db, src);
     let v = match modify(s, h, src, now, |lv| lv.pop(from)) {
-        Err(r) => return r,
-        Ok(v) => match v.flatten() {
-            Some(v) => v,
-            None => return Reply::Null,
-        },
+        Err(r) => return Some(r),
+        Ok(v) => v.flatten()?,
     };
     let reply = Reply::bulk(&v);
     let mut batch = crate::persist::Batch::new();
@@ -736,31 +782,27 @@ fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> R
         .cmd(db, &[end_cmd(from, false), src])
         .cmd(db, &[end_cmd(to, true), dst, v.as_slice()]);
     let (d, hd) = l.stripe_mut(store, db, dst);
-    match push_or_create(d, hd, dst, now, to, v) {
+    Some(match push_or_create(d, hd, dst, now, to, v) {
         Err(r) => r,
         Ok(()) => {
             batch.commit();
-            drop(l);
             reply
         }
-    }
+    })
 }
 
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
-/// first non-empty list; replies [key, [elements]] or a nil array.
-fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let numkeys = match int(&args[1]) {
+/// LMPOP's arguments from `at` (numkeys) on: (index of LEFT|RIGHT, the
+/// end, the count).
+fn mpop_args(args: &[Vec<u8>], at: usize) -> Result<(usize, End, u64), Reply> {
+    let numkeys = match int(&args[at]) {
         Ok(v) if v >= 1 => v as u64,
-        _ => return Reply::err("ERR numkeys should be greater than 0"),
+        _ => return Err(Reply::err("ERR numkeys should be greater than 0")),
     };
-    let where_idx = match numkeys.checked_add(2) {
+    let where_idx = match numkeys.checked_add(at as u64 + 1) {
         Some(w) if w < args.len() as u64 => w as usize,
-        _ => return err::syntax(),
+        _ => return Err(err::syntax()),
     };
-    let end = match parse_end(&args[where_idx]) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    let end = parse_end(&args[where_idx])?;
     let mut count: Option<u64> = None;
     let mut j = where_idx + 1;
     while j < args.len() {
@@ -768,20 +810,47 @@ fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             j += 1;
             count = match int(&args[j]) {
                 Ok(v) if v >= 1 => Some(v as u64),
-                _ => return Reply::err("ERR count should be greater than 0"),
+                _ => return Err(Reply::err("ERR count should be greater than 0")),
             };
         } else {
-            return err::syntax();
+            return Err(err::syntax());
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
+    Ok((where_idx, end, count.unwrap_or(1)))
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
+/// first non-empty list; replies [key, [elements]] or a nil array.
+fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (where_idx, end, count) = match mpop_args(args, 1) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let keys = &args[2..where_idx];
+    let srv = ctx.srv.clone();
     let db = ctx.client.db;
-    let store = ctx.store();
-    let now = now_ms();
     let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
-    let mut l = store.lock(&lk, true);
+    let mut l = srv.store.lock(&lk, true);
+    match mpop_locked(&srv.store, &mut l, db, keys, end, count, false) {
+        Some(r) => r,
+        None => Reply::NullArray,
+    }
+}
+
+/// Pops up to `count` from the first non-empty list of `keys` (all
+/// locked): None if they are all empty. A key of another type is an error,
+/// or skipped with `skip_wrong`.
+fn mpop_locked(
+    store: &Store,
+    l: &mut Locked,
+    db: usize,
+    keys: &[Vec<u8>],
+    end: End,
+    count: u64,
+    skip_wrong: bool,
+) -> Option<Reply> {
+    let now = now_ms();
     for key in keys {
         let (s, h) = l.stripe_mut(store, db, key);
         let r = modify(s, h, key, now, |lv| {
@@ -795,19 +864,154 @@ fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             out
         });
         match r {
-            Err(r) => return r,
+            Err(_) if skip_wrong => continue,
+            Err(r) => return Some(r),
             Ok(None) => continue,
             Ok(Some(v)) if v.is_empty() => continue,
             Ok(Some(v)) => {
                 // Logged as the single-key pop that happened.
                 let n = v.len().to_string();
                 crate::persist::log(db, &[end_cmd(end, false), key, n.as_bytes()]);
-                drop(l);
-                return Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]);
+                return Some(Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]));
             }
         }
     }
-    Reply::NullArray
+    None
+}
+
+// ---------------------------------------------------------------- blocking
+
+fn blpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    bpop(ctx, args, End::Left)
+}
+
+fn brpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    bpop(ctx, args, End::Right)
+}
+
+/// BLPOP / BRPOP key [key ...] timeout: [key, element] from the first
+/// non-empty list, logged as the `LPOP|RPOP key` that happened; else the
+/// client blocks (src/blocking.rs).
+fn bpop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> Reply {
+    let timeout = match blocking::parse_timeout(&args[args.len() - 1]) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if let Some(r) = blocking::unblocked(ctx) {
+        return r;
+    }
+    let rerun = blocking::rerun(ctx);
+    let keys = &args[1..args.len() - 1];
+    let srv = ctx.srv.clone();
+    let db = ctx.client.db;
+    let now = now_ms();
+    let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    let mut l = srv.store.lock(&lk, true);
+    for key in keys {
+        let (s, h) = l.stripe_mut(&srv.store, db, key);
+        match modify(s, h, key, now, |lv| lv.pop(end)) {
+            Err(_) if rerun => continue,
+            Err(r) => return r,
+            Ok(None) | Ok(Some(None)) => continue,
+            Ok(Some(Some(v))) => {
+                crate::persist::log(db, &[end_cmd(end, false), key]);
+                drop(l);
+                blocking::served(ctx);
+                return Reply::Array(vec![Reply::bulk(key), Reply::Bulk(v.into_vec())]);
+            }
+        }
+    }
+    let names: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    let r = blocking::block(ctx, &names, timeout, Reply::NullArray);
+    drop(l);
+    r
+}
+
+fn blmove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let from = match parse_end(&args[3]) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let to = match parse_end(&args[4]) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    blmove_generic(ctx, &args[1], &args[2], from, to, &args[5])
+}
+
+fn brpoplpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    blmove_generic(ctx, &args[1], &args[2], End::Right, End::Left, &args[3])
+}
+
+/// BLMOVE / BRPOPLPUSH: LMOVE, or block until the source has an element.
+fn blmove_generic(
+    ctx: &mut Ctx,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: &[u8],
+) -> Reply {
+    let timeout = match blocking::parse_timeout(timeout) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if let Some(r) = blocking::unblocked(ctx) {
+        return r;
+    }
+    let rerun = blocking::rerun(ctx);
+    let srv = ctx.srv.clone();
+    let db = ctx.client.db;
+    let mut l = srv.store.lock(&[(db, src), (db, dst)], true);
+    match lmove_locked(&srv.store, &mut l, db, src, dst, from, to) {
+        Some(r) if r.is_error() && rerun => {}
+        Some(r) => {
+            drop(l);
+            blocking::served(ctx);
+            return r;
+        }
+        None => {}
+    }
+    // Inside MULTI an empty source answers like LMOVE ($-1); a timeout
+    // answers a nil array, as Redis 7.0 does for every blocked list pop.
+    let nil = if ctx.client.in_exec {
+        Reply::Null
+    } else {
+        Reply::NullArray
+    };
+    let r = blocking::block(ctx, &[src], timeout, nil);
+    drop(l);
+    r
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+fn blmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (where_idx, end, count) = match mpop_args(args, 2) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let timeout = match blocking::parse_timeout(&args[1]) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if let Some(r) = blocking::unblocked(ctx) {
+        return r;
+    }
+    let rerun = blocking::rerun(ctx);
+    let keys = &args[3..where_idx];
+    let srv = ctx.srv.clone();
+    let db = ctx.client.db;
+    let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    let mut l = srv.store.lock(&lk, true);
+    if let Some(r) = mpop_locked(&srv.store, &mut l, db, keys, end, count, rerun) {
+        drop(l);
+        blocking::served(ctx);
+        return r;
+    }
+    let names: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    let r = blocking::block(ctx, &names, timeout, Reply::NullArray);
+    drop(l);
+    r
 }
 
 #[cfg(test)]

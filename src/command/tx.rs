@@ -104,12 +104,14 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     // after a crash. Holding the gate keeps everything else (commands,
     // active expiry, the snapshotter) out meanwhile, so log order is still
     // apply order.
+    ctx.client.in_exec = true;
     let replies = crate::persist::in_transaction(|| {
         queue
             .iter()
             .map(|args| crate::exec::run_queued(&srv, ctx.client, args))
             .collect()
     });
+    ctx.client.in_exec = false;
     discard_state(&srv, ctx.client);
     Reply::Array(replies)
 }

@@ -3,7 +3,9 @@
 //! ZLEXCOUNT ZRANK ZREVRANK ZRANGE ZREVRANGE ZRANGEBYSCORE
 //! ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZRANGESTORE ZREMRANGEBYRANK
 //! ZREMRANGEBYSCORE ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN
-//! ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD.
+//! ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD, and
+//! the blocking BZPOPMIN BZPOPMAX BZMPOP (how they wait: src/blocking.rs;
+//! a pop is logged as `ZPOPMIN|ZPOPMAX key n`, like ZMPOP).
 //!
 //! Scores are replied as Redis 7.0's addReplyDouble writes them: `%.17g`
 //! (a bulk string in RESP2, a `,` double in RESP3). WITHSCORES replies are
@@ -20,6 +22,7 @@
 
 use super::args::{int, is};
 use super::*;
+use crate::blocking;
 use crate::resp::reply::format_double;
 use crate::resp::Reply;
 use crate::server::Ctx;
@@ -151,6 +154,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("sorted-set", "7.0.0", "Remove and return members with scores in a sorted set")
         .acl(ZS)
         .syntax("numkeys key [key ...] MIN | MAX [COUNT count]")
+        .complexity("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
+    CommandSpec::new("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, super::list::BKEYS, bzpopmin)
+        .doc("sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available")
+        .acl(ZS)
+        .syntax("key [key ...] timeout")
+        .complexity("O(log(N)) with N being the number of elements in the sorted set."),
+    CommandSpec::new("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, super::list::BKEYS, bzpopmax)
+        .doc("sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available")
+        .acl(ZS)
+        .syntax("key [key ...] timeout")
+        .complexity("O(log(N)) with N being the number of elements in the sorted set."),
+    CommandSpec::new("bzmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, NO_KEYS, bzmpop)
+        .doc("sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available")
+        .acl(ZS)
+        .syntax("timeout numkeys key [key ...] <MIN | MAX> [COUNT count]")
         .complexity("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
     CommandSpec::new("zrandmember", -2, READONLY, KEY1, zrandmember)
         .doc("sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set")
@@ -1084,14 +1102,15 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
     }
 }
 
-fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let numkeys = match crate::store::value::parse_i64(&args[1]) {
+/// ZMPOP's arguments from `at` (numkeys) on: (index of MIN|MAX, max, count).
+fn zmpop_args(args: &[Vec<u8>], at: usize) -> Result<(usize, bool, usize), Reply> {
+    let numkeys = match crate::store::value::parse_i64(&args[at]) {
         Some(n) if n >= 1 => n as usize,
-        _ => return Reply::err("ERR numkeys should be greater than 0"),
+        _ => return Err(Reply::err("ERR numkeys should be greater than 0")),
     };
-    let where_idx = 2u64 + numkeys as u64;
+    let where_idx = at as u64 + 1 + numkeys as u64;
     if where_idx >= args.len() as u64 {
-        return err::syntax();
+        return Err(err::syntax());
     }
     let where_idx = where_idx as usize;
     let max = if is(&args[where_idx], "min") {
@@ -1099,7 +1118,7 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     } else if is(&args[where_idx], "max") {
         true
     } else {
-        return err::syntax();
+        return Err(err::syntax());
     };
     let mut count: Option<usize> = None;
     let mut j = where_idx + 1;
@@ -1109,41 +1128,146 @@ fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             j += 1;
             match crate::store::value::parse_i64(&args[j]) {
                 Some(n) if n >= 1 => count = Some(n as usize),
-                _ => return Reply::err("ERR count should be greater than 0"),
+                _ => return Err(Reply::err("ERR count should be greater than 0")),
             }
         } else {
-            return err::syntax();
+            return Err(err::syntax());
         }
         j += 1;
     }
-    let count = count.unwrap_or(1);
-    let db = ctx.client.db;
+    Ok((where_idx, max, count.unwrap_or(1)))
+}
+
+fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (where_idx, max, count) = match zmpop_args(args, 1) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let keys = &args[2..where_idx];
-    let store = ctx.store();
-    let now = now_ms();
+    let srv = ctx.srv.clone();
+    let db = ctx.client.db;
     let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
-    let mut l = store.lock(&lk, true);
+    let mut l = srv.store.lock(&lk, true);
+    match zmpop_try(&srv.store, &mut l, db, keys, max, count, false) {
+        Err(r) => r,
+        Ok(Some((k, items))) => Reply::Array(vec![Reply::bulk(&k), pairs_reply(&items)]),
+        Ok(None) => Reply::NullArray,
+    }
+}
+
+/// Pops up to `count` from the first non-empty zset of `keys` (all
+/// locked), logged as the `ZPOPMIN|ZPOPMAX key n` that happened: the key
+/// and the members, None if all are empty, or the WRONGTYPE error (a key of
+/// another type is skipped with `skip_wrong`).
+#[allow(clippy::type_complexity)]
+fn zmpop_try(
+    store: &Store,
+    l: &mut Locked,
+    db: usize,
+    keys: &[Vec<u8>],
+    max: bool,
+    count: usize,
+    skip_wrong: bool,
+) -> Result<Option<(Vec<u8>, Vec<(Vec<u8>, f64)>)>, Reply> {
+    let now = now_ms();
     for k in keys {
         let (s, h) = l.stripe_mut(store, db, k);
         match s.get_mut(h, k, now) {
             None => continue,
             Some(e) => {
                 if let Err(r) = zset_of(e) {
-                    return r;
+                    if skip_wrong {
+                        continue;
+                    }
+                    return Err(r);
                 }
             }
         }
         let items = pop_from(s, h, k, now, max, count);
-        if !items.is_empty() {
-            // Logged as the single-key pop that happened.
-            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-            let n = items.len().to_string();
-            crate::persist::log(db, &[name, k, n.as_bytes()]);
+        if items.is_empty() {
+            continue;
         }
-        drop(l);
-        return Reply::Array(vec![Reply::bulk(k), pairs_reply(&items)]);
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let n = items.len().to_string();
+        crate::persist::log(db, &[name, k, n.as_bytes()]);
+        return Ok(Some((k.clone(), items)));
     }
-    Reply::NullArray
+    Ok(None)
+}
+
+// ---------------------------------------------------------------- blocking
+
+fn bzpopmin(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    bzpop(ctx, args, true)
+}
+
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score] from
+/// the first non-empty zset (logged as `ZPOPMIN|ZPOPMAX key 1`), else the
+/// client blocks (src/blocking.rs).
+fn bzpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
+    let timeout = match blocking::parse_timeout(&args[args.len() - 1]) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    bzmpop_generic(ctx, &args[1..args.len() - 1], max, 1, timeout, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+fn bzmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let (where_idx, max, count) = match zmpop_args(args, 2) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let timeout = match blocking::parse_timeout(&args[1]) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    bzmpop_generic(ctx, &args[3..where_idx], max, count, timeout, false)
+}
+
+/// Pops (`single`: BZPOPMIN's flat [key, member, score]; else BZMPOP's
+/// [key, [[member, score] ...]]) or blocks.
+fn bzmpop_generic(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    max: bool,
+    count: usize,
+    timeout: Option<std::time::Duration>,
+    single: bool,
+) -> Reply {
+    if let Some(r) = blocking::unblocked(ctx) {
+        return r;
+    }
+    let rerun = blocking::rerun(ctx);
+    let srv = ctx.srv.clone();
+    let db = ctx.client.db;
+    let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
+    let mut l = srv.store.lock(&lk, true);
+    match zmpop_try(&srv.store, &mut l, db, keys, max, count, rerun) {
+        Err(r) => return r,
+        Ok(Some((k, items))) => {
+            drop(l);
+            blocking::served(ctx);
+            if single {
+                let mut v = vec![Reply::bulk(&k)];
+                for (m, sc) in &items {
+                    v.push(Reply::bulk(m));
+                    v.push(Reply::Double(*sc));
+                }
+                return Reply::Array(v);
+            }
+            return Reply::Array(vec![Reply::bulk(&k), pairs_reply(&items)]);
+        }
+        Ok(None) => {}
+    }
+    let names: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    let r = blocking::block(ctx, &names, timeout, Reply::NullArray);
+    drop(l);
+    r
 }
 
 // ---------------------------------------------------------------- ZRANDMEMBER

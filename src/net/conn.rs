@@ -31,6 +31,9 @@ pub enum Flow {
     Close,
     /// A command is held by CLIENT PAUSE; call `process` again later.
     Paused,
+    /// A blocking command (BLPOP & co.) waits for data: call `process`
+    /// again when `block_due` (src/blocking.rs).
+    Blocked,
 }
 
 /// One client connection.
@@ -47,7 +50,8 @@ pub struct Conn {
     /// Encoded replies not yet written, from `out_pos`.
     pub out: Vec<u8>,
     out_pos: usize,
-    /// A parsed command waiting for CLIENT PAUSE to end (event loop only).
+    /// A parsed command waiting for CLIENT PAUSE to end (event loop only),
+    /// or a blocking command waiting for data (both drivers).
     held: Option<Vec<Vec<u8>>>,
     /// The driver closes the connection once `out` is written.
     pub closing: bool,
@@ -197,7 +201,11 @@ impl Conn {
             }
             if let Some(args) = execute(&srv, &mut self.client, args, &mut self.out, may_hold) {
                 self.held = Some(args);
-                flow = Flow::Paused;
+                flow = if self.client.held_blocked {
+                    Flow::Blocked
+                } else {
+                    Flow::Paused
+                };
                 break;
             }
             if self.client.close_after_reply {
@@ -294,9 +302,64 @@ impl Conn {
         true
     }
 
-    /// Whether a command is held by CLIENT PAUSE.
+    /// Whether a command is held (by CLIENT PAUSE, or blocked).
     pub fn is_held(&self) -> bool {
         self.held.is_some()
+    }
+
+    /// Whether a blocking command is held waiting for data.
+    pub fn is_blocked(&self) -> bool {
+        self.held.is_some() && self.client.held_blocked
+    }
+
+    /// Whether the blocked command should run again: a key it waits on was
+    /// signalled, CLIENT UNBLOCK, or its deadline passed.
+    pub fn block_due(&self, now: Instant) -> bool {
+        self.client.waiter.is_ready() || crate::blocking::timed_out(&self.client, now)
+    }
+
+    /// The blocked command's deadline (None = forever).
+    pub fn block_deadline(&self) -> Option<Instant> {
+        self.client.blocked.as_ref().and_then(|b| b.deadline)
+    }
+
+    /// Thread-per-connection driver: waits until the blocked command is
+    /// due. False if the connection should close instead (the peer hung
+    /// up, killed, shutdown).
+    fn wait_blocked(&mut self) -> bool {
+        loop {
+            let now = Instant::now();
+            if self.block_due(now) {
+                return true;
+            }
+            if self.client.info.killed.load(Relaxed) || self.srv.is_shutting_down() {
+                return false;
+            }
+            if self.peer_closed() {
+                return false;
+            }
+            let mut slice = Duration::from_millis(100);
+            if let Some(d) = self.block_deadline() {
+                slice = slice.min(d.saturating_duration_since(now));
+            }
+            self.client.waiter.wait(slice);
+        }
+    }
+
+    /// Whether the peer closed the connection (a pending read would see
+    /// end-of-input), without consuming anything.
+    fn peer_closed(&self) -> bool {
+        if self.stream.set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut b = [0u8; 1];
+        let closed = match self.stream.peek(&mut b) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e.kind() != ErrorKind::WouldBlock && e.kind() != ErrorKind::Interrupted,
+        };
+        let _ = self.stream.set_nonblocking(false);
+        closed
     }
 
     /// Frees the buffers of a connection with nothing pending (called for
@@ -363,6 +426,7 @@ impl Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        crate::blocking::cancel(&self.srv, &mut self.client);
         crate::command::tx::unwatch_all(&self.srv, &mut self.client);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
@@ -388,22 +452,29 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
     };
     let _ = c.stream.set_read_timeout(Some(POLL));
     loop {
-        match c.fill() {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
-                if c.client.info.killed.load(Relaxed) || srv.is_shutting_down() {
-                    return;
-                }
-                if c.idle_too_long(crate::store::now_ms()) {
-                    crate::verbose!("Closing idle client id={}", c.client.id);
-                    return;
-                }
-                c.release_idle_buffers();
-                continue;
+        if c.is_blocked() {
+            // Waiting for data: no reading until the command is served.
+            if !c.wait_blocked() {
+                return;
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return,
+        } else {
+            match c.fill() {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                    if c.client.info.killed.load(Relaxed) || srv.is_shutting_down() {
+                        return;
+                    }
+                    if c.idle_too_long(crate::store::now_ms()) {
+                        crate::verbose!("Closing idle client id={}", c.client.id);
+                        return;
+                    }
+                    c.release_idle_buffers();
+                    continue;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            }
         }
         let flow = c.process(false);
         if !c.wait_wal() {

@@ -9,7 +9,11 @@
 //! Level-triggered epoll: a connection is watched for input while it has
 //! no unwritten replies; while its replies do not fit the socket buffer it is
 //! watched for output only (back-pressure); while CLIENT PAUSE holds one of
-//! its commands it is watched for nothing and retried every few ms.
+//! its commands it is watched for nothing and retried every few ms; while a
+//! blocking command (BLPOP & co.) waits for data it is watched for hang-up
+//! only, and re-run when its waiter is woken (through this worker's
+//! eventfd) or its deadline passes (epoll's timeout respects the nearest
+//! one).
 
 use super::conn::{Conn, Flow};
 use super::sys::epoll::{self, Epoll, Event, Waker};
@@ -86,6 +90,8 @@ struct Worker {
     free: Vec<usize>,
     /// Slots whose connection has a command held by CLIENT PAUSE.
     paused: Vec<usize>,
+    /// Slots whose connection waits in a blocking command.
+    blocked: Vec<usize>,
     /// Slots with replies to send once this round of events is processed.
     to_write: Vec<usize>,
     /// Slots whose replies wait for the WAL (`appendfsync always`: the
@@ -107,6 +113,7 @@ impl Worker {
             watching: Vec::new(),
             free: Vec::new(),
             paused: Vec::new(),
+            blocked: Vec::new(),
             to_write: Vec::new(),
             wal_wait: Vec::new(),
             wal_waker: false,
@@ -118,7 +125,7 @@ impl Worker {
         let mut events = vec![Event { events: 0, data: 0 }; 256];
         let mut last_tick = Instant::now();
         loop {
-            let timeout = if self.wal_wait.iter().any(|&slot| self.wal_done(slot)) {
+            let mut timeout = if self.wal_wait.iter().any(|&slot| self.wal_done(slot)) {
                 // Its fsync finished before we registered as a waiter.
                 0
             } else if self.paused.is_empty() && self.wal_wait.is_empty() {
@@ -126,6 +133,9 @@ impl Worker {
             } else {
                 5
             };
+            if !self.blocked.is_empty() {
+                timeout = timeout.min(self.blocked_timeout());
+            }
             let n = match self.inbox.epoll.wait(&mut events, timeout) {
                 Ok(n) => n,
                 Err(e) => {
@@ -148,6 +158,9 @@ impl Worker {
                     self.guarded(slot, |w, slot| w.drive(slot, false));
                 }
             }
+            if !self.blocked.is_empty() {
+                self.run_blocked();
+            }
             // Like Redis's beforeSleep: all replies of the round go out
             // together, so a client serving many connections wakes once for
             // many of them instead of once per reply. Replies waiting for
@@ -166,6 +179,45 @@ impl Worker {
             if last_tick.elapsed() >= Duration::from_millis(250) {
                 last_tick = Instant::now();
                 self.tick();
+            }
+        }
+    }
+
+    /// Milliseconds until the nearest deadline of a blocked connection (at
+    /// most 100; 0 if one is due now).
+    fn blocked_timeout(&self) -> i32 {
+        let now = Instant::now();
+        let mut ms = 100i32;
+        for &slot in &self.blocked {
+            let Some(c) = self.conns.get(slot).and_then(|c| c.as_ref()) else {
+                continue;
+            };
+            if c.block_due(now) && !c.has_output() {
+                return 0;
+            }
+            if let Some(d) = c.block_deadline() {
+                let left = d.saturating_duration_since(now);
+                // Rounded up, so we do not wake just before it.
+                let m = left.as_micros().div_ceil(1000).min(100) as i32;
+                ms = ms.min(m);
+            }
+        }
+        ms
+    }
+
+    /// Re-runs the blocked connections that are due (woken, unblocked or
+    /// timed out); the others keep waiting.
+    fn run_blocked(&mut self) {
+        let now = Instant::now();
+        for slot in std::mem::take(&mut self.blocked) {
+            let due = match self.conns.get(slot).and_then(|c| c.as_ref()) {
+                Some(c) if c.is_blocked() => !c.has_output() && c.block_due(now),
+                _ => continue,
+            };
+            if due {
+                self.guarded(slot, |w, slot| w.drive(slot, false));
+            } else {
+                self.blocked.push(slot);
             }
         }
     }
@@ -199,6 +251,10 @@ impl Worker {
                 self.inbox.load.fetch_sub(1, Ordering::Relaxed);
                 continue;
             };
+            let ib = self.inbox.clone();
+            conn.client
+                .waiter
+                .set_waker(Box::new(move || ib.waker.wake()));
             let slot = match self.free.pop() {
                 Some(i) => i,
                 None => {
@@ -232,6 +288,14 @@ impl Worker {
             // Reading resumes on a later round, once the output is gone.
             return;
         }
+        if c.is_blocked() {
+            // Watched for hang-up only: a blocked client that goes away is
+            // unregistered (Conn's drop), as Redis frees it.
+            if bits & (epoll::HUP | epoll::ERR | epoll::RDHUP) != 0 {
+                self.close(slot);
+            }
+            return;
+        }
         let readable = bits & (epoll::IN | epoll::HUP | epoll::ERR | epoll::RDHUP) != 0;
         self.drive(slot, readable);
     }
@@ -245,7 +309,11 @@ impl Worker {
         if c.has_output() || c.closing {
             // Still flushing earlier replies: keep waiting for output (and
             // keep retrying a held command meanwhile).
-            if c.is_held() {
+            if c.is_blocked() {
+                if !self.blocked.contains(&slot) {
+                    self.blocked.push(slot);
+                }
+            } else if c.is_held() {
                 self.paused.push(slot);
             }
             return;
@@ -272,6 +340,14 @@ impl Worker {
                     self.to_write.push(slot);
                 } else {
                     self.watch(slot, 0);
+                }
+            }
+            Flow::Blocked => {
+                self.blocked.push(slot);
+                if c.has_output() {
+                    self.to_write.push(slot);
+                } else {
+                    self.watch(slot, epoll::RDHUP);
                 }
             }
             Flow::Continue => {
@@ -318,6 +394,7 @@ impl Worker {
                 let _ = c.stream.shutdown(std::net::Shutdown::Write);
                 return self.close(slot);
             }
+            Ok(true) if c.is_blocked() => epoll::RDHUP,
             Ok(true) if c.is_held() => 0,
             Ok(true) => READ,
             Ok(false) => epoll::OUT,
@@ -353,6 +430,7 @@ impl Worker {
             drop(c);
             self.free.push(slot);
             self.paused.retain(|&s| s != slot);
+            self.blocked.retain(|&s| s != slot);
             self.wal_wait.retain(|&s| s != slot);
             self.inbox.load.fetch_sub(1, Ordering::Relaxed);
         }
@@ -365,7 +443,8 @@ impl Worker {
             let close = match self.conns[slot].as_mut() {
                 Some(c) => {
                     let killed = c.client.info.killed.load(Ordering::Relaxed);
-                    let idle = c.idle_too_long(now);
+                    // Like Redis, `timeout` spares blocked clients.
+                    let idle = c.idle_too_long(now) && !c.is_blocked();
                     let quiet =
                         now.saturating_sub(c.client.info.last_interaction.load(Ordering::Relaxed));
                     if quiet > 2000 {
