@@ -510,14 +510,17 @@ fn a_failing_disk_refuses_writes_with_misconf_and_loses_nothing() {
         .spawn()
         .unwrap();
     let t = Instant::now();
+    // Ready once recovery is over (PING answers PONG, not -LOADING).
     let mut s = loop {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
-            break s;
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            if ask(&mut s, &["PING"]) == "PONG" {
+                break s;
+            }
         }
         assert!(t.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(20));
     };
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let big = "x".repeat(64 * 1024);
     let mut acked = 0;
     let mut misconf = String::new();
