@@ -314,16 +314,18 @@ fn touch_whole_dbs(srv: &Server, db: usize, name: &str, args: &[Vec<u8>]) {
     srv.watches.touch_dbs(|d| dbs.contains(&d), exists);
 }
 
-/// Marks the watchers of every key a successful write named as dirty.
-fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
-    let w = &srv.watches;
-    if matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
-        return; // handled before the command ran (touch_whole_dbs)
-    }
+/// Calls `f(db, key)` for each key a write command names: the table's key
+/// positions (or COMMAND GETKEYS's rules for movable keys), plus the key in
+/// the other database for MOVE and COPY ... DB n.
+fn for_each_written_key(
+    db: usize,
+    spec: &CommandSpec,
+    args: &[Vec<u8>],
+    mut f: impl FnMut(usize, &[u8]),
+) {
     for i in crate::command::docs::command_keys(args) {
-        w.touch(db, &args[i]);
+        f(db, &args[i]);
     }
-    // MOVE and COPY ... DB n also change the key in the other database.
     let other_db = match spec.name {
         "move" => args.get(2),
         "copy" => args
@@ -338,8 +340,16 @@ fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) 
         } else {
             &args[1]
         };
-        w.touch(n, dst);
+        f(n, dst);
     }
+}
+
+/// Marks the watchers of every key a successful write named as dirty.
+fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
+    if matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
+        return; // handled before the command ran (touch_whole_dbs)
+    }
+    for_each_written_key(db, spec, args, |d, k| srv.watches.touch(d, k));
 }
 
 /// After a successful write: the clients blocked on the keys it named may
@@ -355,26 +365,7 @@ fn signal_keys(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
         }
         return;
     }
-    for i in crate::command::docs::command_keys(args) {
-        b.signal(db, &args[i]);
-    }
-    // MOVE and COPY ... DB n also change the key in the other database.
-    let other_db = match spec.name {
-        "move" => args.get(2),
-        "copy" => args
-            .iter()
-            .position(|a| a.eq_ignore_ascii_case(b"db"))
-            .and_then(|i| args.get(i + 1)),
-        _ => None,
-    };
-    if let Some(n) = other_db.and_then(|a| std::str::from_utf8(a).ok()?.parse::<usize>().ok()) {
-        let dst = if spec.name == "copy" {
-            &args[2]
-        } else {
-            &args[1]
-        };
-        b.signal(n, dst);
-    }
+    for_each_written_key(db, spec, args, |d, k| b.signal(d, k));
 }
 
 /// Adds the batch's command stats to the shared counters: once per batch

@@ -502,23 +502,9 @@ fn differential_cases() -> Vec<Vec<String>> {
     ])
 }
 
-fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
-    cases
-        .iter()
-        .map(|c| {
-            let a: Vec<&str> = c.iter().map(|x| x.as_str()).collect();
-            call(s, &a)
-        })
-        .collect()
-}
-
 /// Replies that do not depend on timing (served at once, errors, short
 /// timeouts on empty keys, MULTI) match redis-server byte for byte.
 #[test]
 fn differential_against_redis_server() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
-    let srv = TestServer::start();
-    differential(&srv, &r, &differential_cases(), run);
+    differential_with_redis(&differential_cases(), raw_replies);
 }

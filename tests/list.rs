@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::net::TcpStream;
 use std::time::Duration;
 
 #[test]
@@ -602,22 +601,8 @@ fn differential_cases() -> Vec<Vec<String>> {
     ])
 }
 
-fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
-    cases
-        .iter()
-        .map(|c| {
-            let a: Vec<&str> = c.iter().map(|x| x.as_str()).collect();
-            call(s, &a)
-        })
-        .collect()
-}
-
 /// Lists are ordered, so raw replies must match byte for byte.
 #[test]
 fn differential_against_redis_server() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
-    let srv = TestServer::start();
-    differential(&srv, &r, &differential_cases(), run);
+    differential_with_redis(&differential_cases(), raw_replies);
 }

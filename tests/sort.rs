@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::net::TcpStream;
 
 #[test]
 fn typed_basics() {
@@ -322,25 +321,11 @@ fn differential_cases() -> Vec<Vec<String>> {
     ])
 }
 
-fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
-    cases
-        .iter()
-        .map(|c| {
-            let a: Vec<&str> = c.iter().map(|x| x.as_str()).collect();
-            call(s, &a)
-        })
-        .collect()
-}
-
 /// Every case is deterministic (sets are sorted, never returned in table
 /// order), so raw replies must match byte for byte.
 #[test]
 fn differential_against_redis_server() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
-    let srv = TestServer::start();
-    differential(&srv, &r, &differential_cases(), run);
+    differential_with_redis(&differential_cases(), raw_replies);
 }
 
 /// STORE's lists are accounted exactly: replacing and deleting them

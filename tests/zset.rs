@@ -715,9 +715,5 @@ fn run(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<String> {
 
 #[test]
 fn differential_against_redis_server() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
-    let srv = TestServer::start();
-    differential(&srv, &r, &differential_cases(), run);
+    differential_with_redis(&differential_cases(), run);
 }

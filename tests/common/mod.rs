@@ -405,6 +405,32 @@ pub fn qerr(c: &mut redis::Connection, args: &[&str]) -> String {
 /// once in RESP2 on DB 0 and once in RESP3 on DB 1, with `run` sending the
 /// cases on one connection and returning one (possibly normalised) reply
 /// per case; panics listing every case whose replies differ.
+/// Each case's raw reply (the usual `run` for `differential`).
+pub fn raw_replies(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
+    cases
+        .iter()
+        .map(|c| {
+            let a: Vec<&str> = c.iter().map(|x| x.as_str()).collect();
+            call(s, &a)
+        })
+        .collect()
+}
+
+/// `differential` against a fresh FlashDB and a real redis-server (skipped
+/// when redis-server is missing, outside CI).
+pub fn differential_with_redis<C, T: PartialEq + AsRef<[u8]>>(
+    cases: &[C],
+    run: impl Fn(&mut TcpStream, &[C]) -> Vec<T>,
+) where
+    C: std::fmt::Debug,
+{
+    let Some(r) = RedisRef::start() else {
+        return;
+    };
+    let srv = TestServer::start();
+    differential(&srv, &r, cases, run);
+}
+
 pub fn differential<C, T: PartialEq + AsRef<[u8]>>(
     ours: &TestServer,
     reference: &RedisRef,
