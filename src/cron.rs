@@ -16,7 +16,13 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 let period = Duration::from_millis(1000 / hz);
                 // Redis spends at most 25% of each cycle on active expiry.
                 crate::store::update_lru_clock();
-                crate::store::expire::cycle(&srv.store, &srv.gate, period / 4, &mut |_, _| {});
+                // A key deleted by expiry counts as changed for WATCH (Redis 7).
+                let watches = &srv.watches;
+                crate::store::expire::cycle(&srv.store, &srv.gate, period / 4, &mut |db, key| {
+                    if watches.active() {
+                        watches.touch(db, key);
+                    }
+                });
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);

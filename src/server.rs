@@ -444,6 +444,9 @@ pub struct Client {
     pub multi_error: bool,
     /// Keys this client WATCHes, and the flag a write to any of them sets.
     pub watched: Vec<(usize, Vec<u8>)>,
+    /// The watched keys that had a TTL and were live when watched: if one
+    /// has expired by EXEC time, the transaction fails (Redis 7).
+    pub watched_volatile: Vec<(usize, Vec<u8>)>,
     pub watch_dirty: Arc<AtomicBool>,
     /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
     pub authenticated: bool,
@@ -476,6 +479,7 @@ impl Client {
             multi: None,
             multi_error: false,
             watched: Vec::new(),
+            watched_volatile: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             authenticated: false,
             waiter,

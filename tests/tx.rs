@@ -207,3 +207,25 @@ fn pause_write_holds_writing_transactions() {
         "writing EXEC ran during the pause"
     );
 }
+
+/// Redis 7: a watched key that expires before EXEC fails the transaction,
+/// whether the expiry cycle deleted it meanwhile or not.
+#[test]
+fn watch_is_invalidated_by_expiry() {
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    for (ttl, wait_ms) in [("40", 120), ("40", 1200)] {
+        assert_eq!(calls(&mut s, &["SET", "w", "v", "PX", ttl]), "+OK\r\n");
+        assert_eq!(calls(&mut s, &["WATCH", "w"]), "+OK\r\n");
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        assert_eq!(calls(&mut s, &["MULTI"]), "+OK\r\n");
+        assert_eq!(calls(&mut s, &["SET", "other", "1"]), "+QUEUED\r\n");
+        assert_eq!(calls(&mut s, &["EXEC"]), "*-1\r\n", "after {wait_ms} ms");
+    }
+    // A watched key with a TTL that has not passed does not fail it.
+    assert_eq!(calls(&mut s, &["SET", "w", "v", "EX", "100"]), "+OK\r\n");
+    assert_eq!(calls(&mut s, &["WATCH", "w"]), "+OK\r\n");
+    assert_eq!(calls(&mut s, &["MULTI"]), "+OK\r\n");
+    assert_eq!(calls(&mut s, &["SET", "other", "1"]), "+QUEUED\r\n");
+    assert_eq!(calls(&mut s, &["EXEC"]), "*1\r\n+OK\r\n");
+}

@@ -74,6 +74,7 @@ fn multi(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 pub fn unwatch_all(srv: &Server, client: &mut Client) {
     let keys = std::mem::take(&mut client.watched);
     srv.watches.unwatch(client.id, &keys);
+    client.watched_volatile.clear();
     client.watch_dirty.store(false, Ordering::SeqCst);
 }
 
@@ -96,7 +97,7 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     // Nothing else runs while the queued commands do (exec.rs does not
     // take the shared gate for EXEC).
     let _exclusive = srv.gate.exclusive();
-    if ctx.client.watch_dirty.load(Ordering::SeqCst) {
+    if ctx.client.watch_dirty.load(Ordering::SeqCst) || watched_key_expired(&srv, ctx.client) {
         discard_state(&srv, ctx.client);
         return Reply::NullArray;
     }
@@ -114,6 +115,16 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     ctx.client.in_exec = false;
     discard_state(&srv, ctx.client);
     Reply::Array(replies)
+}
+
+/// Whether a key that had a TTL and was live when watched has expired
+/// since (deleted by the expiry cycle, it already made the watch dirty).
+fn watched_key_expired(srv: &Server, client: &Client) -> bool {
+    let now = crate::store::now_ms();
+    client.watched_volatile.iter().any(|(db, k)| {
+        let (s, h) = srv.store.dbs[*db].read(k);
+        s.dict.get(h, k).is_some_and(|e| e.is_expired(now))
+    })
 }
 
 fn discard(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
@@ -137,6 +148,11 @@ fn watch(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             .watch(db, k, ctx.client.id, &ctx.client.watch_dirty)
         {
             ctx.client.watched.push((db, k.clone()));
+            let (s, h) = ctx.srv.store.dbs[db].read(k);
+            let now = crate::store::now_ms();
+            if s.peek(h, k, now).is_some_and(|e| e.expire_at != 0) {
+                ctx.client.watched_volatile.push((db, k.clone()));
+            }
         }
     }
     Reply::ok()
@@ -146,4 +162,36 @@ fn unwatch(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     let srv = ctx.srv.clone();
     unwatch_all(&srv, ctx.client);
     Reply::ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testutil::{client, run};
+    use crate::config::Config;
+    use crate::resp::Reply;
+    use crate::server::Server;
+    use std::sync::Arc;
+
+    /// A watched key whose TTL passed while it is still in memory (the
+    /// expiry cycle has not reached it) fails EXEC; one that was already
+    /// expired when watched, or has no TTL, does not.
+    #[test]
+    fn exec_fails_when_a_watched_key_expired_in_place() {
+        let srv = Arc::new(Server::new(Config::default()));
+        let mut c = client();
+        let expire_in_place = |k: &str| {
+            let (mut s, h) = srv.store.dbs[0].write(k.as_bytes());
+            assert!(s.set_expire(h, k.as_bytes(), 1));
+        };
+        run(&srv, &mut c, &["SET", "w", "v", "EX", "1000"]);
+        run(&srv, &mut c, &["SET", "plain", "v"]);
+        run(&srv, &mut c, &["WATCH", "w", "plain"]);
+        expire_in_place("w");
+        run(&srv, &mut c, &["MULTI"]);
+        assert!(matches!(run(&srv, &mut c, &["EXEC"]), Reply::NullArray));
+        // Already expired when watched: not a change.
+        run(&srv, &mut c, &["WATCH", "w"]);
+        run(&srv, &mut c, &["MULTI"]);
+        assert!(matches!(run(&srv, &mut c, &["EXEC"]), Reply::Array(_)));
+    }
 }
