@@ -315,29 +315,17 @@ pub mod testutil {
     use crate::store::value::entry_node_size;
     use crate::store::Entry;
     use std::net::{TcpListener, TcpStream};
-    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-    use std::sync::{Arc, Mutex};
-    use std::time::Instant;
+    use std::sync::Arc;
 
     /// A client over a real loopback socket pair (nothing is read from it).
     pub fn client() -> Client {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-        Client::new(Arc::new(ClientInfo {
-            id: 1,
-            addr: stream.local_addr().unwrap(),
-            laddr: stream.peer_addr().unwrap(),
-            created: Instant::now(),
-            name: Mutex::new(Vec::new()),
-            db: AtomicUsize::new(0),
-            resp: AtomicUsize::new(2),
-            last_interaction: AtomicU64::new(0),
-            last_cmd: AtomicUsize::new(0),
-            killed: AtomicBool::new(false),
-            qbuf: AtomicUsize::new(0),
-            fd: -1,
-            stream: Some(stream),
-        }))
+        let mut info = ClientInfo::internal(1);
+        info.addr = stream.local_addr().unwrap();
+        info.laddr = stream.peer_addr().unwrap();
+        info.stream = Some(stream);
+        Client::new(Arc::new(info))
     }
 
     /// Runs one command's handler directly.

@@ -12,8 +12,8 @@ use crate::resp::parser::{Limits, Parsed, Parser};
 use crate::server::{Client, ClientInfo, Server};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -75,21 +75,13 @@ impl Conn {
                     return None;
                 }
             };
-        let info = Arc::new(ClientInfo {
-            id,
-            addr,
-            laddr,
-            created: Instant::now(),
-            name: Mutex::new(Vec::new()),
-            db: AtomicUsize::new(0),
-            resp: AtomicUsize::new(2),
-            last_interaction: AtomicU64::new(crate::store::now_ms()),
-            last_cmd: AtomicUsize::new(0),
-            killed: AtomicBool::new(false),
-            qbuf: AtomicUsize::new(0),
-            fd: raw_fd(&stream),
-            stream: Some(shared),
-        });
+        let mut info = ClientInfo::internal(id);
+        info.addr = addr;
+        info.laddr = laddr;
+        info.last_interaction = AtomicU64::new(crate::store::now_ms());
+        info.fd = raw_fd(&stream);
+        info.stream = Some(shared);
+        let info = Arc::new(info);
         srv.clients.add(info.clone());
         srv.stats.connections_received.fetch_add(1, Relaxed);
         // A late shutdown must not miss this client.
