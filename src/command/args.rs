@@ -102,3 +102,38 @@ pub fn scan_opts(args: &[Vec<u8>], from: usize) -> Result<ScanOpts<'_>, Reply> {
     }
     Ok(o)
 }
+
+/// The tail of LMPOP / ZMPOP and their blocking forms, from `at`:
+/// `numkeys key [key ...] <where> [COUNT count]`, `side` parsing `<where>`
+/// (LEFT|RIGHT, MIN|MAX). Returns the index of `<where>`, its parsed value
+/// and the count (1 by default), with Redis's error texts.
+pub fn mpop<W>(
+    args: &[Vec<u8>],
+    at: usize,
+    side: impl Fn(&[u8]) -> Option<W>,
+) -> Result<(usize, W, u64), Reply> {
+    let numkeys = match parse_i64(&args[at]) {
+        Some(v) if v >= 1 => v as u64,
+        _ => return Err(Reply::err("ERR numkeys should be greater than 0")),
+    };
+    let where_idx = match numkeys.checked_add(at as u64 + 1) {
+        Some(w) if w < args.len() as u64 => w as usize,
+        _ => return Err(err::syntax()),
+    };
+    let w = side(&args[where_idx]).ok_or_else(err::syntax)?;
+    let mut count: Option<u64> = None;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        if count.is_none() && is(&args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            count = match parse_i64(&args[j]) {
+                Some(v) if v >= 1 => Some(v as u64),
+                _ => return Err(Reply::err("ERR count should be greater than 0")),
+            };
+        } else {
+            return Err(err::syntax());
+        }
+        j += 1;
+    }
+    Ok((where_idx, w, count.unwrap_or(1)))
+}

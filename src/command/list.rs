@@ -791,33 +791,9 @@ fn lmove_locked(
     })
 }
 
-/// LMPOP's arguments from `at` (numkeys) on: (index of LEFT|RIGHT, the
-/// end, the count).
+/// LMPOP's / BLMPOP's arguments from `at` (see `args::mpop`).
 fn mpop_args(args: &[Vec<u8>], at: usize) -> Result<(usize, End, u64), Reply> {
-    let numkeys = match int(&args[at]) {
-        Ok(v) if v >= 1 => v as u64,
-        _ => return Err(Reply::err("ERR numkeys should be greater than 0")),
-    };
-    let where_idx = match numkeys.checked_add(at as u64 + 1) {
-        Some(w) if w < args.len() as u64 => w as usize,
-        _ => return Err(err::syntax()),
-    };
-    let end = parse_end(&args[where_idx])?;
-    let mut count: Option<u64> = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && is(&args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            count = match int(&args[j]) {
-                Ok(v) if v >= 1 => Some(v as u64),
-                _ => return Err(Reply::err("ERR count should be greater than 0")),
-            };
-        } else {
-            return Err(err::syntax());
-        }
-        j += 1;
-    }
-    Ok((where_idx, end, count.unwrap_or(1)))
+    super::args::mpop(args, at, |a| parse_end(a).ok())
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the

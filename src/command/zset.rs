@@ -1104,38 +1104,16 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
 
 /// ZMPOP's arguments from `at` (numkeys) on: (index of MIN|MAX, max, count).
 fn zmpop_args(args: &[Vec<u8>], at: usize) -> Result<(usize, bool, usize), Reply> {
-    let numkeys = match crate::store::value::parse_i64(&args[at]) {
-        Some(n) if n >= 1 => n as usize,
-        _ => return Err(Reply::err("ERR numkeys should be greater than 0")),
-    };
-    let where_idx = at as u64 + 1 + numkeys as u64;
-    if where_idx >= args.len() as u64 {
-        return Err(err::syntax());
-    }
-    let where_idx = where_idx as usize;
-    let max = if is(&args[where_idx], "min") {
-        false
-    } else if is(&args[where_idx], "max") {
-        true
-    } else {
-        return Err(err::syntax());
-    };
-    let mut count: Option<usize> = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        let more = args.len() - 1 - j;
-        if count.is_none() && is(&args[j], "count") && more > 0 {
-            j += 1;
-            match crate::store::value::parse_i64(&args[j]) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => return Err(Reply::err("ERR count should be greater than 0")),
-            }
+    let (where_idx, max, count) = super::args::mpop(args, at, |a| {
+        if is(a, "min") {
+            Some(false)
+        } else if is(a, "max") {
+            Some(true)
         } else {
-            return Err(err::syntax());
+            None
         }
-        j += 1;
-    }
-    Ok((where_idx, max, count.unwrap_or(1)))
+    })?;
+    Ok((where_idx, max, count as usize))
 }
 
 fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
