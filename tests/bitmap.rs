@@ -260,15 +260,7 @@ fn offset_limit_follows_proto_max_bulk_len() {
 fn ttl_encoding_and_memory() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let used = |c: &mut redis::Connection| -> i64 {
-        let info: String = q(c, &["INFO", "memory"]);
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used = used_memory;
     let base = used(&mut c);
     q::<()>(&mut c, &["SET", "t", "12", "EX", "1000"]);
     assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "t"]), "int");

@@ -437,15 +437,7 @@ fn emptied_hash_disappears_and_encodings() {
 fn memory_accounting_returns_to_baseline() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let used = |c: &mut redis::Connection| -> u64 {
-        let info: String = q(c, &["INFO", "memory"]);
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used = |c: &mut redis::Connection| used_memory(c) as u64;
     let before = used(&mut c);
     let long = "y".repeat(100);
     for round in 0..3 {

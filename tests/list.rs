@@ -304,15 +304,7 @@ fn emptied_lists_lose_their_key() {
 fn memory_accounting_returns_to_baseline() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let used = |c: &mut redis::Connection| -> i64 {
-        let info: String = q(c, &["INFO", "memory"]);
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used = used_memory;
     let base = used(&mut c);
     let long: Vec<String> = (0..300).map(|i| format!("{:0>40}", i)).collect();
     let mut a = vec!["RPUSH", "l"];

@@ -334,15 +334,7 @@ fn differential_against_redis_server() {
 fn store_memory_returns_to_baseline() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let used = |c: &mut redis::Connection| -> i64 {
-        let info: String = q(c, &["INFO", "memory"]);
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used = used_memory;
     let long: Vec<String> = (0..300).map(|i| format!("{:0>40}", 300 - i)).collect();
     let mut a = vec!["RPUSH", "src"];
     a.extend(long.iter().map(|x| x.as_str()));

@@ -567,6 +567,14 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         }
     });
+    let reply = int_logged(r, db, args);
+    drop(s);
+    reply
+}
+
+/// The integer reply of LINSERT / LREM (absent key = 0), logging the
+/// command when it changed the list (n > 0). Call it holding the stripe.
+fn int_logged(r: Result<Option<i64>, Reply>, db: usize, args: &[Vec<u8>]) -> Reply {
     match r {
         Err(r) => r,
         Ok(n) => {
@@ -574,7 +582,6 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             if n > 0 {
                 crate::persist::log(db, args);
             }
-            drop(s);
             Reply::Int(n)
         }
     }
@@ -634,17 +641,9 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         });
         (before - l.len()) as i64
     });
-    match r {
-        Err(r) => r,
-        Ok(n) => {
-            let n = n.unwrap_or(0);
-            if n > 0 {
-                crate::persist::log(db, args);
-            }
-            drop(s);
-            Reply::Int(n)
-        }
-    }
+    let reply = int_logged(r, db, args);
+    drop(s);
+    reply
 }
 
 fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {

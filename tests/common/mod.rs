@@ -405,6 +405,17 @@ pub fn qerr(c: &mut redis::Connection, args: &[&str]) -> String {
 /// once in RESP2 on DB 0 and once in RESP3 on DB 1, with `run` sending the
 /// cases on one connection and returning one (possibly normalised) reply
 /// per case; panics listing every case whose replies differ.
+/// INFO memory's `used_memory`.
+pub fn used_memory(c: &mut redis::Connection) -> i64 {
+    let info: String = q(c, &["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// Each case's raw reply (the usual `run` for `differential`).
 pub fn raw_replies(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
     cases
