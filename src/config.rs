@@ -832,91 +832,23 @@ fn parse_save(words: &[String]) -> Result<Vec<(u64, u64)>, String> {
         .collect()
 }
 
-// Keyspace notification flags, as in Redis's server.h.
-const NOTIFY_KEYSPACE: u32 = 1 << 0;
-const NOTIFY_KEYEVENT: u32 = 1 << 1;
-const NOTIFY_KEY_MISS: u32 = 1 << 11;
-const NOTIFY_NEW: u32 = 1 << 14;
-/// The event classes in Redis's rendering order.
-const NOTIFY_CLASSES: &[(char, u32)] = &[
-    ('g', 1 << 2),
-    ('$', 1 << 3),
-    ('l', 1 << 4),
-    ('s', 1 << 5),
-    ('h', 1 << 6),
-    ('z', 1 << 7),
-    ('x', 1 << 8),
-    ('e', 1 << 9),
-    ('t', 1 << 10),
-    ('d', 1 << 13),
-];
-const NOTIFY_ALL: u32 = (1 << 2)
-    | (1 << 3)
-    | (1 << 4)
-    | (1 << 5)
-    | (1 << 6)
-    | (1 << 7)
-    | (1 << 8)
-    | (1 << 9)
-    | (1 << 10)
-    | (1 << 13);
-
 /// Parses notify-keyspace-events flags and returns their canonical rendering
 /// (`keyspaceEventsFlagsToString`: `A` or the classes, then `n`, `K`, `E`, `m`).
 fn parse_events(s: &str) -> Result<String, String> {
-    let mut flags = 0u32;
-    for c in s.chars() {
-        flags |= match c {
-            'A' => NOTIFY_ALL,
-            'K' => NOTIFY_KEYSPACE,
-            'E' => NOTIFY_KEYEVENT,
-            'm' => NOTIFY_KEY_MISS,
-            'n' => NOTIFY_NEW,
-            c => NOTIFY_CLASSES
-                .iter()
-                .find(|(letter, _)| *letter == c)
-                .map(|(_, bit)| *bit)
-                .ok_or_else(|| {
-                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()
-                })?,
-        };
-    }
-    let mut out = String::new();
-    if flags & NOTIFY_ALL == NOTIFY_ALL {
-        out.push('A');
-    } else {
-        out.extend(
-            NOTIFY_CLASSES
-                .iter()
-                .filter(|(_, bit)| flags & bit != 0)
-                .map(|(letter, _)| *letter),
-        );
-    }
-    for (bit, letter) in [
-        (NOTIFY_NEW, 'n'),
-        (NOTIFY_KEYSPACE, 'K'),
-        (NOTIFY_KEYEVENT, 'E'),
-        (NOTIFY_KEY_MISS, 'm'),
-    ] {
-        if flags & bit != 0 {
-            out.push(letter);
-        }
-    }
-    Ok(out)
+    crate::pubsub::parse_notify_flags(s)
+        .map(crate::pubsub::render_notify_flags)
+        .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())
 }
 
 /// Client classes of `client-output-buffer-limit`, as CONFIG GET names them.
 const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
-/// Applies `class hard soft seconds` groups to the `current` rendered
-/// limits (classes not named keep their value) and returns the new rendering.
-fn parse_output_buffer_limits(args: &[String], current: &str) -> Result<String, String> {
-    if args.is_empty() || !args.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".to_string());
-    }
+/// The `[hard, soft, seconds]` limits of each class (normal, slave,
+/// pubsub) in a rendered `client-output-buffer-limit` value.
+pub fn output_buffer_limits(rendered: &str) -> [[u64; 3]; 3] {
     let mut limits = [[0u64; 3]; 3];
-    let old: Vec<&str> = current.split_whitespace().collect();
-    for group in old.chunks(4) {
+    let words: Vec<&str> = rendered.split_whitespace().collect();
+    for group in words.chunks(4) {
         if let [class, rest @ ..] = group {
             if let Some(k) = OBUF_CLASSES.iter().position(|c| c == class) {
                 for (slot, v) in limits[k].iter_mut().zip(rest) {
@@ -925,6 +857,16 @@ fn parse_output_buffer_limits(args: &[String], current: &str) -> Result<String, 
             }
         }
     }
+    limits
+}
+
+/// Applies `class hard soft seconds` groups to the `current` rendered
+/// limits (classes not named keep their value) and returns the new rendering.
+fn parse_output_buffer_limits(args: &[String], current: &str) -> Result<String, String> {
+    if args.is_empty() || !args.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".to_string());
+    }
+    let mut limits = output_buffer_limits(current);
     for group in args.chunks(4) {
         let class = group[0].to_ascii_lowercase();
         let k = match class.as_str() {

@@ -165,6 +165,16 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         client.multi_error |= client.multi.is_some();
         return Some(err::arity(&table().full_name(id)));
     }
+    if client.resp == 2
+        && client.info.mail.subscribed()
+        && !crate::command::pubsub::allowed_while_subscribed(spec.name)
+    {
+        client.multi_error |= client.multi.is_some();
+        return Some(Reply::error(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            table().full_name(id)
+        )));
+    }
     if srv.persist.loading.load(Relaxed) && spec.flags & crate::command::LOADING == 0 {
         client.multi_error |= client.multi.is_some();
         return Some(Reply::err(

@@ -18,7 +18,7 @@
 //!   per-connection read → execute → write loop, signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
@@ -30,6 +30,9 @@
 //! - [`stats`]: counters behind INFO.
 //! - [`tx`]: MULTI/EXEC atomicity (a gate every command shares and EXEC
 //!   takes alone) and the WATCH registry.
+//! - [`pubsub`]: channels, patterns and shard channels, delivery into each
+//!   subscriber's mailbox (never blocking the publisher), the Pub/Sub output
+//!   buffer limit, keyspace notifications.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 
@@ -42,6 +45,7 @@ pub mod glob;
 pub mod log;
 pub mod net;
 pub mod persist;
+pub mod pubsub;
 pub mod reference;
 pub mod resp;
 pub mod server;

@@ -162,6 +162,12 @@ impl Server {
         if let Some(w) = crate::persist::wal() {
             w.set_fsync(crate::persist::recovery::fsync_policy(&c.appendfsync));
         }
+        let obuf = c
+            .compat
+            .get("client-output-buffer-limit")
+            .map(|v| crate::config::output_buffer_limits(v))
+            .unwrap_or_default();
+        crate::pubsub::hub().configure(&c.notify_keyspace_events, obuf[2]);
     }
 
     /// Starts a graceful shutdown (signal or SHUTDOWN): idempotent.
@@ -222,6 +228,8 @@ pub struct ClientInfo {
     pub fd: i64,
     /// None for the internal client recovery replays the WAL with.
     pub stream: Option<TcpStream>,
+    /// Pub/Sub messages on their way to this client (src/pubsub.rs).
+    pub mail: crate::pubsub::Mailbox,
 }
 
 impl ClientInfo {
@@ -242,6 +250,7 @@ impl ClientInfo {
             qbuf: AtomicUsize::new(0),
             fd: -1,
             stream: None,
+            mail: crate::pubsub::Mailbox::default(),
         }
     }
 
@@ -265,7 +274,7 @@ impl ClientInfo {
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -273,7 +282,11 @@ impl ClientInfo {
             name,
             self.created.elapsed().as_secs(),
             idle,
+            if self.mail.subscribed() { "P" } else { "N" },
             self.db.load(Ordering::Relaxed),
+            self.mail.channels.load(Ordering::Relaxed),
+            self.mail.patterns.load(Ordering::Relaxed),
+            self.mail.shard.load(Ordering::Relaxed),
             qbuf,
             16384 + qbuf,
             cmd,
@@ -461,6 +474,8 @@ pub struct Client {
     pub held_blocked: bool,
     /// EXEC is running this client's queue (blocking commands don't block).
     pub in_exec: bool,
+    /// This client's Pub/Sub subscriptions (src/pubsub.rs).
+    pub subs: crate::pubsub::Subscriptions,
 }
 
 impl Client {
@@ -487,6 +502,7 @@ impl Client {
             just_blocked: false,
             held_blocked: false,
             in_exec: false,
+            subs: crate::pubsub::Subscriptions::default(),
         }
     }
 

@@ -155,11 +155,18 @@ pub fn container(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     )
 }
 
-fn ping(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    match args.len() {
-        1 => Reply::status("PONG"),
-        2 => Reply::Bulk(args[1].clone()),
-        _ => err::arity("ping"),
+fn ping(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    if args.len() > 2 {
+        return err::arity("ping");
+    }
+    if ctx.client.resp == 2 && ctx.client.info.mail.subscribed() {
+        // Subscribed RESP2 clients get an array, like a message.
+        let msg = args.get(1).cloned().unwrap_or_default();
+        return Reply::Array(vec![Reply::bulk_str("pong"), Reply::Bulk(msg)]);
+    }
+    match args.get(1) {
+        None => Reply::status("PONG"),
+        Some(m) => Reply::Bulk(m.clone()),
     }
 }
 
@@ -309,6 +316,7 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     let srv = ctx.srv.clone();
     super::tx::discard_state(&srv, ctx.client);
+    crate::pubsub::unsubscribe_all(&ctx.client.info, &mut ctx.client.subs);
     ctx.client.select(0);
     ctx.client.resp = 2;
     ctx.client.info.resp.store(2, Relaxed);

@@ -524,6 +524,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "move" => (&["RW", "access", "update"], None),
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
+        "ssubscribe" | "sunsubscribe" | "spublish" => (&["not_key"], None),
         "exists" | "type" | "strlen" | "touch" | "watch" | "object|encoding" | "object|freq"
         | "object|idletime" | "object|refcount" => (&["RO"], None),
         _ if spec.flags & READONLY != 0 => (&["RO", "access"], None),

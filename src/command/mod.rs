@@ -14,6 +14,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod persist;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 13] {
+fn families() -> [&'static [CommandSpec]; 14] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -48,6 +48,7 @@ fn families() -> [&'static [CommandSpec]; 13] {
         super::tx::COMMANDS,
         super::sort::COMMANDS,
         super::persist::COMMANDS,
+        super::pubsub::COMMANDS,
     ]
 }
 

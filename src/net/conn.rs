@@ -191,6 +191,10 @@ impl Conn {
                 self.wait_wal();
                 let _ = self.write_some();
             }
+            if self.client.info.mail.has_mail() {
+                // Messages published before this command come before its reply.
+                self.client.info.mail.take_into(&mut self.out);
+            }
             if let Some(args) = execute(&srv, &mut self.client, args, &mut self.out, may_hold) {
                 self.held = Some(args);
                 flow = if self.client.held_blocked {
@@ -294,6 +298,25 @@ impl Conn {
         true
     }
 
+    /// Moves Pub/Sub messages waiting in the mailbox behind the pending
+    /// replies. Returns whether there were any.
+    pub fn take_mail(&mut self) -> bool {
+        let got = self.client.info.mail.take_into(&mut self.out);
+        if got {
+            self.note_pending_out();
+        }
+        got
+    }
+
+    /// Tells the mailbox how much output is still unwritten (it counts
+    /// toward the Pub/Sub output buffer limit).
+    fn note_pending_out(&self) {
+        self.client
+            .info
+            .mail
+            .set_pending_out(self.out.len() - self.out_pos);
+    }
+
     /// Whether a command is held (by CLIENT PAUSE, or blocked).
     pub fn is_held(&self) -> bool {
         self.held.is_some()
@@ -381,12 +404,16 @@ impl Conn {
                     self.srv.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
                     self.srv.stats.writes_processed.fetch_add(1, Relaxed);
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.note_pending_out();
+                    return Ok(false);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
         self.out_pos = 0;
+        self.client.info.mail.set_pending_out(0);
         if self.out.capacity() > 1024 * 1024 {
             self.out = Vec::with_capacity(READ_CHUNK);
         } else {
@@ -420,6 +447,7 @@ impl Drop for Conn {
     fn drop(&mut self) {
         crate::blocking::cancel(&self.srv, &mut self.client);
         crate::command::tx::unwatch_all(&self.srv, &mut self.client);
+        crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }
@@ -436,6 +464,62 @@ fn raw_fd(_: &TcpStream) -> i64 {
     -1
 }
 
+/// How the thread-per-connection driver of a subscribed client waits for
+/// either its socket or a published message: `poll(2)` on the socket and a
+/// pipe the publisher writes a byte to (Unix); elsewhere a short timeout.
+#[derive(Default)]
+struct MailWait {
+    #[cfg(unix)]
+    pipe: Option<std::io::PipeReader>,
+    #[cfg(not(unix))]
+    flip: bool,
+}
+
+impl MailWait {
+    /// Waits up to POLL; true when the socket has input (or hung up),
+    /// false when mail may be waiting or the time is up.
+    #[cfg(unix)]
+    fn input_ready(&mut self, c: &Conn) -> bool {
+        use std::os::fd::AsRawFd;
+        if self.pipe.is_none() {
+            let Ok((r, w)) = std::io::pipe() else {
+                return true;
+            };
+            c.client.info.mail.set_waker(Box::new(move || {
+                let _ = (&w).write(&[1]);
+            }));
+            self.pipe = Some(r);
+            // Mail that arrived before the waker was installed.
+            if c.client.info.mail.has_mail() {
+                return false;
+            }
+        }
+        let Some(r) = self.pipe.as_mut() else {
+            return true;
+        };
+        let fds = [c.stream.as_raw_fd(), r.as_raw_fd()];
+        match super::sys::poll_readable(&fds, POLL.as_millis() as i32) {
+            Ok(ready) => {
+                if ready[1] {
+                    // One byte per wake-up (the mailbox wakes once per
+                    // batch of mail), so this never blocks.
+                    let _ = r.read(&mut [0u8; 64]);
+                }
+                ready[0]
+            }
+            Err(_) => true,
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn input_ready(&mut self, c: &Conn) -> bool {
+        // Alternate a short read with a look at the mailbox.
+        let _ = c.stream.set_read_timeout(Some(Duration::from_millis(10)));
+        self.flip = !self.flip;
+        self.flip
+    }
+}
+
 /// The thread-per-connection driver: serves one admitted connection with
 /// blocking I/O until it closes.
 pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
@@ -443,12 +527,22 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
         return;
     };
     let _ = c.stream.set_read_timeout(Some(POLL));
+    let mut mail = MailWait::default();
     loop {
         if c.is_blocked() {
             // Waiting for data: no reading until the command is served.
             if !c.wait_blocked() {
                 return;
             }
+        } else if c.client.info.mail.subscribed() && !mail.input_ready(&c) {
+            // Subscribed and nothing to read: deliver what was published.
+            if c.take_mail() && (!c.wait_wal() || c.write_some().is_err()) {
+                return;
+            }
+            if c.client.info.killed.load(Relaxed) || srv.is_shutting_down() {
+                return;
+            }
+            continue;
         } else {
             match c.fill() {
                 Ok(0) => return,

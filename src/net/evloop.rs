@@ -32,6 +32,9 @@ struct Inbox {
     epoll: Epoll,
     waker: Waker,
     incoming: Mutex<Vec<Accepted>>,
+    /// Slots whose connection has Pub/Sub mail to send (pushed by
+    /// publishers, src/pubsub.rs).
+    mail: Mutex<Vec<usize>>,
     /// Connections this worker serves (for spreading new ones).
     load: AtomicUsize,
 }
@@ -51,6 +54,7 @@ impl EventLoops {
                 epoll: Epoll::new()?,
                 waker: Waker::new()?,
                 incoming: Mutex::new(Vec::new()),
+                mail: Mutex::new(Vec::new()),
                 load: AtomicUsize::new(0),
             });
             inbox.epoll.add(inbox.waker.fd(), epoll::IN, WAKE)?;
@@ -149,6 +153,7 @@ impl Worker {
                 if token == WAKE {
                     self.inbox.waker.drain();
                     self.accept_incoming();
+                    self.deliver_mail();
                 } else {
                     self.guarded(token as usize, |w, slot| w.ready(slot, bits));
                 }
@@ -273,8 +278,27 @@ impl Worker {
                 self.inbox.load.fetch_sub(1, Ordering::Relaxed);
                 continue;
             }
+            let ib = self.inbox.clone();
+            conn.client.info.mail.set_waker(Box::new(move || {
+                ib.mail.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+                ib.waker.wake();
+            }));
             self.conns[slot] = Some(conn);
             self.watching[slot] = READ;
+        }
+    }
+
+    /// Moves published messages into their connections' output (sent with
+    /// this round's replies). A slot may be stale (its connection closed,
+    /// the slot reused): taking mail from a mailbox with none is harmless.
+    fn deliver_mail(&mut self) {
+        let slots = std::mem::take(&mut *self.inbox.mail.lock().unwrap_or_else(|e| e.into_inner()));
+        for slot in slots {
+            if let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) {
+                if c.take_mail() && !self.to_write.contains(&slot) {
+                    self.to_write.push(slot);
+                }
+            }
         }
     }
 

@@ -110,6 +110,46 @@ pub mod epoll {
     }
 }
 
+/// `poll(2)` for input on a few descriptors (Unix): which of `fds` are
+/// readable (or hung up / in error) within `timeout_ms`. The
+/// thread-per-connection driver uses it to wait for a socket and a wake-up
+/// pipe at once.
+#[cfg(unix)]
+pub fn poll_readable(fds: &[std::os::fd::RawFd], timeout_ms: i32) -> std::io::Result<Vec<bool>> {
+    #[repr(C)]
+    struct PollFd {
+        fd: i32,
+        events: i16,
+        revents: i16,
+    }
+    #[cfg(target_os = "linux")]
+    type Nfds = std::os::raw::c_ulong;
+    #[cfg(not(target_os = "linux"))]
+    type Nfds = std::os::raw::c_uint;
+    extern "C" {
+        fn poll(fds: *mut PollFd, nfds: Nfds, timeout: i32) -> i32;
+    }
+    const POLLIN: i16 = 0x1;
+    let mut v: Vec<PollFd> = fds
+        .iter()
+        .map(|&fd| PollFd {
+            fd,
+            events: POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `v` holds `v.len()` valid pollfd structs for the call.
+    let n = unsafe { poll(v.as_mut_ptr(), v.len() as Nfds, timeout_ms) };
+    if n < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(vec![false; fds.len()]);
+        }
+        return Err(e);
+    }
+    Ok(v.iter().map(|p| p.revents != 0).collect())
+}
+
 /// Turns on TCP keepalive with the given idle time (Linux and macOS; a
 /// no-op elsewhere). Errors are ignored like Redis does: keepalive is a
 /// best-effort hint.
