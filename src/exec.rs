@@ -89,6 +89,11 @@ pub fn execute(
         client.reply_skip = true;
         return None;
     }
+    if client.info.mail.has_mail() {
+        // Pub/Sub messages published before this reply (even by this
+        // very command: PUBLISH to one's own channel) come first.
+        client.info.mail.take_into(out);
+    }
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }

@@ -458,10 +458,11 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             }
             line!(o, "keyspace_hits:{}", s.keyspace_hits.load(Relaxed));
             line!(o, "keyspace_misses:{}", s.keyspace_misses.load(Relaxed));
+            let (channels, patterns, shard) = crate::pubsub::hub().counts();
+            line!(o, "pubsub_channels:{}", channels);
+            line!(o, "pubsub_patterns:{}", patterns);
+            line!(o, "pubsubshard_channels:{}", shard);
             for l in [
-                "pubsub_channels:0",
-                "pubsub_patterns:0",
-                "pubsubshard_channels:0",
                 "latest_fork_usec:0",
                 "total_forks:0",
                 "migrate_cached_sockets:0",

@@ -191,10 +191,6 @@ impl Conn {
                 self.wait_wal();
                 let _ = self.write_some();
             }
-            if self.client.info.mail.has_mail() {
-                // Messages published before this command come before its reply.
-                self.client.info.mail.take_into(&mut self.out);
-            }
             if let Some(args) = execute(&srv, &mut self.client, args, &mut self.out, may_hold) {
                 self.held = Some(args);
                 flow = if self.client.held_blocked {
