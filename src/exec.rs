@@ -71,6 +71,11 @@ pub fn execute(
     may_hold: bool,
 ) -> Option<Vec<Vec<u8>>> {
     let skip = client.reply_skip;
+    if client.info.mail.has_mail() {
+        // Messages published before this command ran go out before its
+        // reply (inside EXEC, only the transaction's own can arrive).
+        client.info.mail.take_into(out);
+    }
     let Some(reply) = run(srv, client, &args, may_hold) else {
         return Some(args);
     };
@@ -90,8 +95,8 @@ pub fn execute(
         return None;
     }
     if client.info.mail.has_mail() {
-        // Pub/Sub messages published before this reply (even by this
-        // very command: PUBLISH to one's own channel) come first.
+        // Published by this very command (PUBLISH to one's own channel):
+        // before its reply, as Redis queues it.
         client.info.mail.take_into(out);
     }
     if !skip && !client.reply_off {
@@ -246,6 +251,14 @@ pub fn run_queued(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> R
     };
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);
+    }
+    if client.info.mail.has_mail() {
+        // A message this command published to the client itself goes
+        // right before its reply, inside EXEC's array, as in Redis.
+        let mut raw = Vec::new();
+        client.info.mail.take_into(&mut raw);
+        reply.encode(&mut raw, client.resp);
+        return Reply::Raw(raw);
     }
     reply
 }

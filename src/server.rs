@@ -262,6 +262,16 @@ impl ClientInfo {
         }
     }
 
+    /// Redis's client type (CLIENT LIST/KILL TYPE): `pubsub` while
+    /// subscribed to anything, else `normal`.
+    pub fn client_type(&self) -> &'static str {
+        if self.mail.subscribed() {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// One CLIENT LIST line (without the trailing newline).
     pub fn describe(&self) -> String {
         let now = crate::store::now_ms();

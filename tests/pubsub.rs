@@ -70,6 +70,13 @@ const SCRIPT: &[Step] = &[
     (0, &["PING"], &[(0, 1, 1)]),
     (0, &["GET", "k"], &[(0, 1, 1)]),
     (1, &["PUBLISH", "a", "nobody-left"], &[(1, 1, 1)]),
+    // Inside MULTI/EXEC: one reply per channel, and a message to oneself
+    // inside EXEC's array, before PUBLISH's reply (RESP3 only may publish).
+    (0, &["MULTI"], &[(0, 1, 1)]),
+    (0, &["SUBSCRIBE", "m1", "m2"], &[(0, 1, 1)]),
+    (0, &["PUBLISH", "m1", "x"], &[(0, 1, 1)]),
+    (0, &["EXEC"], &[(0, 3, 3)]),
+    (0, &["UNSUBSCRIBE", "m1", "m2"], &[(0, 2, 2)]),
     // RESET leaves every subscription.
     (0, &["SUBSCRIBE", "r"], &[(0, 1, 1)]),
     (0, &["RESET"], &[(0, 1, 1)]),
@@ -347,4 +354,26 @@ fn resp3_subscriber_runs_commands_and_gets_pushes_in_order() {
     );
     assert_eq!(read_reply(&mut s), b"+OK\r\n");
     assert_eq!(calls(&mut s, &["GET", "k"]), "$1\r\nv\r\n");
+}
+
+#[test]
+fn client_list_and_kill_by_type_pubsub() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut sub = srv.raw();
+    sub.write_all(&cmd(&[b"PSUBSCRIBE", b"t*"])).unwrap();
+    read_reply(&mut sub);
+    let pubsub: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    assert!(pubsub.contains("psub=1"));
+    let normal: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert_eq!(normal.lines().count(), 1, "{normal}");
+    assert!(normal.contains("cmd=client|list"));
+    let killed: i64 = q(&mut c, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    assert_eq!(killed, 1);
+    let mut b = [0u8; 16];
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert!(matches!(sub.read(&mut b), Ok(0) | Err(_)));
+    let killed: i64 = q(&mut c, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    assert_eq!(killed, 0);
 }

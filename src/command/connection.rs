@@ -362,18 +362,17 @@ fn client_getname(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 
 fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let mut ids: Option<Vec<u64>> = None;
-    let mut only_normal = true;
+    let mut ctype: Option<&str> = None;
     if args.len() > 2 {
         if is(&args[2], "type") && args.len() == 4 {
             let t = args[3].to_ascii_lowercase();
-            match t.as_slice() {
-                b"normal" => {}
-                b"master" | b"replica" | b"slave" | b"pubsub" => only_normal = false,
+            ctype = Some(match t.as_slice() {
+                b"normal" => "normal",
+                b"pubsub" => "pubsub",
+                b"master" => "master",
+                b"replica" | b"slave" => "replica",
                 _ => return Reply::error(format!("ERR Unknown client type '{}'", text(&args[3]))),
-            }
-            if !only_normal {
-                return Reply::Verbatim(Vec::new());
-            }
+            });
         } else if is(&args[2], "id") && args.len() >= 4 {
             let mut v = Vec::new();
             for a in &args[3..] {
@@ -394,6 +393,9 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             if !ids.contains(&c.id) {
                 continue;
             }
+        }
+        if ctype.is_some_and(|t| t != c.client_type()) {
+            continue;
         }
         let line = c.describe();
         if ctx.srv.blocking.is_blocked(c.id) {
@@ -478,7 +480,12 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if id.is_some_and(|i| i != c.id)
             || addr.as_ref().is_some_and(|a| *a != c.addr.to_string())
             || laddr.as_ref().is_some_and(|a| *a != c.laddr.to_string())
-            || ctype.as_ref().is_some_and(|t| t.as_slice() != b"normal")
+            || ctype.as_ref().is_some_and(|t| match t.as_slice() {
+                b"replica" | b"slave" => "replica",
+                b"master" => "master",
+                b"pubsub" => "pubsub",
+                _ => "normal",
+            } != c.client_type())
             || (skipme && c.id == ctx.client.id)
         {
             continue;
