@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures clean
+.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures bench-pubsub clean
 
 all: release
 
@@ -48,6 +48,10 @@ bench-persistence: release
 # Big structures (1M-member sorted set, 1M-element list), FlashDB vs Redis.
 bench-structures: release
 	benches/structures.sh
+
+# PUBLISH with live subscribers, FlashDB vs redis-server.
+bench-pubsub: release
+	benches/pubsub.sh
 
 clean:
 	$(CARGO) clean
