@@ -234,6 +234,8 @@ typed_directives! {
     pidfile: String = "pidfile", Kind::Str, "", FIXED, "GENERAL";
     /// `loglevel`: debug, verbose, notice, warning or nothing.
     loglevel: String = "loglevel", Kind::Enum(LOGLEVELS), "notice", MUT, "GENERAL";
+    /// `audit-log`: JSON-lines audit log of failed AUTH, admin commands, FLUSHDB/FLUSHALL/SWAPDB and refused connections; empty = off. Fixed at start-up, so CONFIG SET cannot switch auditing off.
+    audit_log: String = "audit-log", Kind::Str, "", FIXED, "GENERAL";
     /// `logfile`: log file path; empty = standard output.
     logfile: String = "logfile", Kind::Str, "", FIXED, "GENERAL";
     /// `databases`: number of logical databases (SELECT 0..n-1).
@@ -254,6 +256,10 @@ typed_directives! {
     // LIMITS
     /// `maxclients`: connected clients allowed at once.
     maxclients: usize = "maxclients", Kind::Int(1, U32), "10000", MUT, "LIMITS";
+    /// `rate-limit`: `<ops/s> <burst>` token bucket per connection; `0 0` = off, burst 0 = one second's worth.
+    rate_limit: Vec<String> = "rate-limit", Kind::IntList(2, 0, I32), "0 0", MUT, "LIMITS";
+    /// `rate-limit-exempt-loopback`: never rate-limit clients connecting from a loopback address.
+    rate_limit_exempt_loopback: bool = "rate-limit-exempt-loopback", Kind::Bool, "no", MUT, "LIMITS";
     /// `proto-max-bulk-len`: largest bulk string a client may send, bytes.
     proto_max_bulk_len: u64 = "proto-max-bulk-len", Kind::Size(MB, I64), "512mb", MUT, "LIMITS";
     /// `client-query-buffer-limit`: largest query buffer per client, bytes.

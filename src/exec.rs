@@ -57,6 +57,20 @@ fn pause_kind(spec: &CommandSpec) -> bool {
     spec.is_write() || spec.flags & crate::command::MAY_REPLICATE != 0
 }
 
+/// The `rate-limit` check (src/ratelimit.rs): Some(error) when this
+/// client's bucket is empty.
+fn rate_limited(srv: &Server, client: &mut Client, rate: u64) -> Option<Reply> {
+    if srv.hot.rate_exempt_loopback.load(Relaxed) && client.info.addr.ip().is_loopback() {
+        return None;
+    }
+    let burst = srv.hot.rate_burst.load(Relaxed);
+    if client.bucket.take(rate, burst, Instant::now()) {
+        return None;
+    }
+    srv.stats.rate_limited.fetch_add(1, Relaxed);
+    Some(Reply::error(crate::ratelimit::exceeded(rate, burst)))
+}
+
 /// Runs one command and appends its reply (unless replies are off) to `out`.
 ///
 /// CLIENT PAUSE: with `may_hold` (the event loop, which must not block) a
@@ -161,6 +175,14 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         }
     };
     let stats = &srv.stats.cmd[id];
+    let rate = srv.hot.rate_limit.load(Relaxed);
+    if rate > 0 {
+        if let Some(r) = rate_limited(srv, client, rate) {
+            stats.rejected_calls.fetch_add(1, Relaxed);
+            client.multi_error |= client.multi.is_some();
+            return Some(r);
+        }
+    }
     if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
         if srv.config().requirepass.is_empty() {
             client.authenticated = true;
@@ -297,6 +319,9 @@ fn call(
     }
     let us = start.elapsed().as_micros() as u64;
     let failed = reply.is_error() as u64;
+    if crate::audit::enabled() {
+        audit(client, id, spec, args, &reply);
+    }
     if spec.is_write() && failed == 0 && srv.watches.active() {
         touch_watched(srv, db, spec, args);
     }
@@ -315,6 +340,61 @@ fn call(
         flush_stats(srv, client);
     }
     reply
+}
+
+/// Writes the audit log line for a command that needs one: admin
+/// commands, FLUSHDB / FLUSHALL / SWAPDB, and failed authentication
+/// (src/audit.rs; never an argument value).
+fn audit(client: &Client, id: usize, spec: &CommandSpec, args: &[Vec<u8>], reply: &Reply) {
+    let full = table().full_name(id);
+    let result = match reply {
+        Reply::Error(e) => e.split(' ').next().unwrap_or("ERR").to_string(),
+        _ => "ok".to_string(),
+    };
+    let who = crate::audit::Who {
+        client_id: client.id,
+        addr: client.info.addr.to_string(),
+        user: "default",
+    };
+    if matches!(spec.name, "auth" | "hello") {
+        if result == "WRONGPASS" {
+            // The user name tried (never the password).
+            let tried = match spec.name {
+                "auth" if args.len() == 3 => String::from_utf8_lossy(&args[1]).into_owned(),
+                "hello" => args
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(b"auth"))
+                    .and_then(|i| args.get(i + 1))
+                    .map(|u| String::from_utf8_lossy(u).into_owned())
+                    .unwrap_or_else(|| "default".into()),
+                _ => "default".into(),
+            };
+            crate::audit::record(
+                "auth_failure",
+                &who,
+                &[("command", &full), ("attempted_user", &tried)],
+            );
+        }
+        return;
+    }
+    let admin = spec.flags & crate::command::ADMIN != 0
+        || matches!(spec.name, "flushdb" | "flushall" | "swapdb");
+    if !admin {
+        return;
+    }
+    let details = crate::audit::safe_details(&full, args);
+    let mut fields: Vec<(&str, &str)> = vec![("command", &full), ("result", &result)];
+    if let Some((k, v)) = &details {
+        fields.push((k, v));
+    }
+    let killed;
+    if full == "client|kill" {
+        if let Reply::Int(n) = reply {
+            killed = n.to_string();
+            fields.push(("killed", &killed));
+        }
+    }
+    crate::audit::record("command", &who, &fields);
 }
 
 /// Before FLUSHDB / FLUSHALL / SWAPDB: the watched keys that exist in the

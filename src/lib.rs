@@ -35,7 +35,11 @@
 //!   buffer limit, keyspace notifications.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
+//! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
+//! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
+//!   FLUSH*, refused connections; never argument values).
 
+pub mod audit;
 pub mod blocking;
 pub mod command;
 pub mod config;
@@ -46,6 +50,7 @@ pub mod log;
 pub mod net;
 pub mod persist;
 pub mod pubsub;
+pub mod ratelimit;
 pub mod reference;
 pub mod resp;
 pub mod server;

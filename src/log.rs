@@ -97,6 +97,23 @@ pub fn timestamp(ms: u64) -> String {
     )
 }
 
+/// `2026-11-26T09:48:14.123Z` (RFC 3339, UTC) for a Unix ms time.
+pub fn iso8601(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days((secs / 86400) as i64);
+    let t = secs % 86400;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        y,
+        m,
+        d,
+        t / 3600,
+        (t / 60) % 60,
+        t % 60,
+        ms % 1000
+    )
+}
+
 /// Days since 1970-01-01 → (year, month 1-12, day 1-31) (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719468;
@@ -126,6 +143,10 @@ mod tests {
         assert_eq!(
             super::timestamp(1_795_686_494_123),
             "26 Nov 2026 09:48:14.123"
+        );
+        assert_eq!(
+            super::iso8601(1_795_686_494_123),
+            "2026-11-26T09:48:14.123Z"
         );
     }
 }

@@ -46,6 +46,10 @@ fn main() {
         }
     };
     log::set_level(&config.loglevel);
+    if let Err(e) = flashdb::audit::open(&config.audit_log) {
+        eprintln!("Can't open the audit log '{}': {}", config.audit_log, e);
+        std::process::exit(1);
+    }
     if let Err(e) = log::set_file(&config.logfile) {
         eprintln!("Can't open the log file '{}': {}", config.logfile, e);
         std::process::exit(1);

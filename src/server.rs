@@ -46,6 +46,10 @@ pub struct HotConfig {
     pub client_query_buffer_limit: AtomicU64,
     pub timeout: AtomicU64,
     pub maxclients: AtomicUsize,
+    /// `rate-limit`: tokens per second (0 = off) and burst.
+    pub rate_limit: AtomicU64,
+    pub rate_burst: AtomicU64,
+    pub rate_exempt_loopback: AtomicBool,
     /// Encoding thresholds the collection families read on every write
     /// (Redis's compatibility directives of the same names).
     pub hash_max_listpack_entries: AtomicUsize,
@@ -73,6 +77,16 @@ impl HotConfig {
             .store(c.client_query_buffer_limit, Ordering::Relaxed);
         self.timeout.store(c.timeout, Ordering::Relaxed);
         self.maxclients.store(c.maxclients, Ordering::Relaxed);
+        let rate = |i: usize| {
+            c.rate_limit
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        self.rate_limit.store(rate(0), Ordering::Relaxed);
+        self.rate_burst.store(rate(1), Ordering::Relaxed);
+        self.rate_exempt_loopback
+            .store(c.rate_limit_exempt_loopback, Ordering::Relaxed);
         for (slot, name, default) in [
             (
                 &self.hash_max_listpack_entries,
@@ -107,6 +121,9 @@ impl Server {
             client_query_buffer_limit: AtomicU64::new(0),
             timeout: AtomicU64::new(0),
             maxclients: AtomicUsize::new(0),
+            rate_limit: AtomicU64::new(0),
+            rate_burst: AtomicU64::new(0),
+            rate_exempt_loopback: AtomicBool::new(false),
             hash_max_listpack_entries: AtomicUsize::new(0),
             hash_max_listpack_value: AtomicUsize::new(0),
             set_max_intset_entries: AtomicUsize::new(0),
@@ -486,6 +503,8 @@ pub struct Client {
     pub in_exec: bool,
     /// This client's Pub/Sub subscriptions (src/pubsub.rs).
     pub subs: crate::pubsub::Subscriptions,
+    /// Its `rate-limit` token bucket (src/ratelimit.rs).
+    pub bucket: crate::ratelimit::Bucket,
 }
 
 impl Client {
@@ -513,6 +532,7 @@ impl Client {
             held_blocked: false,
             in_exec: false,
             subs: crate::pubsub::Subscriptions::default(),
+            bucket: crate::ratelimit::Bucket::default(),
         }
     }
 

@@ -437,6 +437,7 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 "rejected_connections:{}",
                 s.rejected_connections.load(Relaxed)
             );
+            line!(o, "rate_limited_commands:{}", s.rate_limited.load(Relaxed));
             line!(o, "sync_full:0");
             line!(o, "sync_partial_ok:0");
             line!(o, "sync_partial_err:0");

@@ -90,6 +90,10 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
                 .rejected_connections
                 .fetch_add(1, Ordering::Relaxed);
             let _ = s.write_all(b"-ERR max number of clients reached\r\n");
+            if crate::audit::enabled() {
+                let addr = s.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                crate::audit::rejected(&addr, "maxclients");
+            }
             continue;
         }
         let id = srv.clients.next_id();
