@@ -606,13 +606,27 @@ pub fn notifying(class: u32) -> bool {
     f & class != 0 && f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0
 }
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with keyspace notifications off on this thread: WAL replay,
+/// which re-applies writes clients were already notified of (CONFIG SET is
+/// allowed while loading, so the flags alone do not guarantee it).
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    let was = QUIET.with(|q| q.replace(true));
+    let r = f();
+    QUIET.with(|q| q.set(was));
+    r
+}
+
 /// Redis's `notifyKeyspaceEvent`: `event` happened to `key` in `db`.
 /// Publishes `event` on `__keyspace@<db>__:<key>` (flag K) and `key` on
 /// `__keyevent@<db>__:<event>` (flag E) when `class` is enabled.
 pub fn notify(class: u32, event: &str, key: &[u8], db: usize) {
     let h = hub();
     let flags = h.notify_flags.load(Ordering::Relaxed);
-    if flags & class == 0 || h.total.load(Ordering::Relaxed) == 0 {
+    if flags & class == 0 || h.total.load(Ordering::Relaxed) == 0 || QUIET.with(|q| q.get()) {
         return;
     }
     if flags & NOTIFY_KEYSPACE != 0 {

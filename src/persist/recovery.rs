@@ -9,7 +9,8 @@
 //!
 //! Records replay through the command table, as the command they stand for,
 //! with the clock stopped (`store::with_clock_stopped`): nothing expires
-//! during replay, expirations come from their own DEL records.
+//! during replay, expirations come from their own DEL records. Replay
+//! sends no keyspace notifications (`pubsub::quietly`).
 
 use super::record::{self, DecodeError, Record};
 use super::{segment, snapshot, wal};
@@ -58,6 +59,11 @@ impl<'a> Replayer<'a> {
     /// Applies one record (a batch: each of its records). Err = the record
     /// cannot be understood (recovery stops there).
     pub fn apply(&mut self, rec: &Record) -> Result<(), String> {
+        // Nothing expires and nobody is notified during replay.
+        crate::pubsub::quietly(|| self.apply_quietly(rec))
+    }
+
+    fn apply_quietly(&mut self, rec: &Record) -> Result<(), String> {
         crate::store::with_clock_stopped(|| {
             if rec.op == record::BATCH {
                 for sub in rec.batch().map_err(malformed)? {
