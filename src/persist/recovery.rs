@@ -392,7 +392,52 @@ pub fn fsync_policy(s: &str) -> wal::FsyncPolicy {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::testutil::check_replay;
+    use super::Replayer;
+    use crate::command::testutil::{check_replay, execute};
+    use crate::config::Config;
+    use crate::pubsub::{hub, subscribe, unsubscribe_all, Kind, Subscriptions};
+    use crate::server::{ClientInfo, Server};
+    use std::sync::Arc;
+
+    /// Replayed writes notify nobody, even with notifications on (CONFIG
+    /// SET is allowed while loading), while the same commands run by a
+    /// client do.
+    #[test]
+    fn replay_sends_no_keyspace_notifications() {
+        // The hub is process-wide: listen only to this test's keys.
+        let info = Arc::new(ClientInfo::internal(9_300_001));
+        let mut mine = Subscriptions::default();
+        let pattern = b"__keyspace@*__:quiet-replay-*".to_vec();
+        subscribe(&info, &mut mine, Kind::Pattern, &[pattern], 2);
+        hub().configure("KEA", [32 << 20, 8 << 20, 60]);
+        let srv = Arc::new(Server::new(Config::default()));
+        let (_, recs) = execute(
+            &srv,
+            &[
+                &["SET", "quiet-replay-a", "1", "EX", "100"],
+                &["RPUSH", "quiet-replay-l", "x", "y"],
+                &["LPOP", "quiet-replay-l"],
+                &["DEL", "quiet-replay-a"],
+            ],
+        );
+        let mut mail = Vec::new();
+        let live = info.mail.take_into(&mut mail);
+        let other = Arc::new(Server::new(Config::default()));
+        let mut r = Replayer::new(&other, Vec::new());
+        for rec in &recs {
+            r.apply(rec).unwrap();
+        }
+        mail.clear();
+        let replayed = info.mail.take_into(&mut mail);
+        hub().configure("", [32 << 20, 8 << 20, 60]);
+        unsubscribe_all(&info, &mut mine);
+        assert!(live, "the commands themselves notified");
+        assert!(
+            !replayed,
+            "replay notified: {:?}",
+            String::from_utf8_lossy(&mail)
+        );
+    }
 
     #[test]
     fn replay_reproduces_strings_and_transactions() {
