@@ -26,10 +26,12 @@
 //!
 //! # Keyspace notifications
 //! [`notify`] is Redis's `notifyKeyspaceEvent`: handlers call it after a
-//! change with the event's class and name; it publishes to
+//! change with the event's class and name (the store itself for `expired`
+//! and `new`, `Ctx::lookup` for `keymiss`); it publishes to
 //! `__keyspace@<db>__:<key>` and/or `__keyevent@<db>__:<event>` per
 //! `notify-keyspace-events`. With notifications off, or nobody subscribed,
-//! it costs one atomic load.
+//! it costs one atomic load. WAL replay runs [`quietly`]. The events and
+//! their differences from Redis: docs/PROTOCOL.md.
 
 use crate::resp::Reply;
 use crate::server::ClientInfo;
@@ -48,6 +50,8 @@ pub const NOTIFY_SET: u32 = 1 << 5;
 pub const NOTIFY_HASH: u32 = 1 << 6;
 pub const NOTIFY_ZSET: u32 = 1 << 7;
 pub const NOTIFY_EXPIRED: u32 = 1 << 8;
+/// Not sent yet: eviction should call `notify(NOTIFY_EVICTED, "evicted",
+/// key, db)` for each key it deletes, as Redis's evict.c does.
 pub const NOTIFY_EVICTED: u32 = 1 << 9;
 pub const NOTIFY_STREAM: u32 = 1 << 10;
 pub const NOTIFY_KEY_MISS: u32 = 1 << 11;
