@@ -92,9 +92,20 @@ impl Stripe {
     /// Redis's `setKey` does through its write lookup; a key that was not
     /// there fires `new` (class n, Redis's `dbAdd`).
     pub fn insert(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
+        self.put(h, key, e, true)
+    }
+
+    /// Inserts or replaces `key` as loaded from a snapshot: no expiry, no
+    /// notification (Redis's `dbAddRDBLoad`); returns the previous entry.
+    pub fn insert_loaded(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
+        self.put(h, key, e, false)
+    }
+
+    /// `insert` (`command`) or `insert_loaded`, with one table lookup.
+    fn put(&mut self, h: u64, key: &[u8], e: Entry, command: bool) -> Option<Entry> {
         let add = e.heap_size();
         let expired = match self.dict.get_mut(h, key) {
-            Some(slot) if !slot.is_expired_now() => {
+            Some(slot) if !(command && slot.is_expired_now()) => {
                 // Overwrite in place: the key and its node stay.
                 let old = std::mem::replace(slot, e);
                 self.mem = (self.mem + add).saturating_sub(old.heap_size());
@@ -116,7 +127,9 @@ impl Stripe {
         let ck = CompactBytes::new(key);
         self.mem += entry_node_size() + ck.heap_size() + add;
         self.dict.insert_new(h, ck, e);
-        notify(NOTIFY_NEW, "new", key, self.db);
+        if command {
+            notify(NOTIFY_NEW, "new", key, self.db);
+        }
         None
     }
 
@@ -603,6 +616,29 @@ mod tests {
         assert!(s.mem < once);
         s.remove(h, k);
         assert_eq!((s.mem, s.len()), (0, 0));
+    }
+
+    #[test]
+    fn insert_expires_a_dead_entry_first_but_loading_does_not() {
+        let store = Store::new(1, 4);
+        let (mut s, h) = store.dbs[0].write(b"k");
+        s.insert(h, b"k", Entry::new(Value::str(b"old"), 1));
+        assert_eq!(s.volatile, 1);
+        // A command replacing a key whose TTL has passed: it expires first,
+        // so nothing is returned as replaced (Redis: expired, then new).
+        assert!(s
+            .insert(h, b"k", Entry::new(Value::str(b"new"), 0))
+            .is_none());
+        assert_eq!((s.len(), s.volatile), (1, 0));
+        s.insert(h, b"k", Entry::new(Value::str(b"v"), 1));
+        // Loading a snapshot sees any previous entry (a duplicate).
+        let old = s.insert_loaded(h, b"k", Entry::new(Value::str(b"w"), 0));
+        assert!(old.is_some_and(|e| e.expire_at == 1));
+        assert_eq!((s.len(), s.volatile), (1, 0));
+        let once = s.mem;
+        s.remove(h, b"k");
+        assert_eq!(s.mem, 0);
+        assert!(once > 0);
     }
 
     #[test]
