@@ -26,10 +26,12 @@
 //!
 //! # Keyspace notifications
 //! [`notify`] is Redis's `notifyKeyspaceEvent`: handlers call it after a
-//! change with the event's class and name; it publishes to
+//! change with the event's class and name (the store itself for `expired`
+//! and `new`, `Ctx::lookup` for `keymiss`); it publishes to
 //! `__keyspace@<db>__:<key>` and/or `__keyevent@<db>__:<event>` per
 //! `notify-keyspace-events`. With notifications off, or nobody subscribed,
-//! it costs one atomic load.
+//! it costs one atomic load. WAL replay runs [`quietly`]. The events and
+//! their differences from Redis: docs/PROTOCOL.md.
 
 use crate::resp::Reply;
 use crate::server::ClientInfo;
@@ -48,6 +50,8 @@ pub const NOTIFY_SET: u32 = 1 << 5;
 pub const NOTIFY_HASH: u32 = 1 << 6;
 pub const NOTIFY_ZSET: u32 = 1 << 7;
 pub const NOTIFY_EXPIRED: u32 = 1 << 8;
+/// Not sent yet: eviction should call `notify(NOTIFY_EVICTED, "evicted",
+/// key, db)` for each key it deletes, as Redis's evict.c does.
 pub const NOTIFY_EVICTED: u32 = 1 << 9;
 pub const NOTIFY_STREAM: u32 = 1 << 10;
 pub const NOTIFY_KEY_MISS: u32 = 1 << 11;
@@ -606,13 +610,27 @@ pub fn notifying(class: u32) -> bool {
     f & class != 0 && f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0
 }
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with keyspace notifications off on this thread: WAL replay,
+/// which re-applies writes clients were already notified of (CONFIG SET is
+/// allowed while loading, so the flags alone do not guarantee it).
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    let was = QUIET.with(|q| q.replace(true));
+    let r = f();
+    QUIET.with(|q| q.set(was));
+    r
+}
+
 /// Redis's `notifyKeyspaceEvent`: `event` happened to `key` in `db`.
 /// Publishes `event` on `__keyspace@<db>__:<key>` (flag K) and `key` on
 /// `__keyevent@<db>__:<event>` (flag E) when `class` is enabled.
 pub fn notify(class: u32, event: &str, key: &[u8], db: usize) {
     let h = hub();
     let flags = h.notify_flags.load(Ordering::Relaxed);
-    if flags & class == 0 || h.total.load(Ordering::Relaxed) == 0 {
+    if flags & class == 0 || h.total.load(Ordering::Relaxed) == 0 || QUIET.with(|q| q.get()) {
         return;
     }
     if flags & NOTIFY_KEYSPACE != 0 {

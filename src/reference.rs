@@ -78,10 +78,6 @@ pub const PENDING: &[(&str, &str)] = &[
         "enforced once ACLs and protected mode land",
     ),
     (
-        "notify-keyspace-events",
-        "validated and stored; notifications land with Pub/Sub",
-    ),
-    (
         "slowlog-log-slower-than",
         "stored; the slow log lands with the web plane",
     ),

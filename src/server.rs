@@ -559,8 +559,23 @@ impl Ctx<'_> {
     pub fn resp3(&self) -> bool {
         self.client.resp >= 3
     }
-    /// Counts a keyspace hit or miss for INFO.
+    /// Counts a keyspace hit or miss for INFO, without a notification
+    /// (OBJECT: Redis's LOOKUP_NONOTIFY).
     pub fn hit(&self, hit: bool) {
         self.srv.stats.hit(hit);
+    }
+    /// A lookup for reading (Redis's `lookupKeyRead`) found `key` or not:
+    /// counts the hit or miss, and a miss fires `keymiss` (class m). Call
+    /// it where Redis looks the key up, before the command's own events.
+    pub fn lookup(&self, key: &[u8], found: bool) {
+        self.srv.stats.hit(found);
+        if !found {
+            self.notify(crate::pubsub::NOTIFY_KEY_MISS, "keymiss", key);
+        }
+    }
+    /// A keyspace notification (Redis's `notifyKeyspaceEvent`) for `key`
+    /// in the client's DB.
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        crate::pubsub::notify(class, event, key, self.client.db);
     }
 }

@@ -20,9 +20,15 @@
 //! modes kept); BITOP its result, `SET dest <bytes>` or `DEL dest` — not
 //! BITOP itself, whose sources are read without deleting expired ones and
 //! would be alive on replay (the clock is stopped there).
+//!
+//! Keyspace notifications as bitops.c: `setbit` (SETBIT when it changed or
+//! grew the string; BITFIELD when a SET/INCRBY was applied, even to the
+//! same value), BITOP `set` on the destination (`del` for an empty result
+//! over an existing key); `keymiss` on reads of a missing key.
 
 use super::*;
 use crate::persist::log;
+use crate::pubsub::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::value::parse_i64;
@@ -262,6 +268,7 @@ fn setbit(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             // Deterministic: logged as itself, unless nothing changed.
             if grown || (old == 1) != on {
                 log(db, args);
+                ctx.notify(NOTIFY_STRING, "setbit", key);
             }
             Reply::Int(old as i64)
         }
@@ -286,7 +293,7 @@ fn getbit(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&args[1], found);
     r
 }
 
@@ -337,7 +344,7 @@ fn bitcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&args[1], found);
     r
 }
 
@@ -395,7 +402,7 @@ fn bitpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&args[1], found);
     r
 }
 
@@ -467,7 +474,6 @@ fn bitop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let keys: Vec<(usize, &[u8])> = args[2..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
     let now = now_ms();
-    let mut hits = Vec::with_capacity(args.len() - 3);
     let r = {
         let mut l = store.lock(&keys, true);
         let mut res: Option<Vec<u8>> = None;
@@ -475,7 +481,7 @@ fn bitop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         for k in &args[3..] {
             let (s, h) = l.stripe(store, db, k);
             let e = s.get(h, k, now);
-            hits.push(e.is_some());
+            ctx.lookup(k, e.is_some());
             let src: &[u8] = match e.map(str_of) {
                 None => &[],
                 Some(Ok(v)) => v,
@@ -517,16 +523,15 @@ fn bitop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 if n > 0 {
                     log(db, &[&b"SET"[..], dest, &res]);
                     s.insert(h, dest, Entry::new(Value::Str(growable(res)), 0));
+                    crate::pubsub::notify(NOTIFY_STRING, "set", dest, db);
                 } else if s.remove(h, dest).is_some() {
                     log(db, &[&b"DEL"[..], dest]);
+                    crate::pubsub::notify(NOTIFY_GENERIC, "del", dest, db);
                 }
                 Reply::Int(n as i64)
             }
         }
     };
-    for hit in hits {
-        ctx.hit(hit);
-    }
     r
 }
 
@@ -794,7 +799,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> Reply {
             Err(r) => r,
         };
         drop(s);
-        ctx.hit(found);
+        ctx.lookup(key, found);
         return r;
     };
     if ro {
@@ -802,7 +807,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> Reply {
     }
     let db = ctx.client.db;
     let (mut s, h) = ctx.db().write(key);
-    let mut changed = false;
+    let (mut changed, mut applied) = (false, false);
     match with_bits_mut(&mut s, h, key, highest, |buf| {
         ops.iter()
             .map(|f| match f.op {
@@ -810,6 +815,8 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> Reply {
                 _ => {
                     let (r, c) = write_field(buf, f);
                     changed |= c;
+                    // An OVERFLOW FAIL that refused the write replies nil.
+                    applied |= r != Reply::Null;
                     r
                 }
             })
@@ -818,6 +825,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> Reply {
         Ok((v, grown)) => {
             if grown || changed {
                 log(db, &write_ops(args));
+            }
+            if applied {
+                ctx.notify(NOTIFY_STRING, "setbit", key);
             }
             Reply::Array(v)
         }

@@ -12,11 +12,17 @@
 //! argv (HSET HMSET HSETNX HDEL HINCRBY) or, for HINCRBYFLOAT, the rewrite
 //! `HSET key field <new value>` (the long double arithmetic is not
 //! repeated on replay). Nothing is logged when nothing changed.
+//!
+//! Keyspace notifications as t_hash.c: `hset` (HSET and HMSET even when
+//! nothing changed; HSETNX when it set), `hdel` (when a field went, then
+//! `del` if the hash emptied), `hincrby`, `hincrbyfloat`; `keymiss` on
+//! reads of a missing key.
 
 use super::args::{int, is};
 use super::keys::parse_cursor;
 use super::strutil::LongDouble;
 use super::*;
+use crate::pubsub::NOTIFY_HASH;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::hash::{HashValue, Limits};
@@ -145,7 +151,7 @@ fn read_hash<R>(
         Some(e) => hash_of(e).map(|hv| Some(f(hv))),
     };
     drop(s);
-    ctx.hit(!matches!(r, Ok(None)));
+    ctx.lookup(key, !matches!(r, Ok(None)));
     r
 }
 
@@ -162,13 +168,15 @@ enum Log {
 /// Runs a change on the hash at `args[1]`, creating an empty one first when
 /// `create` (Redis's `hashTypeLookupWriteOrCreate`); `Ok(None)` when absent
 /// and not created. Keeps the stripe's memory exact and deletes the key if
-/// the hash ends up empty. Logs what `f` asks for before releasing the
+/// the hash ends up empty. Logs what `f` asks for and, when `f` says so,
+/// notifies `event` (then `del` if the hash emptied) before releasing the
 /// stripe lock.
 fn write_hash<R>(
     ctx: &mut Ctx,
     args: &[Vec<u8>],
     create: bool,
-    f: impl FnOnce(&mut HashValue) -> Result<(R, Log), Reply>,
+    event: &str,
+    f: impl FnOnce(&mut HashValue) -> Result<(R, Log, bool), Reply>,
 ) -> Result<Option<R>, Reply> {
     let db = ctx.client.db;
     let key = args[1].as_slice();
@@ -195,6 +203,10 @@ fn write_hash<R>(
         Log::Nothing => {}
         Log::Own => crate::persist::log(db, args),
         Log::Argv(a) => crate::persist::log(db, &a),
+    }
+    if r.2 {
+        ctx.notify(NOTIFY_HASH, event, key);
+        s.notify_if_deleted(h, key);
     }
     drop(s);
     Ok(Some(r.0))
@@ -228,7 +240,7 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Reply {
         return err::arity(name);
     }
     let lim = limits(ctx);
-    let r = write_hash(ctx, args, true, |hv| {
+    let r = write_hash(ctx, args, true, "hset", |hv| {
         let (mut added, mut changed) = (0, false);
         for pair in args[2..].chunks_exact(2) {
             changed |= hv.get(&pair[0]).map(|v| v.as_slice()) != Some(pair[1].as_slice());
@@ -236,7 +248,7 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Reply {
                 added += 1;
             }
         }
-        Ok((added, own_if(changed)))
+        Ok((added, own_if(changed), true))
     });
     match r {
         Ok(n) if name == "hset" => Reply::Int(n.unwrap_or(0)),
@@ -247,12 +259,12 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Reply {
 
 fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let lim = limits(ctx);
-    let r = write_hash(ctx, args, true, |hv| {
+    let r = write_hash(ctx, args, true, "hset", |hv| {
         if hv.contains(&args[2]) {
-            return Ok((0, Log::Nothing));
+            return Ok((0, Log::Nothing, false));
         }
         hv.set_checked(&args[2], &args[3], lim);
-        Ok((1, Log::Own))
+        Ok((1, Log::Own, true))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -261,7 +273,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let r = write_hash(ctx, args, false, |hv| {
+    let r = write_hash(ctx, args, false, "hdel", |hv| {
         let mut n = 0;
         for f in &args[2..] {
             if hv.remove(f) {
@@ -271,7 +283,7 @@ fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 }
             }
         }
-        Ok((n, own_if(n > 0)))
+        Ok((n, own_if(n > 0), n > 0))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -285,7 +297,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Err(e) => return e,
     };
     let lim = limits(ctx);
-    let r = write_hash(ctx, args, true, |hv| {
+    let r = write_hash(ctx, args, true, "hincrby", |hv| {
         let (cur, existed) = match hv.get(&args[2]) {
             Some(v) => (
                 parse_i64(v).ok_or(Reply::err("ERR hash value is not an integer"))?,
@@ -297,7 +309,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         hv.set_checked(&args[2], new.to_string().as_bytes(), lim);
         // parse_i64 takes only canonical integers: adding 0 to an existing
         // field leaves its text as it was.
-        Ok((new, own_if(!existed || incr != 0)))
+        Ok((new, own_if(!existed || incr != 0), true))
     });
     match r {
         Ok(n) => Reply::Int(n.unwrap_or(0)),
@@ -314,7 +326,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         return Reply::err("ERR value is NaN or Infinity");
     }
     let lim = limits(ctx);
-    let r = write_hash(ctx, args, true, |hv| {
+    let r = write_hash(ctx, args, true, "hincrbyfloat", |hv| {
         let old = hv.get(&args[2]).map(|v| v.to_vec());
         let cur = match &old {
             Some(v) => LongDouble::parse(v).ok_or(Reply::err("ERR hash value is not a float"))?,
@@ -341,7 +353,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 text.clone().into_bytes(),
             ])
         };
-        Ok((text, log))
+        Ok((text, log, true))
     });
     match r {
         Ok(t) => Reply::Bulk(t.unwrap_or_default().into_bytes()),
@@ -517,7 +529,7 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let e = match s.get(h, &args[1], now_ms()) {
         None => {
             drop(s);
-            ctx.hit(false);
+            ctx.lookup(&args[1], false);
             return empty();
         }
         Some(e) => e,

@@ -29,9 +29,15 @@
 //! conversion and a PFADD cut short by corrupt data `SET key <bytes>
 //! KEEPTTL` (PFMERGE reads its sources without deleting expired ones, which
 //! replay, with the clock stopped, would see alive).
+//!
+//! Keyspace notifications as hyperloglog.c: `pfadd` for a PFADD that
+//! changed or created the value and for every successful PFMERGE (even one
+//! that changed nothing); `keymiss` for PFCOUNT's and PFMERGE's missing
+//! keys (PFMERGE looks its destination up as a source first, like Redis).
 
 use super::*;
 use crate::persist::log;
+use crate::pubsub::NOTIFY_STRING;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::{now_ms, CompactBytes, Entry, Value};
@@ -607,6 +613,7 @@ fn pfadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     if changed {
         log(db, args);
+        ctx.notify(NOTIFY_STRING, "pfadd", key);
     }
     r
 }
@@ -650,7 +657,7 @@ fn pfcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     };
     drop(s);
-    ctx.hit(hit);
+    ctx.lookup(key, hit);
     r
 }
 
@@ -660,18 +667,17 @@ fn pfcount_union(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
     let now = now_ms();
-    let mut hits = Vec::with_capacity(keys.len());
     let mut max = vec![0u8; REGS];
     let r = {
         let l = store.lock(&keys, false);
         let mut res = None;
         for k in &args[1..] {
             let (s, h) = l.stripe(store, db, k);
-            let Some(e) = s.get(h, k, now) else {
-                hits.push(false);
+            let e = s.get(h, k, now);
+            ctx.lookup(k, e.is_some());
+            let Some(e) = e else {
                 continue;
             };
-            hits.push(true);
             match hll_of(e) {
                 Err(r) => {
                     res = Some(r);
@@ -693,9 +699,6 @@ fn pfcount_union(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Reply::Int(estimate(&h) as i64)
         })
     };
-    for hit in hits {
-        ctx.hit(hit);
-    }
     r
 }
 
@@ -705,18 +708,17 @@ fn pfmerge(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
     let now = now_ms();
-    let mut hits = Vec::with_capacity(keys.len());
     let mut max = vec![0u8; REGS];
     let r = 'done: {
         let mut l = store.lock(&keys, true);
         let mut use_dense = false;
         for k in &args[1..] {
             let (s, h) = l.stripe(store, db, k);
-            let Some(e) = s.get(h, k, now) else {
-                hits.push(false);
+            let e = s.get(h, k, now);
+            ctx.lookup(k, e.is_some());
+            let Some(e) = e else {
                 continue;
             };
-            hits.push(true);
             match hll_of(e) {
                 Err(r) => break 'done r,
                 Ok(v) => {
@@ -770,13 +772,13 @@ fn pfmerge(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         };
         match res {
-            Ok(()) => Reply::ok(),
+            Ok(()) => {
+                crate::pubsub::notify(NOTIFY_STRING, "pfadd", dest, db);
+                Reply::ok()
+            }
             Err(r) => r,
         }
     };
-    for hit in hits {
-        ctx.hit(hit);
-    }
     r
 }
 

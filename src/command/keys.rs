@@ -18,10 +18,19 @@
 //! included), MOVE the same across DBs, COPY the destination rebuilt, each
 //! one batch; SWAPDB a SWAPDB record, under the exclusive gate
 //! (the command is EXCLUSIVE: exec.rs takes the gate).
+//!
+//! Keyspace notifications as db.c / expire.c: `del` per key removed (DEL,
+//! UNLINK, EXPIRE to a past deadline), `rename_from` + `rename_to`,
+//! `move_from` + `move_to` (each in its own DB), `copy_to`, `expire`,
+//! `persist`; `new` when RENAME / COPY / MOVE create the destination (also
+//! over a replaced one, as Redis deletes it first); `keymiss` where Redis
+//! looks up for reading (EXISTS, TYPE, TOUCH, COPY's source, the TTL
+//! family; not OBJECT). FLUSHDB, FLUSHALL and SWAPDB notify nothing.
 
 use super::args::{int, is, text};
 use super::*;
 use crate::persist::{log, Batch};
+use crate::pubsub::{notify, NOTIFY_GENERIC};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::{lru_clock, now_ms, Entry, Value};
@@ -283,6 +292,7 @@ fn delete_keys(ctx: &Ctx, args: &[Vec<u8>]) -> (i64, Vec<Entry>) {
         if s.get_mut(h, k, now).is_some() {
             if let Some(e) = s.remove(h, k) {
                 batch.del(db, k);
+                notify(NOTIFY_GENERIC, "del", k, db);
                 removed.push(e);
             }
         }
@@ -336,8 +346,8 @@ fn count_present(ctx: &mut Ctx, args: &[Vec<u8>], touch: bool) -> Reply {
             })
             .collect()
     };
-    for &f in &found {
-        ctx.hit(f);
+    for (k, &f) in args[1..].iter().zip(&found) {
+        ctx.lookup(k, f);
     }
     Reply::Int(found.iter().filter(|&&f| f).count() as i64)
 }
@@ -347,7 +357,7 @@ fn type_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         let (s, h) = ctx.db().read(&args[1]);
         s.peek(h, &args[1], now_ms()).map(|e| e.value.type_name())
     };
-    ctx.hit(t.is_some());
+    ctx.lookup(&args[1], t.is_some());
     Reply::status(t.unwrap_or("none"))
 }
 
@@ -386,6 +396,9 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
         if d.get_mut(hd, dst, now).is_some() && nx {
             return Reply::Int(0);
         }
+        // Redis deletes a destination before adding the key anew (so `new`
+        // fires either way).
+        let replaced = d.remove(hd, dst);
         let (s, h) = l.stripe_mut(store, db, src);
         let Some(e) = s.remove(h, src) else {
             return err::no_such_key();
@@ -396,8 +409,10 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
         let mut batch = Batch::new();
         batch.del(db, src).entry(db, dst, &e);
         let (d, hd) = l.stripe_mut(store, db, dst);
-        let replaced = d.insert(hd, dst, e);
+        d.insert(hd, dst, e);
         batch.commit();
+        notify(NOTIFY_GENERIC, "rename_from", src, db);
+        notify(NOTIFY_GENERIC, "rename_to", dst, db);
         replaced
     };
     drop(replaced); // outside the locks
@@ -441,7 +456,7 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Some(e) => Entry::new(e.value.clone(), e.expire_at),
             None => {
                 drop(l);
-                ctx.hit(false);
+                ctx.lookup(src, false);
                 return Reply::Int(0);
             }
         };
@@ -449,15 +464,18 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if d.get_mut(hd, dst, now).is_some() && !replace {
             None
         } else {
+            // Redis deletes a replaced destination, then adds the copy.
+            let replaced = d.remove(hd, dst);
             // Logged as dst rebuilt as exactly the copy (value and TTL).
             let mut batch = Batch::new();
             batch.entry(dst_db, dst, &entry);
-            let replaced = d.insert(hd, dst, entry);
+            d.insert(hd, dst, entry);
             batch.commit();
+            notify(NOTIFY_GENERIC, "copy_to", dst, dst_db);
             Some(replaced)
         }
     };
-    ctx.hit(true);
+    ctx.lookup(src, true);
     match replaced {
         Some(old) => {
             drop(old);
@@ -499,6 +517,8 @@ fn move_cmd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (d, hd) = l.stripe_mut(store, dst_db, key);
     d.insert(hd, key, e);
     batch.commit();
+    notify(NOTIFY_GENERIC, "move_from", key, src_db);
+    notify(NOTIFY_GENERIC, "move_to", key, dst_db);
     drop(l);
     Reply::Int(1)
 }
@@ -776,11 +796,13 @@ fn expire_generic(
             // A deadline in the past deletes the key (not counted as expired).
             let removed = s.remove(h, key);
             log(db, &[&b"DEL"[..], key]);
+            notify(NOTIFY_GENERIC, "del", key, db);
             removed
         } else {
             s.set_expire(h, key, when as u64);
             let t = when.to_string();
             log(db, &[&b"PEXPIREAT"[..], key, t.as_bytes()]);
+            notify(NOTIFY_GENERIC, "expire", key, db);
             None
         }
     };
@@ -799,7 +821,7 @@ fn lookup_expire(ctx: &Ctx, key: &[u8], now: u64) -> Result<u64, ()> {
 fn ttl_generic(ctx: &mut Ctx, args: &[Vec<u8>], ms: bool, absolute: bool) -> Reply {
     let now = now_ms();
     let r = lookup_expire(ctx, &args[1], now);
-    ctx.hit(r.is_ok());
+    ctx.lookup(&args[1], r.is_ok());
     match r {
         Err(()) => Reply::Int(-2),
         Ok(0) => Reply::Int(-1),
@@ -850,6 +872,7 @@ fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             } else {
                 s.set_expire(h, key, 0);
                 log(db, &[&b"PERSIST"[..], key]);
+                ctx.notify(NOTIFY_GENERIC, "persist", key);
                 Reply::Int(1)
             }
         }

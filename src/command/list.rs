@@ -18,10 +18,19 @@
 //! one batch of `LPOP|RPOP src` + `LPUSH|RPUSH dst element`, LMPOP as the
 //! `LPOP|RPOP key count` that happened. Nothing is logged when nothing
 //! changed.
+//!
+//! Keyspace notifications as t_list.c: `lpush` / `rpush` (also the X
+//! forms when they pushed), `lpop` / `rpop` (once per command, whatever
+//! the count), `lset`, `linsert`, `lrem` (when something was removed),
+//! `ltrim` (whenever the key exists), each followed by `del` when the list
+//! emptied. LMOVE and its relatives notify the push on the destination
+//! first, then the pop on the source (and its `del`), as Redis does; a
+//! blocked client notifies when it is served.
 
 use super::args::{int, is};
 use super::*;
 use crate::blocking;
+use crate::pubsub::{notify, NOTIFY_LIST};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::list::{End, ListValue};
@@ -203,7 +212,7 @@ fn read_list(
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(key, found);
     r
 }
 
@@ -318,6 +327,7 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, xx: bool) -> Reply {
         }
     };
     crate::persist::log(db, args);
+    notify(NOTIFY_LIST, end_event(end, true), key, db);
     drop(s);
     Reply::Int(n)
 }
@@ -377,6 +387,8 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, name: &str) -> Reply {
         Ok(Some(r)) => {
             // The list existed and was not empty: something was popped.
             crate::persist::log(db, args);
+            notify(NOTIFY_LIST, end_event(end, false), key, db);
+            s.notify_if_deleted(h, key);
             drop(s);
             r
         }
@@ -538,6 +550,7 @@ fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Err(r) => r,
         Ok(_) => {
             crate::persist::log(db, args);
+            notify(NOTIFY_LIST, "lset", key, db);
             drop(s);
             Reply::ok()
         }
@@ -567,20 +580,22 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             }
         }
     });
-    let reply = int_logged(r, db, args);
+    let reply = int_logged(r, db, args, "linsert");
     drop(s);
     reply
 }
 
 /// The integer reply of LINSERT / LREM (absent key = 0), logging the
-/// command when it changed the list (n > 0). Call it holding the stripe.
-fn int_logged(r: Result<Option<i64>, Reply>, db: usize, args: &[Vec<u8>]) -> Reply {
+/// command and notifying `event` when it changed the list (n > 0). Call it
+/// holding the stripe.
+fn int_logged(r: Result<Option<i64>, Reply>, db: usize, args: &[Vec<u8>], event: &str) -> Reply {
     match r {
         Err(r) => r,
         Ok(n) => {
             let n = n.unwrap_or(0);
             if n > 0 {
                 crate::persist::log(db, args);
+                notify(NOTIFY_LIST, event, &args[1], db);
             }
             Reply::Int(n)
         }
@@ -641,7 +656,10 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         });
         (before - l.len()) as i64
     });
-    let reply = int_logged(r, db, args);
+    let reply = int_logged(r, db, args, "lrem");
+    if matches!(reply, Reply::Int(n) if n > 0) {
+        s.notify_if_deleted(h, key);
+    }
     drop(s);
     reply
 }
@@ -668,6 +686,11 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(changed) => {
             if changed == Some(true) {
                 crate::persist::log(db, args);
+            }
+            if changed.is_some() {
+                // Redis notifies a trim even when it removed nothing.
+                notify(NOTIFY_LIST, "ltrim", key, db);
+                s.notify_if_deleted(h, key);
             }
             drop(s);
             Reply::ok()
@@ -698,6 +721,16 @@ fn end_name(e: End) -> &'static [u8] {
     match e {
         End::Left => b"LEFT",
         End::Right => b"RIGHT",
+    }
+}
+
+/// The event of a pop (`lpop` / `rpop`) or push (`lpush` / `rpush`) at `e`.
+fn end_event(e: End, push: bool) -> &'static str {
+    match (e, push) {
+        (End::Left, false) => "lpop",
+        (End::Right, false) => "rpop",
+        (End::Left, true) => "lpush",
+        (End::Right, true) => "rpush",
     }
 }
 
@@ -762,6 +795,10 @@ fn lmove_locked(
                         &[&b"LMOVE"[..], src, src, end_name(from), end_name(to)],
                     );
                 }
+                // Redis notifies the push, then the pop, even when nothing
+                // moved.
+                notify(NOTIFY_LIST, end_event(to, true), dst, db);
+                notify(NOTIFY_LIST, end_event(from, false), src, db);
                 Reply::opt_bulk(v.flatten())
             }
         });
@@ -785,6 +822,10 @@ fn lmove_locked(
         Err(r) => r,
         Ok(()) => {
             batch.commit();
+            notify(NOTIFY_LIST, end_event(to, true), dst, db);
+            notify(NOTIFY_LIST, end_event(from, false), src, db);
+            let (s, h) = l.stripe(store, db, src);
+            s.notify_if_deleted(h, src);
             reply
         }
     })
@@ -847,6 +888,9 @@ fn mpop_locked(
                 // Logged as the single-key pop that happened.
                 let n = v.len().to_string();
                 crate::persist::log(db, &[end_cmd(end, false), key, n.as_bytes()]);
+                notify(NOTIFY_LIST, end_event(end, false), key, db);
+                let (s, h) = l.stripe(store, db, key);
+                s.notify_if_deleted(h, key);
                 return Some(Reply::Array(vec![Reply::bulk(key), Reply::Array(v)]));
             }
         }
@@ -890,6 +934,8 @@ fn bpop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> Reply {
             Ok(None) | Ok(Some(None)) => continue,
             Ok(Some(Some(v))) => {
                 crate::persist::log(db, &[end_cmd(end, false), key]);
+                notify(NOTIFY_LIST, end_event(end, false), key, db);
+                s.notify_if_deleted(h, key);
                 drop(l);
                 blocking::served(ctx);
                 return Reply::Array(vec![Reply::bulk(key), Reply::Bulk(v.into_vec())]);

@@ -16,9 +16,16 @@
 //! one batch `SREM src member` + `SADD dst member`, the *STORE commands as
 //! one batch making the destination hold exactly the result (`DEL` for an
 //! empty one). Nothing is logged when nothing changed.
+//!
+//! Keyspace notifications as t_set.c: `sadd` / `srem` (when members were
+//! added / removed), `spop`, SMOVE's `srem` on the source then `sadd` on
+//! the destination, `sinterstore` / `sunionstore` / `sdiffstore` (an empty
+//! result: `del` if the destination existed); `del` after any write that
+//! emptied a set; `keymiss` per missing key of a read.
 
 use super::args::{int, is};
 use super::*;
+use crate::pubsub::{notify, NOTIFY_GENERIC, NOTIFY_SET};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::set::SetValue;
@@ -167,18 +174,23 @@ fn empty_set() -> Reply {
 }
 
 /// The sets at `keys` (None for a missing key), or WRONGTYPE if any key
-/// holds another type (checked for every key, like Redis 7.0).
+/// holds another type (checked for every key, like Redis 7.0). `found`
+/// gets whether each key looked up was there (up to the one of another
+/// type, where Redis stops).
 fn lookup_sets<'a>(
     l: &'a Locked,
     store: &Store,
     db: usize,
     keys: &[Vec<u8>],
     now: u64,
+    found: &mut Vec<bool>,
 ) -> Result<Vec<Option<&'a SetValue>>, Reply> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         let (s, h) = l.stripe(store, db, k);
-        out.push(match s.get(h, k, now) {
+        let e = s.get(h, k, now);
+        found.push(e.is_some());
+        out.push(match e {
             Some(e) => Some(set_of(e)?),
             None => None,
         });
@@ -186,10 +198,11 @@ fn lookup_sets<'a>(
     Ok(out)
 }
 
-/// Counts a keyspace hit or miss per source key (lookupKeyRead).
-fn count_hits(ctx: &Ctx, found: &[bool]) {
-    for &f in found {
-        ctx.hit(f);
+/// Counts a keyspace hit or miss per source key looked up (lookupKeyRead;
+/// a miss notifies `keymiss`).
+fn count_hits(ctx: &Ctx, keys: &[Vec<u8>], found: &[bool]) {
+    for (k, &f) in keys.iter().zip(found) {
+        ctx.lookup(k, f);
     }
 }
 
@@ -214,6 +227,7 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     if n > 0 {
         crate::persist::log(db, args);
+        notify(NOTIFY_SET, "sadd", key, db);
     }
     drop(s);
     Reply::Int(n)
@@ -242,6 +256,8 @@ fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             let n = n.unwrap_or(0);
             if n > 0 {
                 crate::persist::log(db, args);
+                notify(NOTIFY_SET, "srem", key, db);
+                s.notify_if_deleted(h, key);
             }
             drop(s);
             Reply::Int(n)
@@ -269,7 +285,7 @@ fn read_set(
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(key, found);
     r
 }
 
@@ -356,6 +372,8 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Ok(Some((Some(m), emptied))) => {
                 let m = m.into_vec();
                 log_spop(db, key, std::slice::from_ref(&m), emptied);
+                notify(NOTIFY_SET, "spop", key, db);
+                s.notify_if_deleted(h, key);
                 drop(s);
                 Reply::Bulk(m)
             }
@@ -408,6 +426,8 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(None) => empty_set(),
         Ok(Some((removed, emptied))) => {
             log_spop(db, key, &removed, emptied);
+            notify(NOTIFY_SET, "spop", key, db);
+            s.notify_if_deleted(h, key);
             drop(s);
             Reply::Set(removed.into_iter().map(Reply::Bulk).collect())
         }
@@ -514,6 +534,9 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     if let Err(r) = modify(s, h, src, now, |set| set.remove(member)) {
         return r;
     }
+    // Redis notifies the source's change before it creates the destination.
+    notify(NOTIFY_SET, "srem", src, db);
+    s.notify_if_deleted(h, src);
     let mut batch = crate::persist::Batch::new();
     batch.cmd(db, &[&b"SREM"[..], src, member]);
     let (d, hd) = l.stripe_mut(store, db, dst);
@@ -529,6 +552,7 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     if added {
         batch.cmd(db, &[&b"SADD"[..], dst, member]);
+        notify(NOTIFY_SET, "sadd", dst, db);
     }
     batch.commit();
     drop(l);
@@ -642,19 +666,17 @@ fn sinter(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (found, r) = {
         let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
         let l = store.lock(&lk, false);
-        match lookup_sets(&l, store, db, keys, now) {
-            Err(r) => (Vec::new(), r),
-            Ok(sets) => {
-                let found: Vec<bool> = sets.iter().map(|s| s.is_some()).collect();
-                let r = match sets.iter().copied().collect::<Option<Vec<_>>>() {
-                    None => empty_set(),
-                    Some(all) => Reply::Set(bulks(intersect(&all, 0))),
-                };
-                (found, r)
-            }
-        }
+        let mut found = Vec::new();
+        let r = match lookup_sets(&l, store, db, keys, now, &mut found) {
+            Err(r) => r,
+            Ok(sets) => match sets.iter().copied().collect::<Option<Vec<_>>>() {
+                None => empty_set(),
+                Some(all) => Reply::Set(bulks(intersect(&all, 0))),
+            },
+        };
+        (found, r)
     };
-    count_hits(ctx, &found);
+    count_hits(ctx, keys, &found);
     r
 }
 
@@ -688,19 +710,17 @@ fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (found, r) = {
         let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
         let l = store.lock(&lk, false);
-        match lookup_sets(&l, store, db, keys, now) {
-            Err(r) => (Vec::new(), r),
-            Ok(sets) => {
-                let found: Vec<bool> = sets.iter().map(|s| s.is_some()).collect();
-                let n = match sets.iter().copied().collect::<Option<Vec<_>>>() {
-                    None => 0,
-                    Some(all) => intersect(&all, limit).len(),
-                };
-                (found, Reply::Int(n as i64))
-            }
-        }
+        let mut found = Vec::new();
+        let r = match lookup_sets(&l, store, db, keys, now, &mut found) {
+            Err(r) => r,
+            Ok(sets) => Reply::Int(match sets.iter().copied().collect::<Option<Vec<_>>>() {
+                None => 0,
+                Some(all) => intersect(&all, limit).len() as i64,
+            }),
+        };
+        (found, r)
     };
-    count_hits(ctx, &found);
+    count_hits(ctx, keys, &found);
     r
 }
 
@@ -721,16 +741,14 @@ fn union_diff_reply(ctx: &mut Ctx, args: &[Vec<u8>], op: Op) -> Reply {
     let (found, r) = {
         let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
         let l = store.lock(&lk, false);
-        match lookup_sets(&l, store, db, keys, now) {
-            Err(r) => (Vec::new(), r),
-            Ok(sets) => {
-                let found: Vec<bool> = sets.iter().map(|s| s.is_some()).collect();
-                let res = union_diff(&sets, op, max);
-                (found, Reply::Set(bulks(res.ordered())))
-            }
-        }
+        let mut found = Vec::new();
+        let r = match lookup_sets(&l, store, db, keys, now, &mut found) {
+            Err(r) => r,
+            Ok(sets) => Reply::Set(bulks(union_diff(&sets, op, max).ordered())),
+        };
+        (found, r)
     };
-    count_hits(ctx, &found);
+    count_hits(ctx, keys, &found);
     r
 }
 
@@ -758,12 +776,18 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
     let now = now_ms();
     let lk: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let mut l = store.lock(&lk, true);
-    // Write lookups (Redis's lookupKeyWrite): expired sources are deleted.
+    // Redis 7.0 looks the sources up for reading, deleting expired ones,
+    // up to the first of another type.
     for k in keys {
         let (s, h) = l.stripe_mut(store, db, k);
         s.expire_if_needed(h, k, now);
+        let e = s.get(h, k, now);
+        ctx.lookup(k, e.is_some());
+        if e.is_some_and(|e| set_of(e).is_err()) {
+            break;
+        }
     }
-    let result = match lookup_sets(&l, store, db, keys, now) {
+    let result = match lookup_sets(&l, store, db, keys, now, &mut Vec::new()) {
         Err(r) => return r,
         Ok(sets) => match op {
             Some(op) => union_diff(&sets, op, max),
@@ -783,6 +807,7 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
         let old = d.remove(hd, dst);
         if old.is_some() {
             crate::persist::log(db, &[&b"DEL"[..], dst]);
+            notify(NOTIFY_GENERIC, "del", dst, db);
         }
         drop(l);
         drop(old);
@@ -794,6 +819,12 @@ fn store_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Option<Op>) -> Reply {
     batch.entry(db, dst, &e);
     let old = d.insert(hd, dst, e);
     batch.commit();
+    let event = match op {
+        None => "sinterstore",
+        Some(Op::Union) => "sunionstore",
+        Some(Op::Diff) => "sdiffstore",
+    };
+    notify(NOTIFY_SET, event, dst, db);
     drop(l);
     drop(old);
     Reply::Int(n)

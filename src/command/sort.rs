@@ -5,7 +5,9 @@
 //! list (or deleting the destination when the result is empty). STORE is
 //! logged as the destination's new content (one batch: `DEL`, `RPUSH`
 //! chunks), or `DEL` when an empty result deleted an existing key, under
-//! the destination's write lock.
+//! the destination's write lock. Notified as Redis does: `sortstore`
+//! (class l) on the destination, or `del` when an empty result deleted it;
+//! `keymiss` for a missing source or BY/GET key.
 //!
 //! Atomicity differs from Redis, which runs the whole command under one
 //! global lock. Here the source is read under its stripe's read lock and
@@ -24,6 +26,7 @@
 
 use super::args::is;
 use super::*;
+use crate::pubsub::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::list::{End, ListValue};
@@ -189,7 +192,7 @@ fn lookup_pattern(ctx: &Ctx, pat: &[u8], subst: &[u8]) -> Option<Vec<u8>> {
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&key, found);
     r
 }
 
@@ -315,7 +318,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], readonly: bool) -> Reply {
         Some(_) => unreachable!("type checked above"),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(key, found);
 
     let mut items: Vec<Item> = objs
         .into_iter()
@@ -433,11 +436,13 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], readonly: bool) -> Reply {
         batch.entry(db, dst, &e);
         let old = s.insert(h, dst, e);
         batch.commit();
+        ctx.notify(NOTIFY_LIST, "sortstore", dst);
         old
     } else {
         let old = s.remove(h, dst);
         if old.is_some() {
             crate::persist::log(db, &[&b"DEL"[..], dst]);
+            ctx.notify(NOTIFY_GENERIC, "del", dst);
         }
         old
     };

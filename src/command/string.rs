@@ -15,10 +15,17 @@
 //! KEEPTTL kept), GETSET `SET k v`, GETDEL `DEL k`, GETEX `DEL` /
 //! `PEXPIREAT <absolute>` / `PERSIST`, INCRBYFLOAT `SET k <result> KEEPTTL`,
 //! MSET / MSETNX one batch of SETs. Nothing is logged when nothing changed.
+//!
+//! Keyspace notifications as t_string.c: `set` (then `expire` when SET
+//! had an expire option), `del` (GETDEL, GETEX to a past deadline),
+//! `expire` / `persist` (GETEX), `append`, `setrange`, `incrby` (INCR,
+//! DECR, INCRBY, DECRBY), `incrbyfloat`; `keymiss` where the hits and
+//! misses are counted (`Ctx::lookup`).
 
 use super::strutil::{fmt_i64, incr_by_float};
 use super::*;
 use crate::persist::{log, Batch};
+use crate::pubsub::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::value::parse_i64;
@@ -296,7 +303,7 @@ fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => Reply::Null,
     };
     drop(s);
-    ctx.hit(!matches!(r, Reply::Null));
+    ctx.lookup(&args[1], !matches!(r, Reply::Null));
     r
 }
 
@@ -307,6 +314,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         let (mut s, h) = ctx.db().write(&args[1]);
         s.insert(h, &args[1], Entry::new(Value::str(&args[2]), 0));
         log(db, args);
+        ctx.notify(NOTIFY_STRING, "set", &args[1]);
         return Reply::ok();
     }
     let (flags, expire) = match parse_ext(args, 3, true) {
@@ -347,6 +355,7 @@ fn set_generic(
     if flags & (NX | XX | GET | KEEPTTL) == 0 {
         s.insert(h, key, Entry::new(Value::str(val), at));
         log_set(db, key, val, at);
+        notify_set(ctx, key, expire.is_some());
         return ok;
     }
     let (found, old, old_at) = match s.get_mut(h, key, now_ms()) {
@@ -356,7 +365,7 @@ fn set_generic(
                     Ok(v) => Reply::bulk(v),
                     Err(r) => {
                         drop(s);
-                        ctx.hit(true);
+                        ctx.lookup(key, true);
                         return r;
                     }
                 }
@@ -368,7 +377,7 @@ fn set_generic(
         None => (false, Reply::Null, 0),
     };
     if flags & GET != 0 {
-        ctx.hit(found);
+        ctx.lookup(key, found);
     }
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {
         return if flags & GET != 0 { old } else { abort };
@@ -376,11 +385,21 @@ fn set_generic(
     let at = if flags & KEEPTTL != 0 { old_at } else { at };
     s.insert(h, key, Entry::new(Value::str(val), at));
     log_set(db, key, val, at);
+    notify_set(ctx, key, expire.is_some());
     drop(s);
     if flags & GET != 0 {
         old
     } else {
         ok
+    }
+}
+
+/// SET's events: `set`, then `expire` when it was given an expire time
+/// (even one already past, like Redis).
+fn notify_set(ctx: &Ctx, key: &[u8], expire: bool) {
+    ctx.notify(NOTIFY_STRING, "set", key);
+    if expire {
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
 }
 
@@ -428,16 +447,17 @@ fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Ok(v) => Reply::bulk(v),
             Err(r) => {
                 drop(s);
-                ctx.hit(true);
+                ctx.lookup(key, true);
                 return r;
             }
         },
         None => Reply::Null,
     };
+    ctx.lookup(key, old != Reply::Null);
     s.insert(h, key, Entry::new(Value::str(&args[2]), 0));
     log_set(ctx.client.db, key, &args[2], 0);
+    ctx.notify(NOTIFY_STRING, "set", key);
     drop(s);
-    ctx.hit(old != Reply::Null);
     old
 }
 
@@ -450,6 +470,7 @@ fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 let r = Reply::bulk(v);
                 s.remove(h, key);
                 log(ctx.client.db, &[&b"DEL"[..], key]);
+                ctx.notify(NOTIFY_GENERIC, "del", key);
                 r
             }
             Err(r) => r,
@@ -457,7 +478,7 @@ fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => Reply::Null,
     };
     drop(s);
-    ctx.hit(r != Reply::Null);
+    ctx.lookup(key, r != Reply::Null);
     r
 }
 
@@ -473,7 +494,7 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (r, old_at) = match s.get_mut(h, key, now) {
         None => {
             drop(s);
-            ctx.hit(false);
+            ctx.lookup(key, false);
             return Reply::Null;
         }
         Some(e) => (str_of(e).map(|v| Reply::bulk(v)), e.expire_at),
@@ -489,20 +510,23 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             if flags & (EXAT | PXAT) != 0 && at <= now_ms() {
                 s.remove(h, key);
                 log(db, &[&b"DEL"[..], key]);
+                ctx.notify(NOTIFY_GENERIC, "del", key);
             } else if expire.is_some() {
                 s.set_expire(h, key, at);
                 let t = at.to_string();
                 log(db, &[&b"PEXPIREAT"[..], key, t.as_bytes()]);
+                ctx.notify(NOTIFY_GENERIC, "expire", key);
             } else if flags & PERSIST != 0 && old_at != 0 {
                 s.set_expire(h, key, 0);
                 log(db, &[&b"PERSIST"[..], key]);
+                ctx.notify(NOTIFY_GENERIC, "persist", key);
             }
             v
         }
         Err(r) => r,
     };
     drop(s);
-    ctx.hit(true);
+    ctx.lookup(key, true);
     r
 }
 
@@ -513,26 +537,22 @@ fn mget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let keys: Vec<(usize, &[u8])> = args[1..].iter().map(|k| (db, k.as_slice())).collect();
     let store = ctx.store();
     let now = now_ms();
-    let mut hits = 0;
+    let mut found = Vec::with_capacity(keys.len());
     let mut out = Vec::with_capacity(keys.len());
     {
         let l = store.lock(&keys, false);
         for k in &args[1..] {
             let (s, h) = l.stripe(store, db, k);
-            out.push(match s.get(h, k, now) {
-                Some(e) => {
-                    hits += 1;
-                    match str_of(e) {
-                        Ok(v) => Reply::bulk(v),
-                        Err(_) => Reply::Null,
-                    }
-                }
-                None => Reply::Null,
+            let e = s.get(h, k, now);
+            found.push(e.is_some());
+            out.push(match e.map(str_of) {
+                Some(Ok(v)) => Reply::bulk(v),
+                _ => Reply::Null,
             });
         }
     }
-    for i in 0..keys.len() {
-        ctx.hit(i < hits);
+    for (k, f) in args[1..].iter().zip(found) {
+        ctx.lookup(k, f);
     }
     Reply::Array(out)
 }
@@ -575,6 +595,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Reply {
         let (s, h) = l.stripe_mut(store, db, &pair[0]);
         s.insert(h, &pair[0], Entry::new(Value::str(&pair[1]), 0));
         batch.cmd(db, &[&b"SET"[..], &pair[0], &pair[1]]);
+        crate::pubsub::notify(NOTIFY_STRING, "set", &pair[0], db);
     }
     batch.commit();
     drop(l);
@@ -624,6 +645,7 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     };
     log(db, args);
+    ctx.notify(NOTIFY_STRING, "append", key);
     r
 }
 
@@ -640,7 +662,7 @@ fn strlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         None => (false, Reply::Int(0)),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&args[1], found);
     r
 }
 
@@ -680,7 +702,7 @@ fn getrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(&args[1], found);
     r
 }
 
@@ -713,6 +735,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             v[offset as usize..].copy_from_slice(val);
             s.insert(h, key, Entry::new(Value::Str(CompactBytes::from_vec(v)), 0));
             log(db, args);
+            ctx.notify(NOTIFY_STRING, "setrange", key);
             Reply::Int(need as i64)
         }
         Some(e) => {
@@ -740,6 +763,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             let after = e.heap_size();
             s.adjust_mem(before, after);
             log(db, args);
+            ctx.notify(NOTIFY_STRING, "setrange", key);
             Reply::Int(total as i64)
         }
     }
@@ -799,6 +823,7 @@ fn incr_decr(ctx: &mut Ctx, args: &[Vec<u8>], by: i64) -> Reply {
         s.insert(h, key, Entry::new(Value::Str(text), 0));
     }
     log(db, args);
+    ctx.notify(NOTIFY_STRING, "incrby", key);
     Reply::Int(new)
 }
 
@@ -829,6 +854,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         s.insert(h, key, Entry::new(Value::Str(v), 0));
     }
     log(db, &[&b"SET"[..], key, text.as_bytes(), b"KEEPTTL"]);
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     Reply::Bulk(text.into_bytes())
 }
 
@@ -852,8 +878,8 @@ fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         };
         (val(ea), val(eb), ea.is_some(), eb.is_some(), ok)
     };
-    ctx.hit(found_a);
-    ctx.hit(found_b);
+    ctx.lookup(ka, found_a);
+    ctx.lookup(kb, found_b);
     if !typed_ok {
         return Reply::err("ERR The specified keys must contain string values");
     }

@@ -19,10 +19,19 @@
 //! as the `ZPOPMIN|ZPOPMAX key count` that happened, ZRANGESTORE and the
 //! *STORE commands as one batch making the destination hold exactly the
 //! result (`DEL` for an empty one). Nothing is logged when nothing changed.
+//!
+//! Keyspace notifications as t_zset.c: `zadd` (`zincr` for INCR and
+//! ZINCRBY) when a member was added or its score changed, `zrem`,
+//! `zremrangebyrank|score|lex` (when something was removed), `zpopmin` /
+//! `zpopmax` (also ZMPOP and the blocking pops), `zrangestore`,
+//! `zunionstore` / `zinterstore` / `zdiffstore` (an empty result: `del` if
+//! the destination existed); `del` after any write that emptied a sorted
+//! set; `keymiss` per missing key of a read.
 
 use super::args::{int, is};
 use super::*;
 use crate::blocking;
+use crate::pubsub::{notify, NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::resp::reply::format_double;
 use crate::resp::Reply;
 use crate::server::Ctx;
@@ -449,7 +458,7 @@ fn read_z(
         ),
     };
     drop(s);
-    ctx.hit(found);
+    ctx.lookup(key, found);
     r
 }
 
@@ -622,6 +631,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
         Ok(Some(Ok((r, changed)))) => {
             if changed {
                 crate::persist::log(db, args);
+                notify(NOTIFY_ZSET, if incr { "zincr" } else { "zadd" }, key, db);
             }
             drop(s);
             r
@@ -653,6 +663,8 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             let n = n.unwrap_or(0);
             if n > 0 {
                 crate::persist::log(db, args);
+                notify(NOTIFY_ZSET, "zrem", key, db);
+                s.notify_if_deleted(h, key);
             }
             drop(s);
             Reply::Int(n)
@@ -898,7 +910,9 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 }
 
 /// Replaces `dst` with a zset built from `items` (deleting it when empty)
-/// and logs that, all under the locks in `l`; replies the new size.
+/// and logs that, all under the locks in `l`, notifying `event` (`del` for
+/// a deleted destination); replies the new size.
+#[allow(clippy::too_many_arguments)]
 fn store_result(
     l: &mut Locked,
     store: &Store,
@@ -907,11 +921,13 @@ fn store_result(
     items: &[(Vec<u8>, f64)],
     lim: (usize, usize),
     sequential: bool,
+    event: &str,
 ) -> Reply {
     let (d, hd) = l.stripe_mut(store, db, dst);
     if items.is_empty() {
         if d.remove(hd, dst).is_some() {
             crate::persist::log(db, &[&b"DEL"[..], dst]);
+            notify(NOTIFY_GENERIC, "del", dst, db);
         }
         return Reply::Int(0);
     }
@@ -922,6 +938,7 @@ fn store_result(
     batch.entry(db, dst, &e);
     d.insert(hd, dst, e);
     batch.commit();
+    notify(NOTIFY_ZSET, event, dst, db);
     Reply::Int(n)
 }
 
@@ -936,17 +953,20 @@ fn zrangestore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let store = ctx.store();
     let now = now_ms();
     let mut l = store.lock(&[(db, dst), (db, src)], true);
-    let (s, h) = l.stripe(store, db, src);
-    let (found, items) = match s.get(h, src, now) {
-        None => (false, Vec::new()),
+    // Redis looks the source up for reading (an expired one is deleted).
+    let (s, h) = l.stripe_mut(store, db, src);
+    s.expire_if_needed(h, src, now);
+    let e = s.get(h, src, now);
+    ctx.lookup(src, e.is_some());
+    let items = match e {
+        None => Vec::new(),
         Some(e) => match zset_of(e) {
             Err(r) => return r,
-            Ok(z) => (true, select(z, &spec)),
+            Ok(z) => select(z, &spec),
         },
     };
-    let r = store_result(&mut l, store, db, dst, &items, lim, true);
+    let r = store_result(&mut l, store, db, dst, &items, lim, true, "zrangestore");
     drop(l);
-    ctx.hit(found);
     r
 }
 
@@ -957,7 +977,7 @@ fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    remrange(ctx, args, |z| {
+    remrange(ctx, args, "zremrangebyrank", |z| {
         let len = z.len() as i64;
         let (mut start, mut end) = (start, end);
         if start < 0 {
@@ -984,7 +1004,7 @@ fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, args, |z| z.score_span(&range))
+    remrange(ctx, args, "zremrangebyscore", |z| z.score_span(&range))
 }
 
 fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -992,13 +1012,15 @@ fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    remrange(ctx, args, |z| z.lex_span(&range))
+    remrange(ctx, args, "zremrangebylex", |z| z.lex_span(&range))
 }
 
-/// ZREMRANGEBY*: removes the span `span` picks from the zset at `args[1]`.
+/// ZREMRANGEBY*: removes the span `span` picks from the zset at `args[1]`
+/// (notified as `event`).
 fn remrange(
     ctx: &mut Ctx,
     args: &[Vec<u8>],
+    event: &str,
     span: impl FnOnce(&ZSetValue) -> (usize, usize),
 ) -> Reply {
     let db = ctx.client.db;
@@ -1014,6 +1036,8 @@ fn remrange(
             let n = n.unwrap_or(0);
             if n > 0 {
                 crate::persist::log(db, args);
+                notify(NOTIFY_ZSET, event, key, db);
+                s.notify_if_deleted(h, key);
             }
             drop(s);
             Reply::Int(n as i64)
@@ -1047,6 +1071,15 @@ fn pop_from(
     .ok()
     .flatten()
     .unwrap_or_default()
+}
+
+/// The event of a pop from the max or min end.
+fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
+    }
 }
 
 fn zpopmin(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -1088,6 +1121,8 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Reply {
     let items = pop_from(&mut s, h, key, now, max, count.unwrap_or(1));
     if !items.is_empty() {
         crate::persist::log(db, args);
+        notify(NOTIFY_ZSET, pop_event(max), key, db);
+        s.notify_if_deleted(h, key);
     }
     drop(s);
     if count.is_some() {
@@ -1168,6 +1203,8 @@ fn zmpop_try(
         let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
         let n = items.len().to_string();
         crate::persist::log(db, &[name, k, n.as_bytes()]);
+        notify(NOTIFY_ZSET, pop_event(max), k, db);
+        s.notify_if_deleted(h, k);
         return Ok(Some((k.clone(), items)));
     }
     Ok(None)
@@ -1588,18 +1625,22 @@ fn compute(srcs: &[Option<Src>], o: &SetOp, op: Op) -> Vec<(Vec<u8>, f64)> {
 }
 
 /// The sources at `keys` (None = missing), WRONGTYPE for anything but a
-/// sorted set or a set.
+/// sorted set or a set. `found` gets whether each key looked up was there
+/// (up to the one of another type, where Redis stops).
 fn lookup_srcs<'a>(
     l: &'a Locked,
     store: &Store,
     db: usize,
     keys: &[Vec<u8>],
     now: u64,
+    found: &mut Vec<bool>,
 ) -> Result<Vec<Option<Src<'a>>>, Reply> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         let (s, h) = l.stripe(store, db, k);
-        out.push(match s.get(h, k, now) {
+        let e = s.get(h, k, now);
+        found.push(e.is_some());
+        out.push(match e {
             None => None,
             Some(e) => match &e.value {
                 Value::ZSet(z) => Some(Src::Z(z)),
@@ -1631,36 +1672,46 @@ fn setop_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: Op, store_dst: bool, card:
     }
     let mut l = store.lock(&lk, store_dst);
     if store_dst {
+        // Redis 7.0 looks the sources up for reading (so an expired one is
+        // deleted, and a missing one notifies `keymiss`), up to the first
+        // of another type.
         for k in keys {
             let (s, h) = l.stripe_mut(store, db, k);
             s.expire_if_needed(h, k, now);
+            let e = s.get(h, k, now);
+            ctx.lookup(k, e.is_some());
+            if e.is_some_and(|e| !matches!(e.value, Value::ZSet(_) | Value::Set(_))) {
+                break;
+            }
         }
     }
-    let (found, result, o) = {
-        let srcs = match lookup_srcs(&l, store, db, keys, now) {
-            Ok(s) => s,
-            Err(r) => return r,
-        };
-        let o = match parse_setop_opts(args, numkeys_idx, setnum, op, store_dst, card) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        let found: Vec<bool> = srcs.iter().map(|s| s.is_some()).collect();
-        (found, compute(&srcs, &o, op), o)
+    let mut found = Vec::new();
+    let computed = lookup_srcs(&l, store, db, keys, now, &mut found).and_then(|srcs| {
+        let o = parse_setop_opts(args, numkeys_idx, setnum, op, store_dst, card)?;
+        Ok((compute(&srcs, &o, op), o))
+    });
+    if !store_dst {
+        for (k, &f) in keys.iter().zip(&found) {
+            ctx.lookup(k, f);
+        }
+    }
+    let (result, o) = match computed {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let r = if store_dst {
-        store_result(&mut l, store, db, &args[1], &result, lim, false)
+        let event = match op {
+            Op::Union => "zunionstore",
+            Op::Inter => "zinterstore",
+            Op::Diff => "zdiffstore",
+        };
+        store_result(&mut l, store, db, &args[1], &result, lim, false, event)
     } else if card {
         Reply::Int(result.len() as i64)
     } else {
         members_reply(resp3, &result, o.withscores)
     };
     drop(l);
-    if !store_dst {
-        for f in found {
-            ctx.hit(f);
-        }
-    }
     r
 }
 

@@ -9,7 +9,8 @@
 //!
 //! Records replay through the command table, as the command they stand for,
 //! with the clock stopped (`store::with_clock_stopped`): nothing expires
-//! during replay, expirations come from their own DEL records.
+//! during replay, expirations come from their own DEL records. Replay
+//! sends no keyspace notifications (`pubsub::quietly`).
 
 use super::record::{self, DecodeError, Record};
 use super::{segment, snapshot, wal};
@@ -58,6 +59,11 @@ impl<'a> Replayer<'a> {
     /// Applies one record (a batch: each of its records). Err = the record
     /// cannot be understood (recovery stops there).
     pub fn apply(&mut self, rec: &Record) -> Result<(), String> {
+        // Nothing expires and nobody is notified during replay.
+        crate::pubsub::quietly(|| self.apply_quietly(rec))
+    }
+
+    fn apply_quietly(&mut self, rec: &Record) -> Result<(), String> {
         crate::store::with_clock_stopped(|| {
             if rec.op == record::BATCH {
                 for sub in rec.batch().map_err(malformed)? {
@@ -386,7 +392,52 @@ pub fn fsync_policy(s: &str) -> wal::FsyncPolicy {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::testutil::check_replay;
+    use super::Replayer;
+    use crate::command::testutil::{check_replay, execute};
+    use crate::config::Config;
+    use crate::pubsub::{hub, subscribe, unsubscribe_all, Kind, Subscriptions};
+    use crate::server::{ClientInfo, Server};
+    use std::sync::Arc;
+
+    /// Replayed writes notify nobody, even with notifications on (CONFIG
+    /// SET is allowed while loading), while the same commands run by a
+    /// client do.
+    #[test]
+    fn replay_sends_no_keyspace_notifications() {
+        // The hub is process-wide: listen only to this test's keys.
+        let info = Arc::new(ClientInfo::internal(9_300_001));
+        let mut mine = Subscriptions::default();
+        let pattern = b"__keyspace@*__:quiet-replay-*".to_vec();
+        subscribe(&info, &mut mine, Kind::Pattern, &[pattern], 2);
+        hub().configure("KEA", [32 << 20, 8 << 20, 60]);
+        let srv = Arc::new(Server::new(Config::default()));
+        let (_, recs) = execute(
+            &srv,
+            &[
+                &["SET", "quiet-replay-a", "1", "EX", "100"],
+                &["RPUSH", "quiet-replay-l", "x", "y"],
+                &["LPOP", "quiet-replay-l"],
+                &["DEL", "quiet-replay-a"],
+            ],
+        );
+        let mut mail = Vec::new();
+        let live = info.mail.take_into(&mut mail);
+        let other = Arc::new(Server::new(Config::default()));
+        let mut r = Replayer::new(&other, Vec::new());
+        for rec in &recs {
+            r.apply(rec).unwrap();
+        }
+        mail.clear();
+        let replayed = info.mail.take_into(&mut mail);
+        hub().configure("", [32 << 20, 8 << 20, 60]);
+        unsubscribe_all(&info, &mut mine);
+        assert!(live, "the commands themselves notified");
+        assert!(
+            !replayed,
+            "replay notified: {:?}",
+            String::from_utf8_lossy(&mail)
+        );
+    }
 
     #[test]
     fn replay_reproduces_strings_and_transactions() {

@@ -969,7 +969,7 @@ impl Loaded {
             }
             let value = read_value(&mut r, ty, limits)?;
             if guards[db]
-                .insert(h, key, Entry::new(value, expire_at))
+                .insert_loaded(h, key, Entry::new(value, expire_at))
                 .is_some()
             {
                 return bad(kat, "a duplicate key");

@@ -11,6 +11,7 @@ use super::dict::Dict;
 use super::siphash::KeyHasher;
 use super::value::{entry_node_size, Entry, Value};
 use super::{count_expired, CompactBytes};
+use crate::pubsub::{notify, notifying, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_NEW};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stripe: a hash table plus the counters that must change with it.
@@ -76,33 +77,59 @@ impl Stripe {
     }
 
     /// Deletes a key whose TTL has passed and logs the deletion, so replay
-    /// (which runs with the clock stopped) deletes it at the same point.
+    /// (which runs with the clock stopped) deletes it at the same point;
+    /// fires the `expired` notification (class x).
     pub fn remove_expired(&mut self, h: u64, key: &[u8]) {
         if self.remove(h, key).is_some() {
             crate::persist::log(self.db, &[&b"DEL"[..], key]);
             count_expired(1);
+            notify(NOTIFY_EXPIRED, "expired", key, self.db);
         }
     }
 
-    /// Inserts or replaces `key`; returns the previous entry (even if it had
-    /// expired: callers that care use `get_mut` first).
+    /// Inserts or replaces `key`; returns the previous entry. A previous
+    /// entry whose TTL has passed is expired first (and None returned), as
+    /// Redis's `setKey` does through its write lookup; a key that was not
+    /// there fires `new` (class n, Redis's `dbAdd`).
     pub fn insert(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
-        let (add, vol) = (e.heap_size(), e.expire_at != 0);
-        if vol {
-            self.volatile += 1;
-        }
-        if let Some(slot) = self.dict.get_mut(h, key) {
-            // Overwrite in place: the key and its node stay.
-            let old = std::mem::replace(slot, e);
-            self.mem = (self.mem + add).saturating_sub(old.heap_size());
-            if old.expire_at != 0 {
-                self.volatile -= 1;
+        self.put(h, key, e, true)
+    }
+
+    /// Inserts or replaces `key` as loaded from a snapshot: no expiry, no
+    /// notification (Redis's `dbAddRDBLoad`); returns the previous entry.
+    pub fn insert_loaded(&mut self, h: u64, key: &[u8], e: Entry) -> Option<Entry> {
+        self.put(h, key, e, false)
+    }
+
+    /// `insert` (`command`) or `insert_loaded`, with one table lookup.
+    fn put(&mut self, h: u64, key: &[u8], e: Entry, command: bool) -> Option<Entry> {
+        let add = e.heap_size();
+        let expired = match self.dict.get_mut(h, key) {
+            Some(slot) if !(command && slot.is_expired_now()) => {
+                // Overwrite in place: the key and its node stay.
+                let old = std::mem::replace(slot, e);
+                self.mem = (self.mem + add).saturating_sub(old.heap_size());
+                match (old.expire_at != 0, slot.expire_at != 0) {
+                    (false, true) => self.volatile += 1,
+                    (true, false) => self.volatile -= 1,
+                    _ => {}
+                }
+                return Some(old);
             }
-            return Some(old);
+            found => found.is_some(),
+        };
+        if expired {
+            self.remove_expired(h, key);
+        }
+        if e.expire_at != 0 {
+            self.volatile += 1;
         }
         let ck = CompactBytes::new(key);
         self.mem += entry_node_size() + ck.heap_size() + add;
         self.dict.insert_new(h, ck, e);
+        if command {
+            notify(NOTIFY_NEW, "new", key, self.db);
+        }
         None
     }
 
@@ -151,6 +178,15 @@ impl Stripe {
             self.remove(h, key);
         }
         Some(r)
+    }
+
+    /// Fires Redis's `del` (class g) if `key` is gone: call it after a
+    /// write to a key that existed, once the command's own event is sent,
+    /// for the collection `modify` deleted when the write emptied it.
+    pub fn notify_if_deleted(&self, h: u64, key: &[u8]) {
+        if notifying(NOTIFY_GENERIC) && self.dict.get(h, key).is_none() {
+            notify(NOTIFY_GENERIC, "del", key, self.db);
+        }
     }
 
     /// Accounts for a value that changed size in place.
@@ -580,6 +616,29 @@ mod tests {
         assert!(s.mem < once);
         s.remove(h, k);
         assert_eq!((s.mem, s.len()), (0, 0));
+    }
+
+    #[test]
+    fn insert_expires_a_dead_entry_first_but_loading_does_not() {
+        let store = Store::new(1, 4);
+        let (mut s, h) = store.dbs[0].write(b"k");
+        s.insert(h, b"k", Entry::new(Value::str(b"old"), 1));
+        assert_eq!(s.volatile, 1);
+        // A command replacing a key whose TTL has passed: it expires first,
+        // so nothing is returned as replaced (Redis: expired, then new).
+        assert!(s
+            .insert(h, b"k", Entry::new(Value::str(b"new"), 0))
+            .is_none());
+        assert_eq!((s.len(), s.volatile), (1, 0));
+        s.insert(h, b"k", Entry::new(Value::str(b"v"), 1));
+        // Loading a snapshot sees any previous entry (a duplicate).
+        let old = s.insert_loaded(h, b"k", Entry::new(Value::str(b"w"), 0));
+        assert!(old.is_some_and(|e| e.expire_at == 1));
+        assert_eq!((s.len(), s.volatile), (1, 0));
+        let once = s.mem;
+        s.remove(h, b"k");
+        assert_eq!(s.mem, 0);
+        assert!(once > 0);
     }
 
     #[test]

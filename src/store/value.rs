@@ -135,6 +135,12 @@ impl Entry {
         self.expire_at != 0 && self.expire_at <= now_ms
     }
 
+    /// `is_expired` at the current time (reads the clock only for a key
+    /// with a TTL).
+    pub fn is_expired_now(&self) -> bool {
+        self.expire_at != 0 && self.is_expired(super::now_ms())
+    }
+
     /// Approximate bytes this key costs beyond its dict node.
     pub fn heap_size(&self) -> usize {
         self.value.heap_size()
