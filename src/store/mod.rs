@@ -9,6 +9,7 @@
 pub mod bytes;
 pub mod db;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod list;
