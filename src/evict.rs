@@ -82,6 +82,12 @@ impl Evictor {
         }
     }
 
+    /// CONFIG RESETSTAT: forgets the open exceeded period (the stats
+    /// themselves are in `Stats`), as Redis's resetServerStats does.
+    pub fn reset_stats(&self) {
+        self.exceeded_since.store(0, Relaxed);
+    }
+
     /// Redis's update_metrics step of performEvictions.
     fn update_metrics(&self, srv: &Server, result: Outcome) {
         if result == Outcome::Ok {
@@ -264,6 +270,9 @@ pub fn check_command(srv: &Server, client: &mut Client, spec: &CommandSpec) -> O
 pub fn maxmemory_changed(srv: &Server) {
     let max = srv.hot.maxmemory.load(Relaxed);
     if max == 0 {
+        // No limit, nothing exceeded: close an open period (Redis leaves
+        // it open, its current_eviction_exceeded_time growing forever).
+        srv.evict.update_metrics(srv, Outcome::Ok);
         return;
     }
     let used = used(srv);

@@ -218,6 +218,21 @@ fn noeviction_refuses_writes_with_redis_texts_and_serves_reads() {
     assert!(line("set").contains(",rejected_calls=3,"), "{stats}");
     assert!(line("exec").contains(",rejected_calls=1,"), "{stats}");
     assert!(line("get").contains(",rejected_calls=1,"), "{stats}");
+    // Lifting the limit closes the period; RESETSTAT clears the total.
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    assert_eq!(
+        info_field(&mut c, "stats", "current_eviction_exceeded_time"),
+        "0"
+    );
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(
+        info_field(&mut c, "stats", "total_eviction_exceeded_time"),
+        "0"
+    );
+    assert_eq!(
+        info_field(&mut c, "stats", "current_eviction_exceeded_time"),
+        "0"
+    );
 }
 
 #[test]

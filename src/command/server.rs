@@ -295,6 +295,7 @@ fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 fn config_resetstat(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     ctx.srv.stats.reset();
+    ctx.srv.evict.reset_stats();
     ctx.srv
         .stats
         .peak_memory
