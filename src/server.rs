@@ -122,7 +122,6 @@ impl HotConfig {
             compat_num(c, "lfu-log-factor", 10) as u32,
             compat_num(c, "lfu-decay-time", 1) as u32,
         );
-        // Set last: a command that sees the limit sees its policy too.
         self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
     }
 
