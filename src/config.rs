@@ -322,8 +322,30 @@ const fn compat_alias(
     }
 }
 
-/// Redis 7 directives FlashDB accepts and reports but does not act on, with
-/// Redis's defaults and mutability. One row per directive.
+/// The compatibility directives FlashDB does act on, and what they do
+/// (docs/CONFIG.md prints it; the startup "no effect" line leaves them out).
+pub const COMPAT_WITH_EFFECT: &[(&str, &str)] = &[
+    (
+        "lazyfree-lazy-eviction",
+        "acted on: big evicted values are freed on the lazy-free thread",
+    ),
+    (
+        "maxmemory-eviction-tenacity",
+        "acted on: how long one eviction run may take (10 = 500 µs, 100 = no limit)",
+    ),
+    (
+        "lfu-log-factor",
+        "acted on: how slowly the LFU counter grows",
+    ),
+    (
+        "lfu-decay-time",
+        "acted on: minutes per LFU counter decrement (0 = never)",
+    ),
+];
+
+/// Redis 7 directives FlashDB accepts and reports but (except those in
+/// `COMPAT_WITH_EFFECT`) does not act on, with Redis's defaults and
+/// mutability. One row per directive.
 #[rustfmt::skip]
 static COMPAT: &[Spec] = &[
     // Encodings.
@@ -1427,7 +1449,11 @@ impl Config {
     /// Returns the compatibility (no-effect) directives the config file or
     /// the flags set, sorted, for a one-time startup log line.
     pub fn compat_directives_in_use(&self) -> Vec<String> {
-        self.compat_seen.iter().cloned().collect()
+        self.compat_seen
+            .iter()
+            .filter(|n| !COMPAT_WITH_EFFECT.iter().any(|(e, _)| e == n))
+            .cloned()
+            .collect()
     }
 
     /// Returns every directive's primary name, in table order.

@@ -1,5 +1,6 @@
-//! The server's periodic work, `hz` times a second: active expiry and the
-//! stats samples behind `instantaneous_ops_per_sec`.
+//! The server's periodic work, `hz` times a second: active expiry,
+//! eviction while over `maxmemory`, and the stats samples behind
+//! `instantaneous_ops_per_sec`.
 
 use crate::server::Server;
 use std::sync::Arc;
@@ -23,6 +24,10 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                         watches.touch(db, key);
                     }
                 });
+                // Eviction a command left running past its time limit goes
+                // on here (Redis's evictionTimeProc), as does eviction
+                // nobody's command triggered.
+                crate::evict::cron(&srv, period / 4);
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);

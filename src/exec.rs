@@ -1,7 +1,7 @@
 //! Dispatch: the fixed order of checks every command passes, whatever the
-//! connection it came from: lookup → subcommand → arity → pause → run →
-//! stats → reply. Later layers (auth, ACL, MULTI queueing, WAL wait) slot in
-//! here, in Redis's order.
+//! connection it came from: lookup → subcommand → auth → arity →
+//! `maxmemory` (evict, or -OOM) → Pub/Sub context → loading → MISCONF →
+//! MULTI queueing → pause → run → stats → reply, in Redis's order.
 
 use crate::command::{err, table::table, CommandSpec};
 use crate::resp::Reply;
@@ -196,6 +196,14 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         stats.rejected_calls.fetch_add(1, Relaxed);
         client.multi_error |= client.multi.is_some();
         return Some(err::arity(&table().full_name(id)));
+    }
+    // Redis's processCommand evicts before any command when over the limit,
+    // and refuses it only if it may grow memory (src/evict.rs).
+    if srv.hot.maxmemory.load(Relaxed) != 0 {
+        if let Some(r) = crate::evict::check_command(srv, client, spec) {
+            stats.rejected_calls.fetch_add(1, Relaxed);
+            return Some(r);
+        }
     }
     if client.resp == 2
         && client.info.mail.subscribed()

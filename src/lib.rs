@@ -24,7 +24,9 @@
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
 //!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry;
-//!   the keyed SipHash that places keys in stripes.
+//!   the keyed SipHash that places keys in stripes; eviction's sampling and
+//!   candidate pool.
+//! - [`evict`]: `maxmemory`: when to evict and how much, the `-OOM` rule.
 //! - [`server`]: shared state (`Server`), per-connection `Client`, the client
 //!   registry, CLIENT PAUSE, and `Ctx` handed to every handler.
 //! - [`stats`]: counters behind INFO.
@@ -44,6 +46,7 @@ pub mod blocking;
 pub mod command;
 pub mod config;
 pub mod cron;
+pub mod evict;
 pub mod exec;
 pub mod glob;
 pub mod log;

@@ -89,15 +89,6 @@ pub const PENDING: &[(&str, &str)] = &[
         "latency-monitor-threshold",
         "stored; latency monitoring lands with the web plane",
     ),
-    ("maxmemory", "stored; eviction lands with the limits work"),
-    (
-        "maxmemory-policy",
-        "stored; eviction lands with the limits work",
-    ),
-    (
-        "maxmemory-samples",
-        "stored; eviction lands with the limits work",
-    ),
     ("http-port", "stored; the HTTP API lands with the web plane"),
     ("http-bind", "stored; the HTTP API lands with the web plane"),
 ];
@@ -120,7 +111,7 @@ pub fn config_md() -> String {
         }
         let _ = writeln!(out, "## {}\n", g);
         if *g == "COMPATIBILITY" {
-            out.push_str("Accepted for compatibility, **no effect**: a redis.conf written for Redis 7 starts FlashDB, ");
+            out.push_str("Accepted for compatibility, **no effect** unless the notes say otherwise: a redis.conf written for Redis 7 starts FlashDB, ");
             out.push_str("these directives can be read and set with CONFIG GET/SET, and FlashDB logs once at start which of them ");
             out.push_str("were set.\n\n");
         }
@@ -137,6 +128,7 @@ pub fn config_md() -> String {
             };
             let note = PENDING
                 .iter()
+                .chain(config::COMPAT_WITH_EFFECT)
                 .find(|(n, _)| *n == s.name)
                 .map(|(_, w)| *w)
                 .unwrap_or("");

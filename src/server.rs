@@ -4,10 +4,11 @@
 
 use crate::config::Config;
 use crate::stats::Stats;
+use crate::store::evict::Policy;
 use crate::store::{Db, Store};
 use std::collections::BTreeMap;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,8 @@ pub struct Server {
     pub persist: crate::persist::State,
     /// Clients blocked in BLPOP & co. (src/blocking.rs).
     pub blocking: crate::blocking::Registry,
+    /// `maxmemory` eviction state (src/evict.rs).
+    pub evict: crate::evict::Evictor,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -58,6 +61,13 @@ pub struct HotConfig {
     pub zset_max_listpack_entries: AtomicUsize,
     pub zset_max_listpack_value: AtomicUsize,
     pub hll_sparse_max_bytes: AtomicUsize,
+    /// `maxmemory` (0 = no limit: the one load the request path pays).
+    pub maxmemory: AtomicU64,
+    /// `maxmemory-policy`, as an index into `Policy::ALL`.
+    maxmemory_policy: AtomicUsize,
+    pub maxmemory_samples: AtomicUsize,
+    pub eviction_tenacity: AtomicU32,
+    pub lazyfree_lazy_eviction: AtomicBool,
 }
 
 /// A numeric compatibility directive's value (negative counts as 0).
@@ -105,6 +115,33 @@ impl HotConfig {
         ] {
             slot.store(compat_num(c, name, default), Ordering::Relaxed);
         }
+        let policy = Policy::parse(&c.maxmemory_policy);
+        let index = Policy::ALL.iter().position(|p| *p == policy).unwrap_or(0);
+        self.maxmemory_policy.store(index, Ordering::Relaxed);
+        self.maxmemory_samples
+            .store(c.maxmemory_samples as usize, Ordering::Relaxed);
+        self.eviction_tenacity.store(
+            compat_num(c, "maxmemory-eviction-tenacity", 10) as u32,
+            Ordering::Relaxed,
+        );
+        self.lazyfree_lazy_eviction.store(
+            c.compat
+                .get("lazyfree-lazy-eviction")
+                .is_some_and(|v| v == "yes"),
+            Ordering::Relaxed,
+        );
+        // Entries record accesses for the policy (LRU clock or LFU counter).
+        crate::store::value::set_access_mode(
+            policy.lfu(),
+            compat_num(c, "lfu-log-factor", 10) as u32,
+            compat_num(c, "lfu-decay-time", 1) as u32,
+        );
+        self.maxmemory.store(c.maxmemory, Ordering::Relaxed);
+    }
+
+    /// `maxmemory-policy`.
+    pub fn policy(&self) -> Policy {
+        Policy::ALL[self.maxmemory_policy.load(Ordering::Relaxed) % Policy::ALL.len()]
     }
 }
 
@@ -130,6 +167,11 @@ impl Server {
             zset_max_listpack_entries: AtomicUsize::new(0),
             zset_max_listpack_value: AtomicUsize::new(0),
             hll_sparse_max_bytes: AtomicUsize::new(0),
+            maxmemory: AtomicU64::new(0),
+            maxmemory_policy: AtomicUsize::new(0),
+            maxmemory_samples: AtomicUsize::new(5),
+            eviction_tenacity: AtomicU32::new(10),
+            lazyfree_lazy_eviction: AtomicBool::new(false),
         };
         hot.load(&config);
         let config_file = config
@@ -159,6 +201,7 @@ impl Server {
             watches: crate::tx::Watches::default(),
             persist: crate::persist::State::default(),
             blocking: crate::blocking::Registry::default(),
+            evict: crate::evict::Evictor::default(),
         }
     }
 

@@ -31,6 +31,10 @@ pub struct Stats {
     pub writes_processed: AtomicU64,
     /// Highest `used_memory` INFO has seen (used_memory_peak).
     pub peak_memory: AtomicU64,
+    /// Keys evicted for `maxmemory` (INFO evicted_keys).
+    pub evicted_keys: AtomicU64,
+    /// Closed periods spent over `maxmemory` (total_eviction_exceeded_time).
+    pub eviction_exceeded_us: AtomicU64,
     /// Indexed by the command table's ids.
     pub cmd: Vec<CmdStats>,
     /// Error replies by their code word (INFO errorstats).
@@ -64,6 +68,8 @@ impl Stats {
             reads_processed: AtomicU64::new(0),
             writes_processed: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
+            evicted_keys: AtomicU64::new(0),
+            eviction_exceeded_us: AtomicU64::new(0),
             cmd: (0..ncommands).map(|_| CmdStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             samples: Mutex::new(Samples::default()),
@@ -103,6 +109,8 @@ impl Stats {
             &self.error_replies,
             &self.reads_processed,
             &self.writes_processed,
+            &self.evicted_keys,
+            &self.eviction_exceeded_us,
         ] {
             a.store(0, Relaxed);
         }

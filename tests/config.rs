@@ -52,7 +52,7 @@ fn redis_conf_directives_are_accepted_and_logged_once() {
     let conf = dir.join("redis.conf");
     std::fs::write(
         &conf,
-        "# written for Redis 7\nhash-max-listpack-entries 256\nio-threads 4\nlazyfree-lazy-eviction yes\nhz 20\nmaxclients 500\n",
+        "# written for Redis 7\nhash-max-listpack-entries 256\nio-threads 4\nlazyfree-lazy-expire yes\nlfu-log-factor 20\nhz 20\nmaxclients 500\n",
     )
     .unwrap();
     // Flags win over the file.
@@ -72,7 +72,7 @@ fn redis_conf_directives_are_accepted_and_logged_once() {
     );
     assert_eq!(calls(&mut s, &["CONFIG", "SET", "io-threads", "2"]), "-ERR CONFIG SET failed (possibly related to argument 'io-threads') - can't set immutable config\r\n");
     assert_eq!(
-        calls(&mut s, &["CONFIG", "SET", "lazyfree-lazy-eviction", "no"]),
+        calls(&mut s, &["CONFIG", "SET", "lazyfree-lazy-expire", "no"]),
         "+OK\r\n"
     );
     let log = srv.log();
@@ -84,10 +84,12 @@ fn redis_conf_directives_are_accepted_and_logged_once() {
     for d in [
         "hash-max-listpack-entries",
         "io-threads",
-        "lazyfree-lazy-eviction",
+        "lazyfree-lazy-expire",
     ] {
         assert!(lines[0].contains(d), "{log}");
     }
+    // One that has an effect (LFU eviction) is not listed as having none.
+    assert!(!lines[0].contains("lfu-log-factor"), "{log}");
 }
 
 #[test]

@@ -224,10 +224,8 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             let peak = srv.stats.peak_memory.fetch_max(used, Relaxed).max(used);
             let rss = rss(used);
             let sys = system_memory();
-            let (maxmemory, policy) = {
-                let c = srv.config();
-                (c.maxmemory, c.maxmemory_policy.clone())
-            };
+            let maxmemory = srv.hot.maxmemory.load(Relaxed);
+            let policy = srv.hot.policy().name();
             let dataset = used.saturating_sub(BASELINE_MEMORY);
             line!(o, "# Memory");
             line!(o, "used_memory:{}", used);
@@ -450,13 +448,18 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 "expired_stale_perc:0.00",
                 "expired_time_cap_reached_count:0",
                 "expire_cycle_cpu_milliseconds:0",
-                "evicted_keys:0",
-                "evicted_clients:0",
-                "total_eviction_exceeded_time:0",
-                "current_eviction_exceeded_time:0",
             ] {
                 line!(o, "{}", l);
             }
+            line!(o, "evicted_keys:{}", s.evicted_keys.load(Relaxed));
+            line!(o, "evicted_clients:0");
+            let current = srv.evict.current_exceeded_us();
+            line!(
+                o,
+                "total_eviction_exceeded_time:{}",
+                (s.eviction_exceeded_us.load(Relaxed) + current) / 1000
+            );
+            line!(o, "current_eviction_exceeded_time:{}", current / 1000);
             line!(o, "keyspace_hits:{}", s.keyspace_hits.load(Relaxed));
             line!(o, "keyspace_misses:{}", s.keyspace_misses.load(Relaxed));
             let (channels, patterns, shard) = crate::pubsub::hub().counts();

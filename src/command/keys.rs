@@ -33,7 +33,8 @@ use crate::persist::{log, Batch};
 use crate::pubsub::{notify, NOTIFY_GENERIC};
 use crate::resp::Reply;
 use crate::server::Ctx;
-use crate::store::{lru_clock, now_ms, Entry, Value};
+use crate::store::value::LAZYFREE_THRESHOLD;
+use crate::store::{now_ms, Entry, Value};
 
 const KEYSPACE: &[&str] = &["keyspace"];
 const KEYSPACE_DANGEROUS: &[&str] = &["keyspace", "dangerous"];
@@ -256,23 +257,6 @@ fn c_text(a: &[u8]) -> String {
     text(&a[..end])
 }
 
-/// Redis's LAZYFREE_THRESHOLD: values whose freeing costs more than this
-/// many allocations are dropped on the lazy-free thread by UNLINK.
-const LAZYFREE_THRESHOLD: usize = 64;
-
-/// Roughly how many allocations dropping `v` frees (Redis's
-/// `lazyfreeGetFreeEffort`): a string is one, whatever its length.
-fn free_effort(v: &Value) -> usize {
-    match v {
-        Value::Str(_) => 1,
-        // Hashtable-encoded collections free one allocation per element.
-        Value::Hash(h) => h.len(),
-        Value::Set(s) => s.len(),
-        Value::List(l) => l.len(),
-        Value::ZSet(z) => z.len(),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
@@ -312,7 +296,7 @@ fn unlink(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let (n, removed) = delete_keys(ctx, args);
     let (big, small): (Vec<Entry>, Vec<Entry>) = removed
         .into_iter()
-        .partition(|e| free_effort(&e.value) > LAZYFREE_THRESHOLD);
+        .partition(|e| e.value.free_effort() > LAZYFREE_THRESHOLD);
     drop(small);
     if !big.is_empty() {
         crate::store::drop_in_background(big);
@@ -889,7 +873,7 @@ const SHARED_INTEGERS: i64 = 10000;
 
 /// Whether `maxmemory-policy` is one of the LFU policies.
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.srv.config().maxmemory_policy.contains("lfu")
+    ctx.srv.hot.policy().lfu()
 }
 
 /// Looks a key up for OBJECT (no access-time update); the `f` result, or
@@ -928,18 +912,16 @@ fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if lfu {
             Reply::err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
         } else {
-            Reply::Int(lru_clock().saturating_sub(e.lru()) as i64)
+            Reply::Int(e.idle_secs() as i64)
         }
     })
 }
 
 fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let lfu = lfu_policy(ctx);
-    object_lookup(ctx, &args[2], |_| {
+    object_lookup(ctx, &args[2], |e| {
         if lfu {
-            // Access frequency is not tracked: report Redis's initial
-            // counter value for a new key (LFU_INIT_VAL).
-            Reply::Int(5)
+            Reply::Int(e.lfu_freq() as i64)
         } else {
             Reply::err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
         }

@@ -493,5 +493,8 @@ pub mod testutil {
             }
             assert_eq!(g.mem, sum, "stripe {i}");
         }
+        // The lock-free total the stripes report equals their sum.
+        let locked: usize = srv.store.dbs.iter().map(|d| d.counts().2).sum();
+        assert_eq!(srv.store.used_memory(), locked);
     }
 }

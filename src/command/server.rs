@@ -281,6 +281,12 @@ fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     match r {
         Ok(()) => {
             ctx.srv.config_changed();
+            if pairs
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("maxmemory"))
+            {
+                crate::evict::maxmemory_changed(ctx.srv);
+            }
             Reply::ok()
         }
         Err(e) => Reply::error(format!("ERR {}", e)),
@@ -289,6 +295,7 @@ fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 fn config_resetstat(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     ctx.srv.stats.reset();
+    ctx.srv.evict.reset_stats();
     ctx.srv
         .stats
         .peak_memory

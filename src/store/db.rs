@@ -12,7 +12,55 @@ use super::siphash::KeyHasher;
 use super::value::{entry_node_size, Entry, Value};
 use super::{count_expired, CompactBytes};
 use crate::pubsub::{notify, notifying, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_NEW};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Memory counter shards (a stripe reports to shard `index % MEM_SHARDS`):
+/// few enough to sum on every command under `maxmemory`, enough that
+/// writers on different stripes rarely share a cache line.
+const MEM_SHARDS: usize = 16;
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Padded(AtomicU64);
+
+/// What the stripes of a store report as they change, so the totals can be
+/// read without locking every stripe: the bytes used (what `maxmemory` is
+/// compared with on every command) and, per DB, how many stripes hold keys
+/// and keys with a TTL (so eviction skips DBs with nothing to evict).
+pub struct Usage {
+    /// Bytes, as wrapping sums of signed deltas.
+    mem: [Padded; MEM_SHARDS],
+    keyed: Box<[AtomicUsize]>,
+    volatile: Box<[AtomicUsize]>,
+}
+
+impl Usage {
+    fn new(databases: usize) -> Usage {
+        Usage {
+            mem: Default::default(),
+            keyed: (0..databases).map(|_| AtomicUsize::new(0)).collect(),
+            volatile: (0..databases).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    /// Bytes used by every stripe's keys, values and tables.
+    pub fn used_memory(&self) -> usize {
+        self.mem
+            .iter()
+            .fold(0u64, |t, s| t.wrapping_add(s.0.load(Relaxed))) as usize
+    }
+
+    /// Stripes of `db` holding keys (`volatile`: keys with a TTL).
+    pub fn stripes_with_keys(&self, db: usize, volatile: bool) -> usize {
+        let v = if volatile {
+            &self.volatile
+        } else {
+            &self.keyed
+        };
+        v.get(db).map_or(0, |a| a.load(Relaxed))
+    }
+}
 
 /// One stripe: a hash table plus the counters that must change with it.
 pub struct Stripe {
@@ -25,16 +73,71 @@ pub struct Stripe {
     pub expire_cursor: u64,
     /// The DB this stripe belongs to (for the WAL records it writes itself).
     pub db: usize,
+    /// Its index in the DB (the same for a key in every DB).
+    index: usize,
+    usage: Arc<Usage>,
+    /// What this stripe last reported to `usage`: bytes, holds keys, holds
+    /// keys with a TTL.
+    reported: (usize, bool, bool),
 }
 
 impl Stripe {
-    fn new(hasher: KeyHasher, db: usize) -> Stripe {
+    fn new(hasher: KeyHasher, db: usize, index: usize, usage: Arc<Usage>) -> Stripe {
         Stripe {
             dict: Dict::new(hasher),
             volatile: 0,
             mem: 0,
             expire_cursor: 0,
             db,
+            index,
+            usage,
+            reported: (0, false, false),
+        }
+    }
+
+    /// Bytes this stripe accounts for: its entries (`mem`) plus its table.
+    pub fn bytes(&self) -> usize {
+        self.mem + self.dict.overhead_bytes() - self.dict.len() * entry_node_size()
+    }
+
+    /// Reports what changed since the last report to the store's `Usage`
+    /// (every method that changes the stripe ends with this).
+    fn account(&mut self) {
+        let now = (self.bytes(), !self.dict.is_empty(), self.volatile > 0);
+        if now == self.reported {
+            return;
+        }
+        let (was, u) = (self.reported, &*self.usage);
+        if now.0 != was.0 {
+            u.mem[self.index % MEM_SHARDS]
+                .0
+                .fetch_add((now.0 as u64).wrapping_sub(was.0 as u64), Relaxed);
+        }
+        for (on, before, counter) in [(now.1, was.1, &u.keyed), (now.2, was.2, &u.volatile)] {
+            if on != before {
+                if on {
+                    counter[self.db].fetch_add(1, Relaxed);
+                } else {
+                    counter[self.db].fetch_sub(1, Relaxed);
+                }
+            }
+        }
+        self.reported = now;
+    }
+
+    /// Takes back everything this stripe reported (before its contents move
+    /// to another DB, SWAPDB).
+    fn withdraw(&mut self) {
+        let (bytes, keyed, volatile) = std::mem::take(&mut self.reported);
+        let u = &*self.usage;
+        u.mem[self.index % MEM_SHARDS]
+            .0
+            .fetch_sub(bytes as u64, Relaxed);
+        if keyed {
+            u.keyed[self.db].fetch_sub(1, Relaxed);
+        }
+        if volatile {
+            u.volatile[self.db].fetch_sub(1, Relaxed);
         }
     }
 
@@ -114,6 +217,7 @@ impl Stripe {
                     (true, false) => self.volatile -= 1,
                     _ => {}
                 }
+                self.account();
                 return Some(old);
             }
             found => found.is_some(),
@@ -127,6 +231,7 @@ impl Stripe {
         let ck = CompactBytes::new(key);
         self.mem += entry_node_size() + ck.heap_size() + add;
         self.dict.insert_new(h, ck, e);
+        self.account();
         if command {
             notify(NOTIFY_NEW, "new", key, self.db);
         }
@@ -139,6 +244,7 @@ impl Stripe {
         if e.expire_at != 0 {
             self.volatile -= 1;
         }
+        self.account();
         Some(e)
     }
 
@@ -152,6 +258,7 @@ impl Stripe {
                     _ => {}
                 }
                 e.expire_at = at;
+                self.account();
                 true
             }
             None => false,
@@ -192,6 +299,7 @@ impl Stripe {
     /// Accounts for a value that changed size in place.
     pub fn adjust_mem(&mut self, before: usize, after: usize) {
         self.mem = (self.mem + after).saturating_sub(before);
+        self.account();
     }
 
     /// Empties the stripe, returning the old table so it can be dropped
@@ -200,7 +308,9 @@ impl Stripe {
         self.volatile = 0;
         self.mem = 0;
         self.expire_cursor = 0;
-        self.dict.take()
+        let old = self.dict.take();
+        self.account();
+        old
     }
 
     pub fn len(&self) -> usize {
@@ -234,11 +344,11 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(index: usize, nstripes: usize, hasher: KeyHasher) -> Db {
+    fn new(index: usize, nstripes: usize, hasher: KeyHasher, usage: &Arc<Usage>) -> Db {
         let n = nstripes.max(1).next_power_of_two();
         Db {
             stripes: (0..n)
-                .map(|_| RwLock::new(Stripe::new(hasher, index)))
+                .map(|i| RwLock::new(Stripe::new(hasher, index, i, usage.clone())))
                 .collect(),
             hasher,
             mask: n - 1,
@@ -296,7 +406,7 @@ impl Db {
             let g = rlock(s);
             t.0 += g.len();
             t.1 += g.volatile;
-            t.2 += g.mem + g.dict.overhead_bytes() - g.len() * entry_node_size();
+            t.2 += g.bytes();
         }
         t
     }
@@ -438,10 +548,15 @@ impl Locked<'_> {
     }
 }
 
-/// Exchanges the contents of two stripes (each keeps its DB index).
+/// Exchanges the contents of two stripes (each keeps its DB and index).
 pub fn swap_stripes(x: &mut Stripe, y: &mut Stripe) {
+    x.withdraw();
+    y.withdraw();
     std::mem::swap(x, y);
     std::mem::swap(&mut x.db, &mut y.db);
+    std::mem::swap(&mut x.index, &mut y.index);
+    x.account();
+    y.account();
 }
 
 /// All the databases.
@@ -450,6 +565,8 @@ pub struct Store {
     hasher: KeyHasher,
     /// Where the next active expiry cycle starts: db * stripes + stripe.
     pub expire_next: std::sync::atomic::AtomicUsize,
+    /// Totals the stripes report (memory, which DBs hold keys).
+    pub usage: Arc<Usage>,
 }
 
 impl Store {
@@ -461,12 +578,14 @@ impl Store {
     /// An empty store hashing keys with `hasher` (recovery passes the one
     /// the snapshot was taken with). `stripes` is rounded up to a power of two.
     pub fn with_hasher(databases: usize, stripes: usize, hasher: KeyHasher) -> Store {
+        let usage = Arc::new(Usage::new(databases.max(1)));
         Store {
             dbs: (0..databases.max(1))
-                .map(|i| Db::new(i, stripes, hasher))
+                .map(|i| Db::new(i, stripes, hasher, &usage))
                 .collect(),
             hasher,
             expire_next: std::sync::atomic::AtomicUsize::new(0),
+            usage,
         }
     }
 
@@ -534,9 +653,11 @@ impl Store {
         );
     }
 
-    /// Total approximate bytes used by keys and values in every DB.
+    /// Total approximate bytes used by keys and values in every DB: the
+    /// stripes' reported sum, read without locking them (cheap enough for
+    /// the `maxmemory` check on every command).
     pub fn used_memory(&self) -> usize {
-        self.dbs.iter().map(|d| d.counts().2).sum()
+        self.usage.used_memory()
     }
 }
 
@@ -616,6 +737,67 @@ mod tests {
         assert!(s.mem < once);
         s.remove(h, k);
         assert_eq!((s.mem, s.len()), (0, 0));
+    }
+
+    /// The lock-free totals (`Usage`) against the stripes themselves, after
+    /// every kind of change, SWAPDB and flushes included.
+    #[test]
+    fn usage_totals_follow_every_change() {
+        let store = Store::new(3, 8);
+        let check = |store: &Store| {
+            let locked: usize = store.dbs.iter().map(|d| d.counts().2).sum();
+            assert_eq!(store.used_memory(), locked);
+            for (i, db) in store.dbs.iter().enumerate() {
+                let (mut keyed, mut volatile) = (0, 0);
+                for j in 0..db.nstripes() {
+                    let s = db.read_stripe(j);
+                    keyed += !s.is_empty() as usize;
+                    volatile += (s.volatile > 0) as usize;
+                }
+                assert_eq!(store.usage.stripes_with_keys(i, false), keyed, "db {i}");
+                assert_eq!(store.usage.stripes_with_keys(i, true), volatile, "db {i}");
+            }
+        };
+        for i in 0..300 {
+            let k = format!("key:{i}");
+            let (mut s, h) = store.dbs[i % 2].write(k.as_bytes());
+            let at = if i % 3 == 0 { 1 << 60 } else { 0 };
+            s.insert(h, k.as_bytes(), Entry::new(Value::str(&[b'x'; 50]), at));
+        }
+        check(&store);
+        for i in 0..300 {
+            let k = format!("key:{i}");
+            let (mut s, h) = store.dbs[i % 2].write(k.as_bytes());
+            match i % 4 {
+                0 => {
+                    s.remove(h, k.as_bytes());
+                }
+                1 => {
+                    s.insert(h, k.as_bytes(), Entry::new(Value::str(b"short"), 0));
+                }
+                2 => {
+                    s.set_expire(h, k.as_bytes(), 1 << 60);
+                }
+                _ => {
+                    let before = s.get(h, k.as_bytes(), 0).unwrap().heap_size();
+                    s.adjust_mem(before, before + 7);
+                }
+            }
+        }
+        check(&store);
+        store.swap(0, 2);
+        check(&store);
+        assert_eq!(store.usage.stripes_with_keys(0, false), 0);
+        {
+            let (mut x, mut y) = (store.dbs[1].write_stripe(3), store.dbs[2].write_stripe(3));
+            swap_stripes(&mut x, &mut y);
+        }
+        check(&store);
+        drop(store.dbs[1].flush());
+        check(&store);
+        drop(store.dbs[2].flush());
+        assert_eq!(store.used_memory(), 0);
+        check(&store);
     }
 
     #[test]

@@ -260,6 +260,23 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Visits the elements bucket after bucket from bucket `start` (taken
+    /// modulo the table size), wrapping around, until `f` returns false or
+    /// every bucket was visited. Eviction samples keys this way from a random
+    /// start, as Redis's dictGetSomeKeys walks consecutive buckets.
+    pub fn walk_from(&self, start: usize, mut f: impl FnMut(&CompactBytes, &V) -> bool) {
+        let n = self.buckets.len();
+        for i in 0..n {
+            let mut cur = self.buckets[(start + i) & (n - 1)].as_deref();
+            while let Some(node) = cur {
+                if !f(&node.key, &node.val) {
+                    return;
+                }
+                cur = node.next.as_deref();
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&CompactBytes, &V)> {
         self.buckets.iter().flat_map(|b| {
             let mut cur = b.as_deref();
@@ -387,6 +404,30 @@ mod tests {
         }
         assert_eq!(d.len(), 50);
         assert!(d.iter().all(|(_, v)| v % 2 == 1));
+    }
+
+    #[test]
+    fn walk_from_visits_each_element_once_from_any_start() {
+        let mut d = Dict::new(KeyHasher::random());
+        d.walk_from(3, |_, _| panic!("empty table"));
+        for i in 0..100 {
+            put(&mut d, &format!("k{i}"), i);
+        }
+        for start in [0, 7, 1 << 40] {
+            let mut seen = Vec::new();
+            d.walk_from(start, |_, v| {
+                seen.push(*v);
+                true
+            });
+            seen.sort_unstable();
+            assert_eq!(seen, (0..100).collect::<Vec<_>>());
+        }
+        let mut n = 0;
+        d.walk_from(5, |_, _| {
+            n += 1;
+            n < 3
+        });
+        assert_eq!(n, 3);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The keyspace: `databases` logical DBs, each split into stripes behind
 //! `RwLock`s (db.rs), the per-stripe hash table (dict.rs), values (value.rs),
-//! compact byte strings (bytes.rs) and active expiry (expire.rs).
+//! compact byte strings (bytes.rs), active expiry (expire.rs) and
+//! eviction's sampling and candidate pool (evict.rs).
 //!
 //! Locking rule: a command locks the stripes of all the keys it touches
 //! before it reads or writes any of them, in ascending (db, stripe) order,
@@ -9,6 +10,7 @@
 pub mod bytes;
 pub mod db;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod list;
