@@ -19,6 +19,9 @@ pub struct Stats {
     pub connections_received: AtomicU64,
     pub commands_processed: AtomicU64,
     pub rejected_connections: AtomicU64,
+    /// TLS handshakes that failed (bad or missing client certificate, wrong
+    /// CA, a plaintext client on the TLS port ...).
+    pub tls_handshake_failures: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
     pub net_input_bytes: AtomicU64,
@@ -53,6 +56,7 @@ impl Stats {
             connections_received: AtomicU64::new(0),
             commands_processed: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
+            tls_handshake_failures: AtomicU64::new(0),
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
@@ -92,6 +96,7 @@ impl Stats {
             &self.connections_received,
             &self.commands_processed,
             &self.rejected_connections,
+            &self.tls_handshake_failures,
             &self.keyspace_hits,
             &self.keyspace_misses,
             &self.net_input_bytes,
