@@ -103,6 +103,7 @@ pub struct Spec {
 /// The sections of `flashdb.conf`, in order.
 pub const GROUPS: &[&str] = &[
     "NETWORK",
+    "TLS",
     "GENERAL",
     "LIMITS",
     "PERSISTENCE",
@@ -133,6 +134,8 @@ const EVICTION_POLICIES: &[&str] = &[
     "noeviction",
 ];
 const NO_YES_LOCAL: &[&str] = &["no", "yes", "local"];
+/// `tls-auth-clients`: client certificates required, not asked for, or checked when given.
+const TLS_AUTH_CLIENTS: &[&str] = &["no", "yes", "optional"];
 
 /// Generates [`Config`] with one `pub` field per typed directive, the table
 /// rows for them, and the two accessors that map a directive name to its
@@ -225,6 +228,36 @@ typed_directives! {
     /// the CPU cores, at least one.
     worker_threads: usize = "worker-threads", Kind::Int(0, 1024), "0", FIXED, "NETWORK";
 
+    // TLS (src/net/tls.rs; needs the `tls` cargo feature, on by default)
+    /// `tls-port`: RESP-over-TLS port; 0 = no TLS listener.
+    tls_port: u16 = "tls-port", Kind::Int(0, 65535), "0", FIXED, "TLS";
+    /// `tls-cert-file`: the server's certificate chain (PEM).
+    tls_cert_file: String = "tls-cert-file", Kind::Str, "", FIXED, "TLS";
+    /// `tls-key-file`: the server's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    tls_key_file: String = "tls-key-file", Kind::Str, "", FIXED, "TLS";
+    /// `tls-key-file-pass`: passphrase of an encrypted key; not supported
+    /// (start-up fails with a clear message when set).
+    tls_key_file_pass: String = "tls-key-file-pass", Kind::Str, "", FIXED, "TLS";
+    /// `tls-ca-cert-file`: CA certificates (PEM) client certificates are checked against.
+    tls_ca_cert_file: String = "tls-ca-cert-file", Kind::Str, "", FIXED, "TLS";
+    /// `tls-ca-cert-dir`: a directory whose PEM files add CA certificates.
+    tls_ca_cert_dir: String = "tls-ca-cert-dir", Kind::Str, "", FIXED, "TLS";
+    /// `tls-auth-clients`: `yes` = clients must present a certificate the CA
+    /// signed, `optional` = checked when presented, `no` = not asked for.
+    tls_auth_clients: String = "tls-auth-clients", Kind::Enum(TLS_AUTH_CLIENTS), "yes", FIXED, "TLS";
+    /// `tls-protocols`: e.g. `"TLSv1.2 TLSv1.3"`; empty = both.
+    tls_protocols: String = "tls-protocols", Kind::Str, "", FIXED, "TLS";
+    /// `tls-ciphersuites`: TLS 1.3 suites, colon-separated; empty = all.
+    tls_ciphersuites: String = "tls-ciphersuites", Kind::Str, "", FIXED, "TLS";
+    /// `tls-ciphers`: TLS 1.2 suites by OpenSSL name, colon-separated; empty = all.
+    tls_ciphers: String = "tls-ciphers", Kind::Str, "", FIXED, "TLS";
+    /// `tls-prefer-server-ciphers`: pick the suite by the server's order.
+    tls_prefer_server_ciphers: bool = "tls-prefer-server-ciphers", Kind::Bool, "no", FIXED, "TLS";
+    /// `tls-session-caching`: let clients resume TLS sessions.
+    tls_session_caching: bool = "tls-session-caching", Kind::Bool, "yes", FIXED, "TLS";
+    /// `tls-session-cache-size`: sessions kept for resumption.
+    tls_session_cache_size: usize = "tls-session-cache-size", Kind::Int(0, I32), "20480", FIXED, "TLS";
+
     // GENERAL
     /// `daemonize`: only `no` is supported (run under a service manager).
     daemonize: bool = "daemonize",
@@ -264,6 +297,12 @@ typed_directives! {
     proto_max_bulk_len: u64 = "proto-max-bulk-len", Kind::Size(MB, I64), "512mb", MUT, "LIMITS";
     /// `client-query-buffer-limit`: largest query buffer per client, bytes.
     client_query_buffer_limit: u64 = "client-query-buffer-limit", Kind::Size(MB, I64), "1gb", MUT, "LIMITS";
+    /// `client-output-buffer-limit`: `class hard soft seconds` for the
+    /// `normal` and `pubsub` classes (`replica` is accepted, unused): a
+    /// client whose unsent replies reach `hard`, or stay above `soft` for
+    /// longer than `seconds`, is disconnected; 0 = no limit.
+    client_output_buffer_limit: String = "client-output-buffer-limit", Kind::OutputBufferLimits,
+        "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", MUT, "LIMITS";
 
     // PERSISTENCE
     /// `dir`: data directory (WAL segments and snapshots live under it).
@@ -407,6 +446,15 @@ static COMPAT: &[Spec] = &[
     compat("cluster-announce-port", Kind::Int(0, 65535), "0", MUT),
     compat("cluster-announce-bus-port", Kind::Int(0, 65535), "0", MUT),
     compat("cluster-announce-tls-port", Kind::Int(0, 65535), "0", MUT),
+    // TLS for replication and the cluster bus (neither exists here), and
+    // knobs rustls has no counterpart for.
+    compat("tls-cluster", Kind::Bool, "no", MUT),
+    compat("tls-replication", Kind::Bool, "no", MUT),
+    compat("tls-client-cert-file", Kind::Str, "", MUT),
+    compat("tls-client-key-file", Kind::Str, "", MUT),
+    compat("tls-client-key-file-pass", Kind::Str, "", MUT),
+    compat("tls-dh-params-file", Kind::Str, "", MUT),
+    compat("tls-session-cache-timeout", Kind::Int(0, I32), "300", MUT),
     compat("cluster-preferred-endpoint-type", Kind::Enum(&["ip", "hostname", "unknown-endpoint"]), "ip", MUT),
     compat("cluster-link-sendbuf-limit", Kind::Size(0, I64), "0", MUT),
     // Process placement and miscellany with no meaning here.
@@ -479,7 +527,6 @@ static COMPAT: &[Spec] = &[
     compat("dynamic-hz", Kind::Bool, "yes", MUT),
     compat("active-expire-effort", Kind::Int(1, 10), "1", MUT),
     // Clients, eviction tuning, tracking, ACL.
-    compat("client-output-buffer-limit", Kind::OutputBufferLimits, "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", MUT),
     compat("maxmemory-clients", Kind::Size(0, I64), "0", MUT),
     compat("maxmemory-eviction-tenacity", Kind::Int(0, 100), "10", MUT),
     compat("lfu-log-factor", Kind::Int(0, I32), "10", MUT),
@@ -1591,9 +1638,10 @@ mod tests {
         assert_eq!(c.maxmemory_policy, "noeviction");
         assert_eq!(c.compat["hash-max-listpack-entries"], "512");
         assert_eq!(
-            c.compat["client-output-buffer-limit"],
+            c.client_output_buffer_limit,
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
         );
+        assert_eq!((c.tls_port, c.tls_auth_clients.as_str()), (0, "yes"));
         assert_eq!(c.compat.len(), COMPAT.len());
         assert!(c.compat_directives_in_use().is_empty());
         assert!(c.config_file.is_none());

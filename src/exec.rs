@@ -184,7 +184,7 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         }
     }
     if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
-        if srv.config().requirepass.is_empty() {
+        if srv.default_user_nopass() {
             client.authenticated = true;
         } else {
             stats.rejected_calls.fetch_add(1, Relaxed);

@@ -15,7 +15,8 @@
 //! - [`resp`]: the incremental request parser with its limits, and reply
 //!   encoding for RESP2 and RESP3 (`Reply`).
 //! - [`net`]: the blocking accept loop, the bounded worker pool, the
-//!   per-connection read → execute → write loop, signal handling.
+//!   per-connection read → execute → write loop over a plain or TLS
+//!   transport (rustls, `tls` feature), signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
 //!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`.

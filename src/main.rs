@@ -64,7 +64,17 @@ fn main() {
     let store = recovery::new_store(&config, snap.as_ref());
     let compat = config.compat_directives_in_use();
     let maxclients = config.maxclients as u64;
-    let (bind, port) = (config.bind.clone(), config.port);
+    let (bind, port, tls_port) = (config.bind.clone(), config.port, config.tls_port);
+    // A bad certificate or key stops the start, like Redis.
+    let tls = if tls_port == 0 {
+        None
+    } else {
+        tls_acceptor(&config).unwrap_or_else(|e| {
+            eprintln!("{}", e);
+            warning!("{}", e);
+            std::process::exit(1);
+        })
+    };
     let srv = Arc::new(Server::with_store(config, store));
     // Until recovery ends, clients get -LOADING.
     srv.persist.loading.store(true, Ordering::SeqCst);
@@ -94,19 +104,26 @@ fn main() {
         );
     }
 
-    let listeners = if port == 0 {
-        notice!("RESP port is 0: not listening for RESP connections");
-        Vec::new()
-    } else {
-        match listener::bind_all(&bind, port) {
-            Ok(l) => l,
-            Err(e) => {
-                warning!("{}", e);
-                eprintln!("{}", e);
-                std::process::exit(1);
-            }
-        }
+    let bind_or_exit = |port: u16| {
+        listener::bind_all(&bind, port).unwrap_or_else(|e| {
+            warning!("{}", e);
+            eprintln!("{}", e);
+            std::process::exit(1);
+        })
     };
+    let mut listeners: Vec<listener::Listener> = Vec::new();
+    if port == 0 {
+        notice!("RESP port is 0: not listening for plaintext RESP connections");
+    } else {
+        listeners.extend(bind_or_exit(port).into_iter().map(|l| (l, None)));
+    }
+    if let Some(acceptor) = tls {
+        listeners.extend(
+            bind_or_exit(tls_port)
+                .into_iter()
+                .map(|l| (l, Some(acceptor.clone()))),
+        );
+    }
     srv.tcp_port.store(port as usize, Ordering::Relaxed);
 
     let pool = match Workers::start(&srv) {
@@ -124,18 +141,19 @@ fn main() {
     srv.persist.loading.store(false, Ordering::SeqCst);
     let cron = cron::start(srv.clone());
     let snapshotter = saver::start(srv.clone());
-    for (addr, _) in &accepting {
-        notice!("Ready to accept connections tcp on {}", addr);
+    for (addr, is_tls, _) in &accepting {
+        let kind = if *is_tls { "tls" } else { "tcp" };
+        notice!("Ready to accept connections {} on {}", kind, addr);
     }
 
     srv.wait_for_shutdown();
     notice!("User requested shutdown...");
     // Stop accepting, then let every client finish the commands it has in
     // flight: shutting the read side makes its next read see EOF.
-    for (addr, _) in &accepting {
+    for (addr, _, _) in &accepting {
         listener::wake(*addr);
     }
-    for (_, h) in accepting {
+    for (_, _, h) in accepting {
         let _ = h.join();
     }
     for c in srv.clients.all() {
@@ -178,4 +196,23 @@ fn main() {
     drop(dir_lock);
     notice!("FlashDB is now ready to exit, bye bye...");
     std::process::exit(0);
+}
+
+/// The TLS configuration for `tls-port` (src/net/tls.rs). Err is the
+/// start-up error to print.
+#[cfg(feature = "tls")]
+fn tls_acceptor(
+    config: &flashdb::config::Config,
+) -> Result<Option<flashdb::net::transport::TlsAcceptor>, String> {
+    flashdb::net::tls::server_config(config).map(Some)
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_acceptor(
+    _: &flashdb::config::Config,
+) -> Result<Option<flashdb::net::transport::TlsAcceptor>, String> {
+    Err(
+        "tls-port is set but this FlashDB was built without TLS support (the `tls` cargo feature)"
+            .into(),
+    )
 }

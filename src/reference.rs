@@ -74,10 +74,6 @@ fn esc(s: &str) -> String {
 /// feature lands with a later piece of work; the docs say so plainly.
 pub const PENDING: &[(&str, &str)] = &[
     (
-        "protected-mode",
-        "enforced once ACLs and protected mode land",
-    ),
-    (
         "slowlog-log-slower-than",
         "stored; the slow log lands with the web plane",
     ),

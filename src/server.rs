@@ -53,6 +53,11 @@ pub struct HotConfig {
     pub rate_limit: AtomicU64,
     pub rate_burst: AtomicU64,
     pub rate_exempt_loopback: AtomicBool,
+    /// `requirepass` is set (see `Server::default_user_nopass`).
+    pub requirepass_set: AtomicBool,
+    pub protected_mode: AtomicBool,
+    /// `client-output-buffer-limit normal`: hard bytes, soft bytes, soft seconds.
+    pub obuf_normal: [AtomicU64; 3],
     /// Encoding thresholds the collection families read on every write
     /// (Redis's compatibility directives of the same names).
     pub hash_max_listpack_entries: AtomicUsize,
@@ -97,6 +102,14 @@ impl HotConfig {
         self.rate_burst.store(rate(1), Ordering::Relaxed);
         self.rate_exempt_loopback
             .store(c.rate_limit_exempt_loopback, Ordering::Relaxed);
+        self.requirepass_set
+            .store(!c.requirepass.is_empty(), Ordering::Relaxed);
+        self.protected_mode
+            .store(c.protected_mode, Ordering::Relaxed);
+        let obuf = crate::config::output_buffer_limits(&c.client_output_buffer_limit);
+        for (slot, v) in self.obuf_normal.iter().zip(obuf[0]) {
+            slot.store(v, Ordering::Relaxed);
+        }
         for (slot, name, default) in [
             (
                 &self.hash_max_listpack_entries,
@@ -161,6 +174,9 @@ impl Server {
             rate_limit: AtomicU64::new(0),
             rate_burst: AtomicU64::new(0),
             rate_exempt_loopback: AtomicBool::new(false),
+            requirepass_set: AtomicBool::new(false),
+            protected_mode: AtomicBool::new(false),
+            obuf_normal: Default::default(),
             hash_max_listpack_entries: AtomicUsize::new(0),
             hash_max_listpack_value: AtomicUsize::new(0),
             set_max_intset_entries: AtomicUsize::new(0),
@@ -222,11 +238,7 @@ impl Server {
         if let Some(w) = crate::persist::wal() {
             w.set_fsync(crate::persist::recovery::fsync_policy(&c.appendfsync));
         }
-        let obuf = c
-            .compat
-            .get("client-output-buffer-limit")
-            .map(|v| crate::config::output_buffer_limits(v))
-            .unwrap_or_default();
+        let obuf = crate::config::output_buffer_limits(&c.client_output_buffer_limit);
         crate::pubsub::hub().configure(&c.notify_keyspace_events, obuf[2]);
     }
 
@@ -254,7 +266,38 @@ impl Server {
     pub fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
+
+    /// Whether the default user may run commands without a password
+    /// (today: `requirepass` is empty). Authentication, the tight
+    /// pre-authentication protocol limits and protected mode all ask this
+    /// one question, so ACL users only have to change the answer here.
+    pub fn default_user_nopass(&self) -> bool {
+        !self.hot.requirepass_set.load(Ordering::Relaxed)
+    }
+
+    /// Whether protected mode turns away clients that do not connect from
+    /// loopback: `protected-mode yes` and no password for the default user.
+    /// Like Redis 7, an explicit `bind` does not switch it off.
+    pub fn protected_mode_applies(&self) -> bool {
+        self.hot.protected_mode.load(Ordering::Relaxed) && self.default_user_nopass()
+    }
 }
+
+/// Whether protected mode counts `ip` as local: Redis 7.0 accepts exactly
+/// 127.0.0.1 and ::1 (other 127.x.y.z sources are refused). An IPv4-mapped
+/// 127.0.0.1 (a dual-stack `::` listener) is the same client.
+pub fn is_loopback_client(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(v6) => {
+            v6 == std::net::Ipv6Addr::LOCALHOST
+                || v6.to_ipv4_mapped() == Some(std::net::Ipv4Addr::LOCALHOST)
+        }
+    }
+}
+
+/// Redis 7's protected-mode refusal, naming FlashDB.
+pub const PROTECTED_MODE_DENIED: &str = "-DENIED FlashDB is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to FlashDB you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to FlashDB from the same host the server is running, however MAKE SURE FlashDB is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the FlashDB configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 /// A random lower-case hex string (run_id), from the std keyed hasher.
 pub fn random_hex(n: usize) -> String {

@@ -21,6 +21,9 @@ pub struct Stats {
     pub rejected_connections: AtomicU64,
     /// Commands refused by `rate-limit` (INFO rate_limited_commands).
     pub rate_limited: AtomicU64,
+    /// TLS handshakes that failed (bad or missing client certificate, wrong
+    /// CA, a plaintext client on the TLS port ...).
+    pub tls_handshake_failures: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
     pub net_input_bytes: AtomicU64,
@@ -60,6 +63,7 @@ impl Stats {
             commands_processed: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            tls_handshake_failures: AtomicU64::new(0),
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
@@ -102,6 +106,7 @@ impl Stats {
             &self.commands_processed,
             &self.rejected_connections,
             &self.rate_limited,
+            &self.tls_handshake_failures,
             &self.keyspace_hits,
             &self.keyspace_misses,
             &self.net_input_bytes,

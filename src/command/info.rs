@@ -500,6 +500,12 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(o, "io_threaded_writes_processed:0");
             line!(o, "reply_buffer_shrinks:0");
             line!(o, "reply_buffer_expands:0");
+            // FlashDB's own: failed TLS handshakes (Redis only logs them).
+            line!(
+                o,
+                "tls_handshake_failures:{}",
+                s.tls_handshake_failures.load(Relaxed)
+            );
         }
         "replication" => {
             line!(o, "# Replication");

@@ -4,13 +4,17 @@
 //! execute every complete command in the buffer, send all the replies with
 //! one write. That cycle is what makes pipelining cheap. Protocol errors get
 //! Redis's reply and close the connection; the query buffer is bounded by
-//! `client-query-buffer-limit`.
+//! `client-query-buffer-limit`, unsent replies by `client-output-buffer-limit
+//! normal`, and requests before authentication by Redis's tight limits.
+//! The bytes go through a `Transport` (transport.rs), plain or TLS; a TLS
+//! connection completes its handshake before it is served.
 
+use super::transport::Transport;
 use super::Accepted;
 use crate::exec::execute;
 use crate::resp::parser::{Limits, Parsed, Parser};
 use crate::server::{Client, ClientInfo, Server};
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -38,7 +42,7 @@ pub enum Flow {
 
 /// One client connection.
 pub struct Conn {
-    pub stream: TcpStream,
+    pub stream: Transport,
     pub client: Client,
     srv: Arc<Server>,
     buf: Vec<u8>,
@@ -59,6 +63,9 @@ pub struct Conn {
     /// `appendfsync always` they leave only once the fsync covering it is
     /// done; otherwise once it is written to the OS.
     wal_ticket: u64,
+    /// Since when unsent replies have been above the soft
+    /// `client-output-buffer-limit` (None = below it).
+    obuf_soft_since: Option<Instant>,
 }
 
 impl Conn {
@@ -66,7 +73,7 @@ impl Conn {
     /// `maxclients` slots, given back when the `Conn` drops). None if the
     /// socket is already unusable.
     pub fn new(srv: &Arc<Server>, accepted: Accepted) -> Option<Conn> {
-        let Accepted { stream, id } = accepted;
+        let Accepted { stream, id, tls } = accepted;
         let (addr, laddr, shared) =
             match (stream.peer_addr(), stream.local_addr(), stream.try_clone()) {
                 (Ok(a), Ok(l), Ok(s)) => (a, l, s),
@@ -75,11 +82,20 @@ impl Conn {
                     return None;
                 }
             };
+        let fd = raw_fd(&stream);
+        let stream = match Transport::new(stream, tls) {
+            Ok(t) => t,
+            Err(e) => {
+                crate::warning!("Could not start a TLS session: {}", e);
+                srv.clients.release();
+                return None;
+            }
+        };
         let mut info = ClientInfo::internal(id);
         info.addr = addr;
         info.laddr = laddr;
         info.last_interaction = AtomicU64::new(crate::store::now_ms());
-        info.fd = raw_fd(&stream);
+        info.fd = fd;
         info.stream = Some(shared);
         let info = Arc::new(info);
         srv.clients.add(info.clone());
@@ -88,7 +104,7 @@ impl Conn {
         if srv.is_shutting_down() {
             info.kill();
         }
-        Some(Conn {
+        let mut c = Conn {
             stream,
             client: Client::new(info),
             srv: srv.clone(),
@@ -101,10 +117,55 @@ impl Conn {
             held: None,
             closing: false,
             wal_ticket: 0,
-        })
+            obuf_soft_since: None,
+        };
+        if srv.protected_mode_applies() && !crate::server::is_loopback_client(addr.ip()) {
+            // Like Redis: the explanation, then the connection closes
+            // (after the TLS handshake on a TLS connection).
+            srv.stats.rejected_connections.fetch_add(1, Relaxed);
+            c.out
+                .extend_from_slice(crate::server::PROTECTED_MODE_DENIED.as_bytes());
+            c.closing = true;
+        }
+        Some(c)
     }
 
-    /// One `read` into the buffer. Ok(0) = the peer closed.
+    /// Drives the TLS handshake to its end with blocking I/O
+    /// (thread-per-connection driver). False if it failed or the
+    /// connection should close (killed, shutdown, idle too long).
+    fn handshake_blocking(&mut self) -> bool {
+        loop {
+            match self.stream.handshake_step() {
+                Ok(true) => return true,
+                Ok(false) => {
+                    if self.client.info.killed.load(Relaxed)
+                        || self.srv.is_shutting_down()
+                        || self.idle_too_long(crate::store::now_ms())
+                    {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    self.handshake_failed(&e);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Logs (verbose, as Redis does) and counts a failed TLS handshake;
+    /// the caller closes the connection.
+    pub fn handshake_failed(&self, e: &std::io::Error) {
+        self.srv.stats.tls_handshake_failures.fetch_add(1, Relaxed);
+        crate::verbose!(
+            "Error accepting a client connection: {} (addr={} laddr={})",
+            e,
+            self.client.info.addr,
+            self.client.info.laddr
+        );
+    }
+
+    /// Reads what is available into the buffer. Ok(0) = the peer closed.
     pub fn fill(&mut self) -> std::io::Result<usize> {
         if self.buf.is_empty() {
             self.buf = vec![0u8; READ_CHUNK];
@@ -128,9 +189,28 @@ impl Conn {
                 self.buf.resize(self.buf.len() * 2, 0);
             }
         }
-        let n = self.stream.read(&mut self.buf[self.filled..])?;
+        let mut n = self.stream.read(&mut self.buf[self.filled..])?;
+        self.filled += n;
+        if n > 0 && self.stream.is_tls() {
+            // rustls may have decrypted more than fitted: take it all now,
+            // as the socket will not report it readable again.
+            loop {
+                let more = self.stream.buffered();
+                if more == 0 {
+                    break;
+                }
+                if self.buf.len() - self.filled < more {
+                    self.buf.resize(self.filled + more, 0);
+                }
+                let k = self.stream.read(&mut self.buf[self.filled..])?;
+                if k == 0 {
+                    break;
+                }
+                self.filled += k;
+                n += k;
+            }
+        }
         if n > 0 {
-            self.filled += n;
             self.srv.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
             self.srv.stats.reads_processed.fetch_add(1, Relaxed);
             self.client
@@ -146,11 +226,14 @@ impl Conn {
     /// applies to is held (Flow::Paused) instead of waiting in this thread.
     pub fn process(&mut self, may_hold: bool) -> Flow {
         let srv = self.srv.clone();
-        let limits = Limits {
+        let mut limits = Limits {
             max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
             max_multibulk_len: i32::MAX as u64,
             max_inline_len: INLINE_MAX,
+            unauthenticated: self.must_authenticate(),
         };
+        let obuf = [0, 1, 2].map(|i| srv.hot.obuf_normal[i].load(Relaxed));
+        let obuf_on = obuf[0] > 0 || obuf[1] > 0;
         let mut flow = Flow::Continue;
         let ticket = crate::persist::ticket();
         loop {
@@ -204,6 +287,21 @@ impl Conn {
                 flow = Flow::Close;
                 break;
             }
+            if limits.unauthenticated {
+                // AUTH may just have succeeded.
+                limits.unauthenticated = self.must_authenticate();
+            }
+            if obuf_on && self.output_over_limit(obuf) {
+                crate::warning!(
+                    "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    self.client.info.describe()
+                );
+                // Like Redis, what it did not read is dropped with it.
+                self.out.clear();
+                self.out_pos = 0;
+                flow = Flow::Close;
+                break;
+            }
         }
         crate::exec::flush_stats(&srv, &mut self.client);
         self.note_ticket(ticket);
@@ -227,6 +325,39 @@ impl Conn {
             flow = Flow::Close;
         }
         flow
+    }
+
+    /// Whether the client must still authenticate (a password is required
+    /// and it has not given it): its requests get Redis's tight limits.
+    fn must_authenticate(&self) -> bool {
+        !self.client.authenticated && !self.srv.default_user_nopass()
+    }
+
+    /// Whether a normal client's unsent replies broke
+    /// `client-output-buffer-limit normal` (`[hard, soft, soft seconds]`):
+    /// at or over `hard`, or at or over `soft` for longer than the seconds
+    /// (Redis's `checkClientOutputBufferLimits`). Subscribed clients answer
+    /// to the `pubsub` class instead (src/pubsub.rs).
+    fn output_over_limit(&mut self, [hard, soft, secs]: [u64; 3]) -> bool {
+        if self.client.info.mail.subscribed() {
+            return false;
+        }
+        let used = (self.out.len() - self.out_pos) as u64;
+        if hard > 0 && used >= hard {
+            return true;
+        }
+        if soft > 0 && used >= soft {
+            // The first time only starts the clock.
+            return match self.obuf_soft_since {
+                None => {
+                    self.obuf_soft_since = Some(Instant::now());
+                    false
+                }
+                Some(t) => t.elapsed() > Duration::from_secs(secs),
+            };
+        }
+        self.obuf_soft_since = None;
+        false
     }
 
     /// Remembers the WAL position this thread reached if the commands just
@@ -384,9 +515,9 @@ impl Conn {
         }
     }
 
-    /// Whether replies are waiting to be written.
+    /// Whether replies (or TLS records) are waiting to be written.
     pub fn has_output(&self) -> bool {
-        self.out_pos < self.out.len()
+        self.out_pos < self.out.len() || self.stream.wants_write()
     }
 
     /// Writes pending replies until done or the socket would block.
@@ -409,13 +540,15 @@ impl Conn {
             }
         }
         self.out_pos = 0;
+        self.obuf_soft_since = None;
         self.client.info.mail.set_pending_out(0);
         if self.out.capacity() > 1024 * 1024 {
             self.out = Vec::with_capacity(READ_CHUNK);
         } else {
             self.out.clear();
         }
-        Ok(true)
+        // TLS: the last records may still be queued in rustls.
+        self.stream.flush_records()
     }
 
     /// Whether the client has been idle longer than `timeout` (0 = never).
@@ -435,7 +568,7 @@ impl Conn {
         let _ = self.stream.set_nonblocking(false);
         let _ = self.stream.set_write_timeout(Some(Duration::from_secs(1)));
         let _ = self.write_some();
-        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        self.stream.shutdown_write();
     }
 }
 
@@ -476,6 +609,7 @@ impl MailWait {
     /// false when mail may be waiting or the time is up.
     #[cfg(unix)]
     fn input_ready(&mut self, c: &Conn) -> bool {
+        use std::io::{Read, Write};
         use std::os::fd::AsRawFd;
         if self.pipe.is_none() {
             let Ok((r, w)) = std::io::pipe() else {
@@ -523,6 +657,14 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
         return;
     };
     let _ = c.stream.set_read_timeout(Some(POLL));
+    if c.stream.is_handshaking() && !c.handshake_blocking() {
+        return;
+    }
+    if c.closing {
+        // Refused (protected mode): the explanation, then close.
+        c.finish();
+        return;
+    }
     let mut mail = MailWait::default();
     loop {
         if c.is_blocked() {

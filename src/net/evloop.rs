@@ -13,7 +13,9 @@
 //! blocking command (BLPOP & co.) waits for data it is watched for hang-up
 //! only, and re-run when its waiter is woken (through this worker's
 //! eventfd) or its deadline passes (epoll's timeout respects the nearest
-//! one).
+//! one). A TLS connection first completes its handshake, watched for
+//! whatever rustls waits for (input, or output while its records do not
+//! fit); while encrypted replies wait in rustls it counts as having output.
 
 use super::conn::{Conn, Flow};
 use super::sys::epoll::{self, Epoll, Event, Waker};
@@ -283,8 +285,14 @@ impl Worker {
                 ib.mail.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
                 ib.waker.wake();
             }));
+            // Refused by protected mode: send the explanation and close (a
+            // TLS connection after its handshake).
+            let refused = conn.closing && !conn.stream.is_handshaking();
             self.conns[slot] = Some(conn);
             self.watching[slot] = READ;
+            if refused {
+                self.to_write.push(slot);
+            }
         }
     }
 
@@ -307,6 +315,9 @@ impl Worker {
         let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
+        if c.stream.is_handshaking() {
+            return self.handshake(slot);
+        }
         if bits & epoll::OUT != 0 && c.has_output() {
             self.flush(slot);
             // Reading resumes on a later round, once the output is gone.
@@ -322,6 +333,37 @@ impl Worker {
         }
         let readable = bits & (epoll::IN | epoll::HUP | epoll::ERR | epoll::RDHUP) != 0;
         self.drive(slot, readable);
+    }
+
+    /// Advances a TLS handshake; once it is complete, serves what the client
+    /// sent along with it (or sends a protected-mode refusal).
+    fn handshake(&mut self, slot: usize) {
+        let Some(c) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        match c.stream.handshake_step() {
+            Err(e) => {
+                c.handshake_failed(&e);
+                self.close(slot);
+            }
+            Ok(false) => {
+                let interest = if c.stream.wants_write() {
+                    epoll::OUT
+                } else {
+                    READ
+                };
+                self.watch(slot, interest);
+            }
+            Ok(true) => {
+                let closing = c.closing;
+                self.watch(slot, READ);
+                if closing {
+                    self.to_write.push(slot);
+                } else {
+                    self.drive(slot, true);
+                }
+            }
+        }
     }
 
     /// Reads (if `read`), processes and writes for one connection, then sets
@@ -346,7 +388,13 @@ impl Worker {
             match c.fill() {
                 Ok(0) => return self.close(slot),
                 Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    // TLS may have records to send (e.g. a key update).
+                    if c.has_output() {
+                        self.to_write.push(slot);
+                    }
+                    return;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return,
                 Err(_) => return self.close(slot),
             }
@@ -415,7 +463,7 @@ impl Worker {
         }
         let interest = match c.write_some() {
             Ok(true) if c.closing => {
-                let _ = c.stream.shutdown(std::net::Shutdown::Write);
+                c.stream.shutdown_write();
                 return self.close(slot);
             }
             Ok(true) if c.is_blocked() => epoll::RDHUP,

@@ -1,8 +1,10 @@
-//! The accept loop: one thread per bound address, blocking `accept()`,
-//! `TCP_NODELAY`, `maxclients` enforced here (the next client gets
-//! `-ERR max number of clients reached` and is closed), then the socket
-//! goes to the worker pool.
+//! The accept loop: one thread per bound address (of `port` and of
+//! `tls-port`), blocking `accept()`, `TCP_NODELAY`, `maxclients` enforced
+//! here (the next client gets `-ERR max number of clients reached` and is
+//! closed; a TLS client is just closed, as the message could not be
+//! encrypted before a handshake), then the socket goes to the worker pool.
 
+use super::transport::TlsAcceptor;
 use super::Workers;
 use crate::server::Server;
 use std::io::Write;
@@ -45,28 +47,33 @@ pub fn bind_all(addrs: &[String], port: u16) -> Result<Vec<TcpListener>, String>
     Ok(out)
 }
 
-/// Starts one accept thread per listener.
+/// A bound listening socket and, for `tls-port`, its TLS configuration.
+pub type Listener = (TcpListener, Option<TlsAcceptor>);
+
+/// Starts one accept thread per listener. Returns each one's address,
+/// whether it is TLS, and its thread.
 pub fn start(
     srv: Arc<Server>,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<Listener>,
     pool: Workers,
-) -> Vec<(SocketAddr, JoinHandle<()>)> {
+) -> Vec<(SocketAddr, bool, JoinHandle<()>)> {
     listeners
         .into_iter()
-        .filter_map(|l| {
+        .filter_map(|(l, tls)| {
             let addr = l.local_addr().ok()?;
+            let is_tls = tls.is_some();
             let srv = srv.clone();
             let pool = pool.clone();
             let h = std::thread::Builder::new()
                 .name("listener".into())
-                .spawn(move || accept_loop(srv, l, pool))
+                .spawn(move || accept_loop(srv, l, tls, pool))
                 .ok()?;
-            Some((addr, h))
+            Some((addr, is_tls, h))
         })
         .collect()
 }
 
-fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
+fn accept_loop(srv: Arc<Server>, l: TcpListener, tls: Option<TlsAcceptor>, pool: Workers) {
     for s in l.incoming() {
         if srv.is_shutting_down() {
             return;
@@ -89,7 +96,9 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
             srv.stats
                 .rejected_connections
                 .fetch_add(1, Ordering::Relaxed);
-            let _ = s.write_all(b"-ERR max number of clients reached\r\n");
+            if tls.is_none() {
+                let _ = s.write_all(b"-ERR max number of clients reached\r\n");
+            }
             if crate::audit::enabled() {
                 let addr = s.peer_addr().map(|a| a.to_string()).unwrap_or_default();
                 crate::audit::rejected(&addr, "maxclients");
@@ -97,7 +106,12 @@ fn accept_loop(srv: Arc<Server>, l: TcpListener, pool: Workers) {
             continue;
         }
         let id = srv.clients.next_id();
-        if let Err(e) = pool.submit(super::Accepted { stream: s, id }) {
+        let accepted = super::Accepted {
+            stream: s,
+            id,
+            tls: tls.clone(),
+        };
+        if let Err(e) = pool.submit(accepted) {
             srv.clients.release();
             crate::warning!("Could not start a worker thread: {}", e);
         }

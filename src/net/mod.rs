@@ -1,8 +1,10 @@
 //! Networking: the blocking accept loop (listener.rs), the two I/O drivers
 //! of the worker pool — event-loop workers on Linux (evloop.rs) and one
 //! pooled thread per connection everywhere (pool.rs) — over one
-//! connection type (conn.rs), OS calls std lacks (sys.rs), and signal
-//! handling for graceful shutdown (signal.rs).
+//! connection type (conn.rs) reading and writing through a plain or TLS
+//! byte stream (transport.rs; the TLS configuration is tls.rs, behind the
+//! `tls` cargo feature), OS calls std lacks (sys.rs), and signal handling
+//! for graceful shutdown (signal.rs).
 
 pub mod conn;
 #[cfg(target_os = "linux")]
@@ -11,16 +13,21 @@ pub mod listener;
 pub mod pool;
 pub mod signal;
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
+pub mod transport;
 
 use crate::server::Server;
 use std::net::TcpStream;
 use std::sync::Arc;
 
 /// A connection the listener admitted, with the client id it got in
-/// accept order (so ids increase with connection order, as in Redis).
+/// accept order (so ids increase with connection order, as in Redis), and
+/// the TLS configuration when it came in on `tls-port`.
 pub struct Accepted {
     pub stream: TcpStream,
     pub id: u64,
+    pub tls: Option<transport::TlsAcceptor>,
 }
 
 /// Where the listener sends admitted connections: the configured driver.

@@ -27,6 +27,11 @@ pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
 pub const DEFAULT_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 /// Redis 7.0 multibulk count limit (`INT_MAX`).
 pub const DEFAULT_MAX_MULTIBULK_LEN: u64 = i32::MAX as u64;
+/// Before authentication (when a password is required), Redis accepts at
+/// most this many arguments per request (CVE-2021-32675)...
+pub const UNAUTH_MAX_MULTIBULK_LEN: u64 = 10;
+/// ...and bulk strings of at most this many bytes.
+pub const UNAUTH_MAX_BULK_LEN: u64 = 16384;
 /// Never pre-allocate room for more argument slots than this.
 const MAX_ARGS_PREALLOC: usize = 1024;
 
@@ -39,6 +44,10 @@ pub struct Limits {
     pub max_multibulk_len: u64,
     /// Longest inline request / `*` or `$` line (`PROTO_INLINE_MAX_SIZE`).
     pub max_inline_len: usize,
+    /// The client must still authenticate: requests are capped at
+    /// [`UNAUTH_MAX_MULTIBULK_LEN`] arguments of [`UNAUTH_MAX_BULK_LEN`]
+    /// bytes, with Redis's `unauthenticated ...` errors.
+    pub unauthenticated: bool,
 }
 
 impl Default for Limits {
@@ -47,6 +56,7 @@ impl Default for Limits {
             max_bulk_len: DEFAULT_MAX_BULK_LEN,
             max_multibulk_len: DEFAULT_MAX_MULTIBULK_LEN,
             max_inline_len: PROTO_INLINE_MAX_SIZE,
+            unauthenticated: false,
         }
     }
 }
@@ -205,6 +215,9 @@ impl Parser {
         if count > 0 && count as u64 > limits.max_multibulk_len {
             return Err(ProtocolError::new("invalid multibulk length"));
         }
+        if limits.unauthenticated && count > UNAUTH_MAX_MULTIBULK_LEN as i64 {
+            return Err(ProtocolError::new("unauthenticated multibulk length"));
+        }
         self.scanned = 0;
         if count <= 0 {
             return Ok(Some((Parsed::Empty, next)));
@@ -228,8 +241,10 @@ impl Parser {
                 Some(len) => len,
                 None => {
                     let fast = if buf.get(pos) == Some(&b'$') {
-                        fast_number(buf, pos + 1, limits.max_inline_len)
-                            .filter(|&(v, _)| v as u64 <= limits.max_bulk_len)
+                        fast_number(buf, pos + 1, limits.max_inline_len).filter(|&(v, _)| {
+                            v as u64 <= limits.max_bulk_len
+                                && !(limits.unauthenticated && v as u64 > UNAUTH_MAX_BULK_LEN)
+                        })
                     } else {
                         None
                     };
@@ -291,6 +306,9 @@ impl Parser {
         }
         match string2ll(&buf[pos + 1..cr]) {
             Some(v) if v >= 0 && v as u64 <= limits.max_bulk_len => {
+                if limits.unauthenticated && v as u64 > UNAUTH_MAX_BULK_LEN {
+                    return Err(ProtocolError::new("unauthenticated bulk length"));
+                }
                 usize::try_from(v).map_err(|_| ProtocolError::new("invalid bulk length"))
             }
             _ => Err(ProtocolError::new("invalid bulk length")),
@@ -537,6 +555,7 @@ mod tests {
             max_bulk_len: 1000,
             max_multibulk_len: 1000,
             max_inline_len: 16,
+            unauthenticated: false,
         }
     }
 
@@ -835,6 +854,7 @@ mod tests {
             max_bulk_len: u64::MAX,
             max_multibulk_len: u64::MAX,
             max_inline_len: PROTO_INLINE_MAX_SIZE,
+            unauthenticated: false,
         };
         let mut p = Parser::new();
         let buf = b"*2147483647\r\n$4294967295\r\nabc";
@@ -1179,6 +1199,7 @@ mod tests {
                 max_bulk_len: [5, 30, 1000][rng.below(3)],
                 max_multibulk_len: [2, 4, 1000][rng.below(3)],
                 max_inline_len: [4, 12, 64, PROTO_INLINE_MAX_SIZE][rng.below(4)],
+                unauthenticated: rng.below(4) == 0,
             };
             let whole = drive(&input, &mut || usize::MAX, &limits);
             for o in &whole {
@@ -1231,5 +1252,35 @@ mod tests {
                 assert!(consumed <= buf.len());
             }
         }
+    }
+
+    #[test]
+    fn unauthenticated_limits_are_redis_texts() {
+        let lim = Limits {
+            unauthenticated: true,
+            ..Limits::default()
+        };
+        let err = |s: &str| Some(Err(format!("Protocol error: {s}")));
+        assert_eq!(
+            one_shot(b"*11\r\n", &lim),
+            err("unauthenticated multibulk length")
+        );
+        assert_eq!(one_shot(b"*10\r\n", &lim), None);
+        assert_eq!(
+            one_shot(b"*1\r\n$16385\r\n", &lim),
+            err("unauthenticated bulk length")
+        );
+        assert_eq!(one_shot(b"*1\r\n$16384\r\n", &lim), None);
+        // Past proto-max-bulk-len the ordinary error wins, as in Redis.
+        let tight = Limits {
+            max_bulk_len: 100,
+            ..lim
+        };
+        assert_eq!(
+            one_shot(b"*1\r\n$20000\r\n", &tight),
+            err("invalid bulk length")
+        );
+        // Authenticated: no such caps.
+        assert_eq!(one_shot(b"*11\r\n$16385\r\n", &Limits::default()), None);
     }
 }

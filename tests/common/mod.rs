@@ -215,7 +215,7 @@ impl Drop for TestServer {
 }
 
 /// Reads exactly `n` bytes (panics on timeout, showing what arrived).
-pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
+pub fn read_n<S: Read>(s: &mut S, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     let mut got = 0;
     while got < n {
@@ -232,14 +232,15 @@ pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
     buf
 }
 
-/// Reads one complete RESP2/RESP3 reply and returns its raw bytes.
-pub fn read_reply(s: &mut TcpStream) -> Vec<u8> {
+/// Reads one complete RESP2/RESP3 reply and returns its raw bytes (from a
+/// socket, or any other stream such as a TLS session).
+pub fn read_reply<S: Read>(s: &mut S) -> Vec<u8> {
     let mut out = Vec::new();
     read_value(s, &mut out);
     out
 }
 
-fn read_line(s: &mut TcpStream, out: &mut Vec<u8>) -> Vec<u8> {
+fn read_line<S: Read>(s: &mut S, out: &mut Vec<u8>) -> Vec<u8> {
     let start = out.len();
     let mut b = [0u8; 1];
     loop {
@@ -256,7 +257,7 @@ fn read_line(s: &mut TcpStream, out: &mut Vec<u8>) -> Vec<u8> {
     }
 }
 
-fn read_value(s: &mut TcpStream, out: &mut Vec<u8>) {
+fn read_value<S: Read>(s: &mut S, out: &mut Vec<u8>) {
     let line = read_line(s, out);
     let (t, rest) = (
         line[0],
@@ -300,14 +301,14 @@ pub fn cmd(args: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Sends one command on `s` and returns its raw reply.
-pub fn call(s: &mut TcpStream, args: &[&str]) -> Vec<u8> {
+pub fn call<S: Read + Write>(s: &mut S, args: &[&str]) -> Vec<u8> {
     let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
     s.write_all(&cmd(&a)).unwrap();
     read_reply(s)
 }
 
 /// Like `call`, the reply as a String.
-pub fn calls(s: &mut TcpStream, args: &[&str]) -> String {
+pub fn calls<S: Read + Write>(s: &mut S, args: &[&str]) -> String {
     String::from_utf8_lossy(&call(s, args)).into_owned()
 }
 
@@ -493,4 +494,81 @@ pub fn split_cases(lines: &[&str]) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// A TCP connection to 127.0.0.1:`port` from the loopback source address
+/// `src` (e.g. 127.0.0.2), which protected mode does not count as local:
+/// like Redis 7.0, only 127.0.0.1 and ::1 are. std cannot bind before
+/// connecting, so this declares the three socket calls (Linux layout of
+/// `sockaddr_in`).
+#[cfg(target_os = "linux")]
+pub fn connect_from(src: [u8; 4], port: u16) -> TcpStream {
+    use std::os::fd::FromRawFd;
+    #[repr(C)]
+    struct SockAddrIn {
+        family: u16,
+        port: u16,
+        addr: [u8; 4],
+        zero: [u8; 8],
+    }
+    extern "C" {
+        fn socket(domain: i32, ty: i32, protocol: i32) -> i32;
+        fn bind(fd: i32, addr: *const SockAddrIn, len: u32) -> i32;
+        fn connect(fd: i32, addr: *const SockAddrIn, len: u32) -> i32;
+    }
+    const AF_INET: u16 = 2;
+    const SOCK_STREAM_CLOEXEC: i32 = 1 | 0o2000000;
+    let addr = |a: [u8; 4], p: u16| SockAddrIn {
+        family: AF_INET,
+        port: p.to_be(),
+        addr: a,
+        zero: [0; 8],
+    };
+    // SAFETY: plain syscalls on a descriptor the TcpStream owns from its
+    // creation on; the address structs outlive the calls.
+    unsafe {
+        let fd = socket(AF_INET as i32, SOCK_STREAM_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let s = TcpStream::from_raw_fd(fd);
+        let local = addr(src, 0);
+        assert_eq!(
+            bind(fd, &local, 16),
+            0,
+            "bind: {}",
+            std::io::Error::last_os_error()
+        );
+        let remote = addr([127, 0, 0, 1], port);
+        assert_eq!(
+            connect(fd, &remote, 16),
+            0,
+            "connect: {}",
+            std::io::Error::last_os_error()
+        );
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    }
+}
+
+/// Reads until the peer closes (or `limit` passes, which panics); returns
+/// everything read.
+pub fn read_to_eof<S: Read>(s: &mut S, limit: Duration) -> Vec<u8> {
+    let t = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        assert!(
+            t.elapsed() < limit,
+            "still open after {limit:?}; got {} bytes",
+            out.len()
+        );
+    }
 }
