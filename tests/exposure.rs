@@ -220,3 +220,29 @@ fn output_buffer_limit_disconnects_normal_clients() {
         "*2\r\n$26\r\nclient-output-buffer-limit\r\n$72\r\nnormal 0 102400 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60\r\n"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn protected_mode_refusals_reach_the_audit_log() {
+    let dir = temp_dir("exposure-audit");
+    let log = dir.join("audit.log");
+    let srv = TestServer::start_in(
+        dir.clone(),
+        &["--bind", "0.0.0.0", "--audit-log", log.to_str().unwrap()],
+    );
+    let mut s = connect_from(from_other(), srv.port);
+    let got = read_to_eof(&mut s, Duration::from_secs(5));
+    assert_eq!(String::from_utf8_lossy(&got), DENIED);
+    let t = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("\"event\":\"connection_rejected\"")
+            && text.contains("\"reason\":\"protected-mode\"")
+            && text.contains("127.0.0.2:")
+        {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -123,6 +123,7 @@ impl Conn {
             // Like Redis: the explanation, then the connection closes
             // (after the TLS handshake on a TLS connection).
             srv.stats.rejected_connections.fetch_add(1, Relaxed);
+            crate::audit::rejected(&addr.to_string(), "protected-mode");
             c.out
                 .extend_from_slice(crate::server::PROTECTED_MODE_DENIED.as_bytes());
             c.closing = true;
@@ -157,6 +158,7 @@ impl Conn {
     /// the caller closes the connection.
     pub fn handshake_failed(&self, e: &std::io::Error) {
         self.srv.stats.tls_handshake_failures.fetch_add(1, Relaxed);
+        crate::audit::rejected(&self.client.info.addr.to_string(), "tls-handshake");
         crate::verbose!(
             "Error accepting a client connection: {} (addr={} laddr={})",
             e,
