@@ -395,7 +395,7 @@ fn arg_reply(a: &Arg) -> Reply {
 // ---------------------------------------------------------------------------
 
 /// Redis's ACL category order (ACLCommandCategories), used for replies.
-const CATEGORY_ORDER: &[&str] = &[
+pub const CATEGORY_ORDER: &[&str] = &[
     "keyspace",
     "read",
     "write",
@@ -957,59 +957,76 @@ pub fn command_getkeys(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let cmd = &args[2..];
-    let (id, keys) = match getkeys_of(cmd) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
+    match keys_and_flags(cmd) {
+        Ok((_, keys)) => Reply::Array(
+            keys.into_iter()
+                .map(|(i, f)| {
+                    Reply::Array(vec![
+                        Reply::Bulk(cmd[i].clone()),
+                        Reply::Set(
+                            f.iter()
+                                .map(|f| Reply::Status(f.to_string().into()))
+                                .collect(),
+                        ),
+                    ])
+                })
+                .collect(),
+        ),
+        Err(e) => e,
+    }
+}
+
+/// Key argument indexes, each with its key-spec flags.
+pub type KeyFlags = Vec<(usize, &'static [&'static str])>;
+
+/// The keys of the command in `cmd` (args\[0\] its name) with each key's
+/// key-spec flags (`RO`, `access`, `OW`, `update`, ... as COMMAND
+/// GETKEYSANDFLAGS reports them), and the command's table id; Err is the
+/// reply for a command that has no keys or malformed ones. ACL key
+/// permissions read the flags too (access = read; insert, delete, update =
+/// write).
+pub fn keys_and_flags(cmd: &[Vec<u8>]) -> Result<(usize, KeyFlags), Reply> {
+    let (id, keys) = getkeys_of(cmd)?;
     let t = table();
     let full = t.full_name(id);
     let per_key = per_key_specs(&full);
     let ranges = range_key_specs(&full);
-    let flags: Vec<&str> = if full == "set" {
+    let flags: &'static [&'static str] = if full == "set" {
         // SET's variable flags, resolved like Redis's setGetKeys.
         if cmd[3..].iter().any(|a| is(a, "get")) {
-            vec!["RW", "access", "update"]
+            &["RW", "access", "update"]
         } else {
-            vec!["OW", "update"]
+            &["OW", "update"]
         }
     } else if let Some((.., f)) = keynum_spec(&full) {
-        f.to_vec()
+        f
     } else if full == "sort" || full == "sort_ro" {
-        vec!["RO", "access"]
+        &["RO", "access"]
     } else {
-        key_flags(&full, t.spec(id)).0.to_vec()
+        key_flags(&full, t.spec(id)).0
     };
     let keynum_dest = keynum_spec(&full).is_some() && t.spec(id).keys.first > 0;
-    Reply::Array(
-        keys.into_iter()
-            .map(|i| {
-                // Per-key roles (COPY, RENAME) take their own spec's flags.
-                let f: &[&str] = per_key
-                    .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
-                    .map(|(_, f)| *f)
-                    .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
-                    .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
-                    .or_else(|| {
-                        // SINTERSTORE & co: the destination, then a range.
-                        ranges?
-                            .iter()
-                            .find(|(at, last, _)| {
-                                *at as usize == i || (*last < 0 && *at as usize <= i)
-                            })
-                            .map(|(_, _, f)| *f)
-                    })
-                    .unwrap_or(&flags);
-                Reply::Array(vec![
-                    Reply::Bulk(cmd[i].clone()),
-                    Reply::Set(
-                        f.iter()
-                            .map(|f| Reply::Status(f.to_string().into()))
-                            .collect(),
-                    ),
-                ])
-            })
-            .collect(),
-    )
+    let with_flags = keys
+        .into_iter()
+        .map(|i| {
+            // Per-key roles (COPY, RENAME) take their own spec's flags.
+            let f: &'static [&'static str] = per_key
+                .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
+                .map(|(_, f)| *f)
+                .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
+                .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
+                .or_else(|| {
+                    // SINTERSTORE & co: the destination, then a range.
+                    ranges?
+                        .iter()
+                        .find(|(at, last, _)| *at as usize == i || (*last < 0 && *at as usize <= i))
+                        .map(|(_, _, f)| *f)
+                })
+                .unwrap_or(flags);
+            (i, f)
+        })
+        .collect();
+    Ok((id, with_flags))
 }
 
 pub fn command_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {

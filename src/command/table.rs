@@ -137,6 +137,34 @@ impl Table {
     pub fn all_ids(&self) -> impl Iterator<Item = usize> {
         0..self.entries.len()
     }
+
+    /// The container a subcommand belongs to (None for a command).
+    pub fn parent(&self, id: usize) -> Option<usize> {
+        self.entries[id].1
+    }
+
+    /// The ids of a command's subcommands (they follow it in the table).
+    pub fn subcommand_ids(&self, id: usize) -> std::ops::Range<usize> {
+        let n = if self.entries[id].1.is_none() {
+            self.entries[id].0.subcommands.len()
+        } else {
+            0
+        };
+        id + 1..id + 1 + n
+    }
+
+    /// Looks up `get` or `config|get` (any case), as ACL rules name
+    /// commands; None for anything else (`a|b|c`, unknown names).
+    pub fn lookup_full(&self, name: &[u8]) -> Option<usize> {
+        let mut parts = name.splitn(3, |&b| b == b'|');
+        let first = parts.next()?;
+        let (id, _) = self.lookup(first)?;
+        match (parts.next(), parts.next()) {
+            (None, _) => Some(id),
+            (Some(sub), None) => self.lookup_sub(id, sub).map(|(sid, _)| sid),
+            _ => None,
+        }
+    }
 }
 
 /// The registry, built on first use.
