@@ -16,9 +16,10 @@
 //!   encoding for RESP2 and RESP3 (`Reply`).
 //! - [`net`]: the blocking accept loop, the bounded worker pool, the
 //!   per-connection read → execute → write loop, signal handling.
-//! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
+//! - [`exec`]: dispatch in a fixed order (lookup → arity → auth → ACL →
+//!   pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `acl`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
@@ -33,9 +34,12 @@
 //! - [`pubsub`]: channels, patterns and shard channels, delivery into each
 //!   subscriber's mailbox (never blocking the publisher), the Pub/Sub output
 //!   buffer limit, keyspace notifications.
+//! - [`acl`]: ACL users, their permission check (exec.rs runs it), the
+//!   ACL LOG and the ACL file.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 
+pub mod acl;
 pub mod blocking;
 pub mod command;
 pub mod config;

@@ -37,6 +37,8 @@ pub struct Server {
     pub persist: crate::persist::State,
     /// Clients blocked in BLPOP & co. (src/blocking.rs).
     pub blocking: crate::blocking::Registry,
+    /// ACL users and the ACL LOG (src/acl).
+    pub acl: crate::acl::Acl,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -121,6 +123,7 @@ impl Server {
             .and_then(|p| std::fs::canonicalize(p).ok())
             .map(|p| p.display().to_string())
             .unwrap_or_default();
+        let acl = crate::acl::Acl::new(&config);
         Server {
             store,
             config: RwLock::new(config),
@@ -142,6 +145,7 @@ impl Server {
             watches: crate::tx::Watches::default(),
             persist: crate::persist::State::default(),
             blocking: crate::blocking::Registry::default(),
+            acl,
         }
     }
 
@@ -159,6 +163,7 @@ impl Server {
         let c = self.config();
         self.hot.load(&c);
         crate::log::set_level(&c.loglevel);
+        self.acl.configure(&c);
         if let Some(w) = crate::persist::wal() {
             w.set_fsync(crate::persist::recovery::fsync_policy(&c.appendfsync));
         }
@@ -230,6 +235,9 @@ pub struct ClientInfo {
     pub stream: Option<TcpStream>,
     /// Pub/Sub messages on their way to this client (src/pubsub.rs).
     pub mail: crate::pubsub::Mailbox,
+    /// The name of the ACL user the connection runs as (CLIENT LIST
+    /// `user=`, CLIENT KILL USER, ACL DELUSER).
+    pub user: Mutex<Vec<u8>>,
 }
 
 impl ClientInfo {
@@ -251,6 +259,19 @@ impl ClientInfo {
             fd: -1,
             stream: None,
             mail: crate::pubsub::Mailbox::default(),
+            user: Mutex::new(b"default".to_vec()),
+        }
+    }
+
+    /// The name of the connection's ACL user.
+    pub fn user_name(&self) -> Vec<u8> {
+        self.user.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_user_name(&self, name: &[u8]) {
+        let mut u = self.user.lock().unwrap_or_else(|e| e.into_inner());
+        if u.as_slice() != name {
+            *u = name.to_vec();
         }
     }
 
@@ -274,7 +295,7 @@ impl ClientInfo {
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -290,6 +311,7 @@ impl ClientInfo {
             qbuf,
             16384 + qbuf,
             cmd,
+            String::from_utf8_lossy(&self.user_name()),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -461,8 +483,13 @@ pub struct Client {
     /// has expired by EXEC time, the transaction fails (Redis 7).
     pub watched_volatile: Vec<(usize, Vec<u8>)>,
     pub watch_dirty: Arc<AtomicBool>,
-    /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
+    /// False until AUTH/HELLO AUTH succeeds, or until the first command
+    /// finds the default user needs no password.
     pub authenticated: bool,
+    /// The ACL user commands are checked against (the default user until
+    /// AUTH), and the ACL version it was read at (src/acl).
+    pub user: Arc<crate::acl::User>,
+    pub acl_version: u64,
     /// How a blocking command is woken (src/blocking.rs).
     pub waiter: Arc<crate::blocking::Waiter>,
     /// Set while a blocking command waits (registered keys, deadline).
@@ -497,6 +524,9 @@ impl Client {
             watched_volatile: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             authenticated: false,
+            // Re-read from the registry before the first command runs.
+            user: crate::acl::placeholder(),
+            acl_version: 0,
             waiter,
             blocked: None,
             just_blocked: false,
