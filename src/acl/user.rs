@@ -396,7 +396,7 @@ impl Selector {
             }
         }
         if !self.allkeys {
-            for &(i, read, write) in keys.get_or_insert_with(|| key_access(args)).iter() {
+            for &(i, read, write) in keys.get_or_insert_with(|| key_access(id, args)).iter() {
                 if !self.key_allowed(&args[i], read, write) {
                     return Err(Denied::Key(i));
                 }
@@ -418,19 +418,73 @@ impl Selector {
 /// The key arguments of a command with the access each needs: (index,
 /// read, write) from the key-spec flags (access = read; insert, delete,
 /// update = write). Shard channels are not keys here (`not_key`).
-fn key_access(args: &[Vec<u8>]) -> Vec<(usize, bool, bool)> {
-    let Ok((_, keys)) = crate::command::docs::keys_and_flags(args) else {
+fn key_access(id: usize, args: &[Vec<u8>]) -> Vec<(usize, bool, bool)> {
+    /// What a command's key specs amount to, whatever its arguments.
+    #[derive(Clone, Copy)]
+    enum Shape {
+        /// One key range, every key with this (read, write) access.
+        Uniform(bool, bool),
+        /// No keys for ACL (shard channels: the channel check covers them).
+        NotKeys,
+        /// Per-key roles or flags that depend on the arguments.
+        Varies,
+    }
+    // Precomputed per table id, so most commands need no lookup by name.
+    static SHAPES: OnceLock<Vec<Shape>> = OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        table()
+            .all_ids()
+            .map(|id| match crate::command::docs::uniform_key_flags(id) {
+                Some(f) if f.contains(&"not_key") => Shape::NotKeys,
+                Some(f) => {
+                    let (read, write) = access(f);
+                    Shape::Uniform(read, write)
+                }
+                None => Shape::Varies,
+            })
+            .collect()
+    });
+    let spec = table().spec(id);
+    match shapes[id] {
+        Shape::Uniform(read, write) => {
+            return spec
+                .key_indexes(args.len())
+                .into_iter()
+                .map(|i| (i, read, write))
+                .collect()
+        }
+        Shape::NotKeys => return Vec::new(),
+        Shape::Varies => {}
+    }
+    // SET reads its key only with GET.
+    if spec.name == "set" && table().parent(id).is_none() {
+        let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+        return vec![(1, get, true)];
+    }
+    key_access_by_spec(id, args)
+}
+
+/// `key_access` the long way, from COMMAND GETKEYSANDFLAGS's per-key flags
+/// (what the shortcuts above must agree with).
+fn key_access_by_spec(id: usize, args: &[Vec<u8>]) -> Vec<(usize, bool, bool)> {
+    let Ok(keys) = crate::command::docs::keys_and_flags_of(id, args) else {
         return Vec::new();
     };
     keys.into_iter()
         .filter(|(_, f)| !f.contains(&"not_key"))
         .map(|(i, f)| {
-            let write = f
-                .iter()
-                .any(|x| matches!(*x, "insert" | "delete" | "update"));
-            (i, f.contains(&"access"), write)
+            let (read, write) = access(f);
+            (i, read, write)
         })
         .collect()
+}
+
+/// Key-spec flags as ACL access: (read, write).
+fn access(flags: &[&str]) -> (bool, bool) {
+    let write = flags
+        .iter()
+        .any(|x| matches!(*x, "insert" | "delete" | "update"));
+    (flags.contains(&"access"), write)
 }
 
 /// The channel arguments of the Pub/Sub commands ACLs check: (first
@@ -817,6 +871,37 @@ mod tests {
         assert_eq!(check(&u, "ZUNIONSTORE w 2 r1 x"), Err(Denied::Key(4)));
         // Shard channels are channels, not keys.
         assert_eq!(check(&u, "SPUBLISH x m"), Err(Denied::Channel(1)));
+    }
+
+    /// The precomputed key access agrees with the key specs for every
+    /// command, with and without a GET argument (SET's variable flags).
+    #[test]
+    fn key_access_shortcuts_agree() {
+        let t = table();
+        for id in t.all_ids() {
+            let spec = t.spec(id);
+            let name = t.full_name(id);
+            let mut head: Vec<Vec<u8>> = name.split('|').map(|w| w.as_bytes().to_vec()).collect();
+            let fixed = head.len();
+            for extra in [
+                &["k1"][..],
+                &["k1", "v"],
+                &["k1", "k2", "v"],
+                &["k1", "k2", "v", "k3"],
+                &["k1", "v", "GET", "x", "y", "z"],
+            ] {
+                head.truncate(fixed);
+                head.extend(extra.iter().map(|w| w.as_bytes().to_vec()));
+                if !spec.arity_ok(head.len()) {
+                    continue;
+                }
+                assert_eq!(
+                    key_access(id, &head),
+                    key_access_by_spec(id, &head),
+                    "{name} {extra:?}"
+                );
+            }
+        }
     }
 
     #[test]

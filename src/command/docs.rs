@@ -915,33 +915,40 @@ pub fn command_keys(cmd: &[Vec<u8>]) -> Vec<usize> {
 
 /// The key indexes of the command in `cmd` (args after GETKEYS), or the error.
 fn getkeys_of(cmd: &[Vec<u8>]) -> Result<(usize, Vec<usize>), Reply> {
-    let t = table();
     let id = match crate::exec::resolve(cmd) {
         Ok((id, _)) => id,
         Err(_) => return Err(Reply::err("ERR Invalid command specified")),
     };
-    let spec = t.spec(id);
-    if !spec.arity_ok(cmd.len()) {
+    if !table().spec(id).arity_ok(cmd.len()) {
         return Err(Reply::err(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    if let Some(keys) = keynum_keys(&t.full_name(id), cmd) {
+    keys_of(id, cmd).map(|k| (id, k))
+}
+
+/// The key indexes of `cmd`, the command with table id `id` (arity
+/// already checked).
+fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
+    let t = table();
+    let spec = t.spec(id);
+    let full = t.full_name_str(id);
+    if let Some(keys) = keynum_keys(full, cmd) {
         // ZUNIONSTORE & co.: the destination comes before the counted keys.
         let dest = spec.keys.first > 0;
         return keys
-            .map(|k| (id, if dest { [&[1][..], &k].concat() } else { k }))
+            .map(|k| if dest { [&[1][..], &k].concat() } else { k })
             .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
     }
-    if t.full_name(id) == "sort" {
+    if full == "sort" {
         // Redis's sortGetKeys: the key and the last STORE destination.
-        return Ok((id, super::sort::sort_keys(cmd)));
+        return Ok(super::sort::sort_keys(cmd));
     }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
     }
-    Ok((id, keys))
+    Ok(keys)
 }
 
 pub fn command_getkeys(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -986,11 +993,35 @@ pub type KeyFlags = Vec<(usize, &'static [&'static str])>;
 /// permissions read the flags too (access = read; insert, delete, update =
 /// write).
 pub fn keys_and_flags(cmd: &[Vec<u8>]) -> Result<(usize, KeyFlags), Reply> {
-    let (id, keys) = getkeys_of(cmd)?;
+    let (id, _) = getkeys_of(cmd)?;
+    keys_and_flags_of(id, cmd).map(|k| (id, k))
+}
+
+/// The key-spec flags every key of command `id` has whatever its
+/// arguments, for commands with one plain key range; None for those whose
+/// keys play different roles or depend on the arguments (COPY, SET with
+/// GET, ZUNIONSTORE, SORT, ...) and for commands without keys.
+pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let t = table();
-    let full = t.full_name(id);
-    let per_key = per_key_specs(&full);
-    let ranges = range_key_specs(&full);
+    let spec = t.spec(id);
+    let full = t.full_name_str(id);
+    let varies = full == "set"
+        || full == "sort"
+        || full == "sort_ro"
+        || keynum_spec(full).is_some()
+        || per_key_specs(full).is_some()
+        || range_key_specs(full).is_some();
+    (spec.keys.first > 0 && !varies).then(|| key_flags(full, spec).0)
+}
+
+/// `keys_and_flags` for the command with table id `id`, its arity already
+/// checked (the ACL check, which has resolved the command).
+pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> {
+    let keys = keys_of(id, cmd)?;
+    let t = table();
+    let full = t.full_name_str(id);
+    let per_key = per_key_specs(full);
+    let ranges = range_key_specs(full);
     let flags: &'static [&'static str] = if full == "set" {
         // SET's variable flags, resolved like Redis's setGetKeys.
         if cmd[3..].iter().any(|a| is(a, "get")) {
@@ -998,14 +1029,14 @@ pub fn keys_and_flags(cmd: &[Vec<u8>]) -> Result<(usize, KeyFlags), Reply> {
         } else {
             &["OW", "update"]
         }
-    } else if let Some((.., f)) = keynum_spec(&full) {
+    } else if let Some((.., f)) = keynum_spec(full) {
         f
     } else if full == "sort" || full == "sort_ro" {
         &["RO", "access"]
     } else {
-        key_flags(&full, t.spec(id)).0
+        key_flags(full, t.spec(id)).0
     };
-    let keynum_dest = keynum_spec(&full).is_some() && t.spec(id).keys.first > 0;
+    let keynum_dest = keynum_spec(full).is_some() && t.spec(id).keys.first > 0;
     let with_flags = keys
         .into_iter()
         .map(|i| {
@@ -1026,7 +1057,7 @@ pub fn keys_and_flags(cmd: &[Vec<u8>]) -> Result<(usize, KeyFlags), Reply> {
             (i, f)
         })
         .collect();
-    Ok((id, with_flags))
+    Ok(with_flags)
 }
 
 pub fn command_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {

@@ -60,6 +60,8 @@ pub struct Table {
     subs: FnvMap<(usize, &'static [u8]), usize>,
     /// id → (spec, parent id for subcommands).
     entries: Vec<(&'static CommandSpec, Option<usize>)>,
+    /// id → "get", "config|get".
+    full_names: Vec<String>,
 }
 
 impl Table {
@@ -68,6 +70,7 @@ impl Table {
             by_name: FnvMap::default(),
             subs: FnvMap::default(),
             entries: Vec::new(),
+            full_names: Vec::new(),
         };
         for fam in families() {
             for spec in fam {
@@ -82,6 +85,12 @@ impl Table {
                 }
             }
         }
+        t.full_names = (0..t.entries.len())
+            .map(|id| match t.entries[id].1 {
+                Some(p) => format!("{}|{}", t.entries[p].0.name, t.entries[id].0.name),
+                None => t.entries[id].0.name.to_string(),
+            })
+            .collect();
         t
     }
 
@@ -119,10 +128,12 @@ impl Table {
 
     /// "get", or "config|get" for a subcommand.
     pub fn full_name(&self, id: usize) -> String {
-        match self.entries[id].1 {
-            Some(p) => format!("{}|{}", self.entries[p].0.name, self.entries[id].0.name),
-            None => self.entries[id].0.name.to_string(),
-        }
+        self.full_names[id].clone()
+    }
+
+    /// `full_name` without the copy.
+    pub fn full_name_str(&self, id: usize) -> &str {
+        &self.full_names[id]
     }
 
     /// Top-level commands in registration order.
