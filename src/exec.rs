@@ -255,6 +255,7 @@ fn acl_denied(srv: &Server, client: &mut Client, id: usize, args: &[Vec<u8>]) ->
                 client.authenticated = false;
                 client.info.set_user_name(b"default");
                 client.info.kill();
+                client.close_after_reply = true;
                 return Some(Reply::err("NOAUTH Authentication required."));
             }
         }
