@@ -1,6 +1,6 @@
 //! In-process micro-benchmarks (no network): the RESP parser on a
-//! pipelined buffer, reply encoding, and store GET/SET from one and two
-//! threads. `cargo bench` runs them; numbers are ns per operation, for
+//! pipelined buffer, reply encoding, store GET/SET from one and two
+//! threads, and the ACL check of a restricted user. `cargo bench` runs them; numbers are ns per operation, for
 //! comparing changes on the same machine, not absolute truth.
 
 use flashdb::resp::parser::{Limits, Parsed, Parser};
@@ -106,9 +106,29 @@ fn store_ops(threads: usize) {
     }
 }
 
+/// The ACL permission check for a user with a few commands and key
+/// patterns (the stock default user skips it: one flag test).
+fn acl_check() {
+    let mut u = flashdb::acl::User::new(b"u", false);
+    for r in ["+get", "+set", "~key:*", "~counter:*", "~mylist"] {
+        u.apply(r.as_bytes(), false).unwrap();
+    }
+    for cmd in [&["GET", "key:000001"][..], &["SET", "key:000001", "xxx"]] {
+        let args: Vec<Vec<u8>> = cmd.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let (id, _) = flashdb::exec::resolve(&args).unwrap();
+        let n = 1_000_000;
+        let start = Instant::now();
+        for _ in 0..n {
+            assert!(u.check(id, black_box(&args)).is_ok());
+        }
+        report(&format!("ACL check {} (restricted user)", cmd[0]), n, start);
+    }
+}
+
 fn main() {
     parser();
     encode();
     store_ops(1);
     store_ops(2);
+    acl_check();
 }

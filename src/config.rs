@@ -158,6 +158,10 @@ macro_rules! typed_directives {
             /// The config file the server was started with, made absolute;
             /// CONFIG REWRITE writes it. `None` when started without one.
             pub config_file: Option<PathBuf>,
+            /// `user <name> <rules...>` lines (the words after `user`), in
+            /// order: ACL users defined in the configuration. CONFIG
+            /// REWRITE writes these in place of the file's user lines.
+            pub users: Vec<Vec<String>>,
         }
 
         static TYPED: &[Spec] = &[$(
@@ -180,6 +184,7 @@ macro_rules! typed_directives {
                     compat: BTreeMap::new(),
                     compat_seen: BTreeSet::new(),
                     config_file: None,
+                    users: Vec::new(),
                 }
             }
 
@@ -214,8 +219,16 @@ typed_directives! {
     port: u16 = "port", Kind::Int(0, 65535), "6379", FIXED, "NETWORK";
     /// `protected-mode`: refuse non-loopback clients while no password is set.
     protected_mode: bool = "protected-mode", Kind::Bool, "yes", MUT, "NETWORK";
-    /// `requirepass`: password for AUTH; empty = none.
+    /// `requirepass`: password for AUTH; empty = none. It is the `default`
+    /// ACL user's password (CONFIG SET changes that user).
     requirepass: String = "requirepass", Kind::Str, "", MUT, "NETWORK";
+    /// `aclfile`: the ACL users file (loaded at start, ACL LOAD / ACL
+    /// SAVE); relative to `dir`. Empty = users come from `user` lines.
+    aclfile: String = "aclfile", Kind::Str, "", FIXED, "NETWORK";
+    /// `acllog-max-len`: entries kept in the ACL LOG.
+    acllog_max_len: u64 = "acllog-max-len", Kind::Int(0, I64), "128", MUT, "NETWORK";
+    /// `acl-pubsub-default`: the channels a new ACL user may use.
+    acl_pubsub_default: String = "acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", MUT, "NETWORK";
     /// `timeout`: close a client idle this many seconds; 0 = never.
     timeout: u64 = "timeout", Kind::Int(0, I32), "0", MUT, "NETWORK";
     /// `tcp-keepalive`: TCP keepalive period in seconds; 0 = off.
@@ -532,8 +545,6 @@ static COMPAT: &[Spec] = &[
     compat("lfu-log-factor", Kind::Int(0, I32), "10", MUT),
     compat("lfu-decay-time", Kind::Int(0, I32), "1", MUT),
     compat("tracking-table-max-keys", Kind::Int(0, I64), "1000000", MUT),
-    compat("acllog-max-len", Kind::Int(0, I64), "128", MUT),
-    compat("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", MUT),
     compat("sanitize-dump-payload", Kind::Enum(&["no", "yes", "clients"]), "no", MUT),
 ];
 
@@ -1092,7 +1103,7 @@ impl std::error::Error for ConfigError {}
 
 /// Returns an I/O error's text without Rust's " (os error N)" suffix, as
 /// `strerror` would print it.
-fn os_message(e: &io::Error) -> String {
+pub fn os_message(e: &io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error ") {
         Some(i) => s[..i].to_string(),
@@ -1220,6 +1231,9 @@ impl Config {
         args: &[String],
         state: &mut LoadState,
     ) -> Result<(), String> {
+        if name.eq_ignore_ascii_case("user") && !args.is_empty() {
+            return self.load_user(args);
+        }
         let spec =
             lookup(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         let split;
@@ -1236,6 +1250,21 @@ impl Config {
         if spec.compat {
             self.compat_seen.insert(spec.name.to_string());
         }
+        Ok(())
+    }
+
+    /// A `user <name> <rules...>` line: checked like Redis does while
+    /// reading (rules are applied when the server starts), kept in `users`.
+    fn load_user(&mut self, args: &[String]) -> Result<(), String> {
+        crate::acl::validate_user_line(args)
+            .map_err(|e| format!("Error in user declaration {e}"))?;
+        if self.users.iter().any(|u| u.first() == args.first()) {
+            return Err(format!(
+                "Error in user declaration '{}': Duplicate user found. A user can only be defined once in config files",
+                args[0]
+            ));
+        }
+        self.users.push(args.to_vec());
         Ok(())
     }
 
@@ -1419,6 +1448,7 @@ impl Config {
 
         // Where each known directive appears (aliases count as their primary).
         let mut found: BTreeMap<&'static str, Vec<(usize, Vec<String>)>> = BTreeMap::new();
+        let mut user_lines: Vec<(usize, Vec<String>)> = Vec::new();
         let mut has_signature = false;
         for (i, raw) in lines.iter().enumerate() {
             let text = String::from_utf8_lossy(raw);
@@ -1429,7 +1459,9 @@ impl Config {
             }
             let Ok(argv) = split_args(text) else { continue };
             if let Some((name, args)) = argv.split_first() {
-                if let Some(spec) = lookup(name) {
+                if name.eq_ignore_ascii_case("user") && !args.is_empty() {
+                    user_lines.push((i, args.to_vec()));
+                } else if let Some(spec) = lookup(name) {
                     found.entry(spec.name).or_default().push((i, args.to_vec()));
                 }
             }
@@ -1462,6 +1494,34 @@ impl Config {
                     appended.extend(file_lines(spec, &current));
                 }
                 None => {}
+            }
+        }
+
+        // ACL users (Redis's rewriteConfigUserOption): none in the file
+        // when an ACL file holds them, otherwise `users`, written where the
+        // file's first user line was (or appended).
+        let users: &[Vec<String>] = if self.aclfile.is_empty() {
+            &self.users
+        } else {
+            &[]
+        };
+        let unchanged = user_lines.len() == users.len()
+            && user_lines.iter().zip(users).all(|((_, a), b)| a == b);
+        if !unchanged {
+            let mut new_lines: Vec<String> = users
+                .iter()
+                .map(|u| {
+                    let words: Vec<String> = u.iter().map(|w| quote_arg(w)).collect();
+                    format!("user {}", words.join(" "))
+                })
+                .collect();
+            match user_lines.first() {
+                None => appended.append(&mut new_lines),
+                Some(_) => {
+                    for (idx, _) in &user_lines {
+                        replaced.insert(*idx, std::mem::take(&mut new_lines));
+                    }
+                }
             }
         }
 

@@ -1,8 +1,11 @@
 //! Dispatch: the fixed order of checks every command passes, whatever the
-//! connection it came from: lookup → subcommand → auth → arity →
-//! `maxmemory` (evict, or -OOM) → Pub/Sub context → loading → MISCONF →
-//! MULTI queueing → pause → run → stats → reply, in Redis's order.
+//! connection it came from, Redis 7.0's processCommand order: lookup →
+//! subcommand → rate limit → arity → authentication → ACL → `maxmemory`
+//! (evict, or -OOM) → subscribed context → loading → MISCONF → MULTI
+//! queueing → pause → run → stats → reply.
 
+use crate::acl::log::{Event, Reason};
+use crate::acl::Denied;
 use crate::command::{err, table::table, CommandSpec};
 use crate::resp::Reply;
 use crate::server::{Client, Ctx, Server};
@@ -183,8 +186,13 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
             return Some(r);
         }
     }
+    if !spec.arity_ok(args.len()) {
+        stats.rejected_calls.fetch_add(1, Relaxed);
+        client.multi_error |= client.multi.is_some();
+        return Some(err::arity(&table().full_name(id)));
+    }
     if !client.authenticated && spec.flags & crate::command::NO_AUTH == 0 {
-        if srv.default_user_nopass() {
+        if srv.acl.default_open() {
             client.authenticated = true;
         } else {
             stats.rejected_calls.fetch_add(1, Relaxed);
@@ -192,10 +200,10 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
             return Some(Reply::err("NOAUTH Authentication required."));
         }
     }
-    if !spec.arity_ok(args.len()) {
+    if let Some(r) = acl_denied(srv, client, id, args) {
         stats.rejected_calls.fetch_add(1, Relaxed);
         client.multi_error |= client.multi.is_some();
-        return Some(err::arity(&table().full_name(id)));
+        return Some(r);
     }
     // Redis's processCommand evicts before any command when over the limit,
     // and refuses it only if it may grow memory (src/evict.rs).
@@ -272,11 +280,92 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     Some(reply)
 }
 
+/// The ACL check: re-reads the client's user when ACLs changed, then
+/// (unless the user may run anything) checks the command against it. Some
+/// is the -NOPERM reply; the denial is in ACL LOG.
+fn acl_denied(srv: &Server, client: &mut Client, id: usize, args: &[Vec<u8>]) -> Option<Reply> {
+    let version = srv.acl.version();
+    if client.acl_version != version {
+        client.acl_version = version;
+        match srv.acl.get(&client.user.name) {
+            Some(u) => client.user = u,
+            None => {
+                // Deleted (ACL DELUSER / ACL LOAD) while connected: the
+                // connection is being closed; nothing more runs as it.
+                client.user = srv.acl.default_user();
+                client.authenticated = false;
+                client.info.set_user_name(b"default");
+                client.info.kill();
+                client.close_after_reply = true;
+                return Some(Reply::err("NOAUTH Authentication required."));
+            }
+        }
+    }
+    if client.user.allows_all {
+        return None;
+    }
+    let denied = client.user.check(id, args).err()?;
+    client.info.last_cmd.store(id + 1, Relaxed);
+    log_denied(srv, client, id, args, denied, client.multi.is_some());
+    let full = table().full_name(id);
+    Some(match denied {
+        Denied::Command => Reply::error(format!(
+            "NOPERM this user has no permissions to run the '{full}' command"
+        )),
+        Denied::Key(_) => Reply::err(
+            "NOPERM this user has no permissions to access one of the keys used as arguments",
+        ),
+        Denied::Channel(_) => Reply::err(
+            "NOPERM this user has no permissions to access one of the channels used as arguments",
+        ),
+    })
+}
+
+/// Adds a refused command to ACL LOG.
+fn log_denied(
+    srv: &Server,
+    client: &Client,
+    id: usize,
+    args: &[Vec<u8>],
+    denied: Denied,
+    in_multi: bool,
+) {
+    let (reason, object) = match denied {
+        Denied::Command => (Reason::Command, table().full_name(id).into_bytes()),
+        Denied::Key(i) => (Reason::Key, args[i].clone()),
+        Denied::Channel(i) => (Reason::Channel, args[i].clone()),
+    };
+    srv.acl.log_event(Event {
+        reason,
+        in_multi,
+        object,
+        username: client.user.name.clone(),
+        client_info: client.info.describe(),
+    });
+}
+
 /// A command queued by MULTI, run by EXEC (which holds the gate
-/// exclusively): lookup, the handler, stats, WATCH bookkeeping.
+/// exclusively): lookup, the ACL check again (rules may have changed since
+/// it was queued), the handler, stats, WATCH bookkeeping.
 pub fn run_queued(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> Reply {
     let reply = match resolve(args) {
-        Ok((id, spec)) => call(srv, client, id, spec, args),
+        Ok((id, spec)) => match (!client.user.allows_all)
+            .then(|| client.user.check(id, args).err())
+            .flatten()
+        {
+            Some(denied) => {
+                log_denied(srv, client, id, args, denied, true);
+                let why = match denied {
+                    Denied::Command => "no permission to execute the command or subcommand",
+                    Denied::Key(_) => "no permission to touch the specified keys",
+                    Denied::Channel(_) => {
+                        "no permission to access one of the channels used as arguments"
+                    }
+                };
+                Reply::error(format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {why}"))
+            }
+            None => call(srv, client, id, spec, args),
+        },
         Err(r) => r,
     };
     if let Reply::Error(e) = &reply {
@@ -359,10 +448,11 @@ fn audit(client: &Client, id: usize, spec: &CommandSpec, args: &[Vec<u8>], reply
         Reply::Error(e) => e.split(' ').next().unwrap_or("ERR").to_string(),
         _ => "ok".to_string(),
     };
+    let user = String::from_utf8_lossy(&client.user.name);
     let who = crate::audit::Who {
         client_id: client.id,
         addr: client.info.addr.to_string(),
-        user: "default",
+        user: &user,
     };
     if matches!(spec.name, "auth" | "hello") {
         if result == "WRONGPASS" {

@@ -17,9 +17,10 @@
 //! - [`net`]: the blocking accept loop, the bounded worker pool, the
 //!   per-connection read → execute → write loop over a plain or TLS
 //!   transport (rustls, `tls` feature), signal handling.
-//! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
+//! - [`exec`]: dispatch in a fixed order (lookup → rate limit → arity → auth →
+//!   ACL → maxmemory → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `acl`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
@@ -36,12 +37,15 @@
 //! - [`pubsub`]: channels, patterns and shard channels, delivery into each
 //!   subscriber's mailbox (never blocking the publisher), the Pub/Sub output
 //!   buffer limit, keyspace notifications.
+//! - [`acl`]: ACL users, their permission check (exec.rs runs it), the
+//!   ACL LOG and the ACL file.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 //! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
 //! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
 //!   FLUSH*, refused connections; never argument values).
 
+pub mod acl;
 pub mod audit;
 pub mod blocking;
 pub mod command;

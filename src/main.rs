@@ -76,6 +76,11 @@ fn main() {
         })
     };
     let srv = Arc::new(Server::with_store(config, store));
+    // ACL users (`user` lines, the ACL file) before any client connects.
+    let acl_loaded = srv.acl.load_startup(&srv.config());
+    if let Err(e) = acl_loaded {
+        fatal(e);
+    }
     // Until recovery ends, clients get -LOADING.
     srv.persist.loading.store(true, Ordering::SeqCst);
     notice!(

@@ -383,6 +383,19 @@ impl Hub {
     pub fn numpat(&self) -> usize {
         self.read().patterns.len()
     }
+
+    /// The channels, patterns and shard channels client `id` is subscribed
+    /// to, from another thread (ACL changes check them). Scans the registry.
+    pub fn subscriptions_of(&self, id: u64) -> [Vec<Vec<u8>>; 3] {
+        let s = self.read();
+        let of = |m: &Subscribers| -> Vec<Vec<u8>> {
+            m.iter()
+                .filter(|(_, l)| l.iter().any(|c| c.id == id))
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        [of(&s.channels), of(&s.patterns), of(&s.shard)]
+    }
 }
 
 /// A client's own subscriptions, sorted (owned by its thread).

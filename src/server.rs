@@ -40,6 +40,8 @@ pub struct Server {
     pub blocking: crate::blocking::Registry,
     /// `maxmemory` eviction state (src/evict.rs).
     pub evict: crate::evict::Evictor,
+    /// ACL users and the ACL LOG (src/acl).
+    pub acl: crate::acl::Acl,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -53,8 +55,6 @@ pub struct HotConfig {
     pub rate_limit: AtomicU64,
     pub rate_burst: AtomicU64,
     pub rate_exempt_loopback: AtomicBool,
-    /// `requirepass` is set (see `Server::default_user_nopass`).
-    pub requirepass_set: AtomicBool,
     pub protected_mode: AtomicBool,
     /// `client-output-buffer-limit normal`: hard bytes, soft bytes, soft seconds.
     pub obuf_normal: [AtomicU64; 3],
@@ -102,8 +102,6 @@ impl HotConfig {
         self.rate_burst.store(rate(1), Ordering::Relaxed);
         self.rate_exempt_loopback
             .store(c.rate_limit_exempt_loopback, Ordering::Relaxed);
-        self.requirepass_set
-            .store(!c.requirepass.is_empty(), Ordering::Relaxed);
         self.protected_mode
             .store(c.protected_mode, Ordering::Relaxed);
         let obuf = crate::config::output_buffer_limits(&c.client_output_buffer_limit);
@@ -174,7 +172,6 @@ impl Server {
             rate_limit: AtomicU64::new(0),
             rate_burst: AtomicU64::new(0),
             rate_exempt_loopback: AtomicBool::new(false),
-            requirepass_set: AtomicBool::new(false),
             protected_mode: AtomicBool::new(false),
             obuf_normal: Default::default(),
             hash_max_listpack_entries: AtomicUsize::new(0),
@@ -196,6 +193,7 @@ impl Server {
             .and_then(|p| std::fs::canonicalize(p).ok())
             .map(|p| p.display().to_string())
             .unwrap_or_default();
+        let acl = crate::acl::Acl::new(&config);
         Server {
             store,
             config: RwLock::new(config),
@@ -218,6 +216,7 @@ impl Server {
             persist: crate::persist::State::default(),
             blocking: crate::blocking::Registry::default(),
             evict: crate::evict::Evictor::default(),
+            acl,
         }
     }
 
@@ -235,6 +234,7 @@ impl Server {
         let c = self.config();
         self.hot.load(&c);
         crate::log::set_level(&c.loglevel);
+        self.acl.configure(&c);
         if let Some(w) = crate::persist::wal() {
             w.set_fsync(crate::persist::recovery::fsync_policy(&c.appendfsync));
         }
@@ -268,11 +268,11 @@ impl Server {
     }
 
     /// Whether the default user may run commands without a password
-    /// (today: `requirepass` is empty). Authentication, the tight
+    /// (the ACL default user is on and nopass). Authentication, the tight
     /// pre-authentication protocol limits and protected mode all ask this
-    /// one question, so ACL users only have to change the answer here.
+    /// one question.
     pub fn default_user_nopass(&self) -> bool {
-        !self.hot.requirepass_set.load(Ordering::Relaxed)
+        self.acl.default_open()
     }
 
     /// Whether protected mode turns away clients that do not connect from
@@ -333,6 +333,9 @@ pub struct ClientInfo {
     pub stream: Option<TcpStream>,
     /// Pub/Sub messages on their way to this client (src/pubsub.rs).
     pub mail: crate::pubsub::Mailbox,
+    /// The name of the ACL user the connection runs as (CLIENT LIST
+    /// `user=`, CLIENT KILL USER, ACL DELUSER).
+    pub user: Mutex<Vec<u8>>,
 }
 
 impl ClientInfo {
@@ -354,6 +357,19 @@ impl ClientInfo {
             fd: -1,
             stream: None,
             mail: crate::pubsub::Mailbox::default(),
+            user: Mutex::new(b"default".to_vec()),
+        }
+    }
+
+    /// The name of the connection's ACL user.
+    pub fn user_name(&self) -> Vec<u8> {
+        self.user.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_user_name(&self, name: &[u8]) {
+        let mut u = self.user.lock().unwrap_or_else(|e| e.into_inner());
+        if u.as_slice() != name {
+            *u = name.to_vec();
         }
     }
 
@@ -387,7 +403,7 @@ impl ClientInfo {
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -403,6 +419,7 @@ impl ClientInfo {
             qbuf,
             16384 + qbuf,
             cmd,
+            String::from_utf8_lossy(&self.user_name()),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -574,8 +591,13 @@ pub struct Client {
     /// has expired by EXEC time, the transaction fails (Redis 7).
     pub watched_volatile: Vec<(usize, Vec<u8>)>,
     pub watch_dirty: Arc<AtomicBool>,
-    /// False until AUTH/HELLO AUTH succeeds when `requirepass` is set.
+    /// False until AUTH/HELLO AUTH succeeds, or until the first command
+    /// finds the default user needs no password.
     pub authenticated: bool,
+    /// The ACL user commands are checked against (the default user until
+    /// AUTH), and the ACL version it was read at (src/acl).
+    pub user: Arc<crate::acl::User>,
+    pub acl_version: u64,
     /// How a blocking command is woken (src/blocking.rs).
     pub waiter: Arc<crate::blocking::Waiter>,
     /// Set while a blocking command waits (registered keys, deadline).
@@ -612,6 +634,9 @@ impl Client {
             watched_volatile: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             authenticated: false,
+            // Re-read from the registry before the first command runs.
+            user: crate::acl::placeholder(),
+            acl_version: 0,
             waiter,
             blocked: None,
             just_blocked: false,

@@ -191,48 +191,51 @@ fn select(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     Reply::ok()
 }
 
-/// Checks a password for `user` against `requirepass` (until ACL users
-/// exist, "default" is the only user). Err is the reply.
-fn check_password(ctx: &mut Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Reply> {
-    let required = ctx.srv.config().requirepass.clone();
-    let wrong = || Reply::err("WRONGPASS invalid username-password pair or user is disabled.");
-    if let Some(u) = user {
-        if u != b"default" {
-            return Err(wrong());
+/// AUTH / HELLO AUTH: authenticates the connection as `user` (the default
+/// user when None) if `pass` is one of its passwords and it is on. A
+/// failure is logged to ACL LOG with `cmd` (the name as sent). Err is the
+/// reply.
+fn check_password(
+    ctx: &mut Ctx,
+    user: Option<&[u8]>,
+    pass: &[u8],
+    cmd: &[u8],
+) -> Result<(), Reply> {
+    let name: &[u8] = match user {
+        Some(u) => u,
+        None if ctx.srv.acl.default_user().nopass() => {
+            return Err(Reply::err(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ))
         }
-        if required.is_empty() {
-            // The default user is "nopass": any password works.
+        None => b"default",
+    };
+    match ctx.srv.acl.authenticate(name, pass) {
+        Some(u) => {
             ctx.client.authenticated = true;
-            return Ok(());
+            ctx.client.info.set_user_name(&u.name);
+            ctx.client.user = u;
+            Ok(())
         }
-    } else if required.is_empty() {
-        return Err(Reply::err(
-            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        ));
+        None => {
+            ctx.srv.acl.log_event(crate::acl::log::Event {
+                reason: crate::acl::log::Reason::Auth,
+                in_multi: ctx.client.multi.is_some() || ctx.client.in_exec,
+                object: cmd.to_vec(),
+                username: name.to_vec(),
+                client_info: ctx.client.info.describe(),
+            });
+            Err(Reply::err(
+                "WRONGPASS invalid username-password pair or user is disabled.",
+            ))
+        }
     }
-    if constant_time_eq(required.as_bytes(), pass) {
-        ctx.client.authenticated = true;
-        Ok(())
-    } else {
-        Err(wrong())
-    }
-}
-
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= (x ^ y) as usize;
-    }
-    diff == 0
 }
 
 fn auth(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let r = match args.len() {
-        2 => check_password(ctx, None, &args[1]),
-        3 => check_password(ctx, Some(&args[1]), &args[2]),
+        2 => check_password(ctx, None, &args[1], &args[0]),
+        3 => check_password(ctx, Some(&args[1]), &args[2], &args[0]),
         _ => return err::syntax(),
     };
     match r {
@@ -272,12 +275,11 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         i = 2;
     }
     let mut name: Option<&[u8]> = None;
+    let mut auth = None;
     while i < args.len() {
         let more = args.len() - i - 1;
         if is(&args[i], "auth") && more >= 2 {
-            if let Err(e) = check_password(ctx, Some(&args[i + 1]), &args[i + 2]) {
-                return e;
-            }
+            auth = Some((i + 1, i + 2));
             i += 3;
         } else if is(&args[i], "setname") && more >= 1 {
             name = Some(&args[i + 1]);
@@ -289,7 +291,15 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             ));
         }
     }
-    if !ctx.client.authenticated && !ctx.srv.config().requirepass.is_empty() {
+    if let Some((u, p)) = auth {
+        if let Err(e) = check_password(ctx, Some(&args[u]), &args[p], &args[0]) {
+            return e;
+        }
+    }
+    if !ctx.client.authenticated && ctx.srv.acl.default_open() {
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated {
         return Reply::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(n) = name {
@@ -328,9 +338,10 @@ fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clear();
-    if !ctx.srv.config().requirepass.is_empty() {
-        ctx.client.authenticated = false;
-    }
+    // Back to the default user, authenticated only if it needs no password.
+    ctx.client.user = ctx.srv.acl.default_user();
+    ctx.client.info.set_user_name(b"default");
+    ctx.client.authenticated = ctx.srv.acl.default_open();
     Reply::status("RESET")
 }
 
@@ -471,7 +482,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         }
     }
     if let Some(u) = &user {
-        if u != b"default" {
+        if ctx.srv.acl.get(u).is_none() {
             return Reply::error(format!("ERR No such user '{}'", text(u)));
         }
     }
@@ -486,6 +497,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                 b"pubsub" => "pubsub",
                 _ => "normal",
             } != c.client_type())
+            || user.as_ref().is_some_and(|u| *u != c.user_name())
             || (skipme && c.id == ctx.client.id)
         {
             continue;

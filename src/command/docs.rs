@@ -395,7 +395,7 @@ fn arg_reply(a: &Arg) -> Reply {
 // ---------------------------------------------------------------------------
 
 /// Redis's ACL category order (ACLCommandCategories), used for replies.
-const CATEGORY_ORDER: &[&str] = &[
+pub const CATEGORY_ORDER: &[&str] = &[
     "keyspace",
     "read",
     "write",
@@ -915,33 +915,40 @@ pub fn command_keys(cmd: &[Vec<u8>]) -> Vec<usize> {
 
 /// The key indexes of the command in `cmd` (args after GETKEYS), or the error.
 fn getkeys_of(cmd: &[Vec<u8>]) -> Result<(usize, Vec<usize>), Reply> {
-    let t = table();
     let id = match crate::exec::resolve(cmd) {
         Ok((id, _)) => id,
         Err(_) => return Err(Reply::err("ERR Invalid command specified")),
     };
-    let spec = t.spec(id);
-    if !spec.arity_ok(cmd.len()) {
+    if !table().spec(id).arity_ok(cmd.len()) {
         return Err(Reply::err(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    if let Some(keys) = keynum_keys(&t.full_name(id), cmd) {
+    keys_of(id, cmd).map(|k| (id, k))
+}
+
+/// The key indexes of `cmd`, the command with table id `id` (arity
+/// already checked).
+fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
+    let t = table();
+    let spec = t.spec(id);
+    let full = t.full_name_str(id);
+    if let Some(keys) = keynum_keys(full, cmd) {
         // ZUNIONSTORE & co.: the destination comes before the counted keys.
         let dest = spec.keys.first > 0;
         return keys
-            .map(|k| (id, if dest { [&[1][..], &k].concat() } else { k }))
+            .map(|k| if dest { [&[1][..], &k].concat() } else { k })
             .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
     }
-    if t.full_name(id) == "sort" {
+    if full == "sort" {
         // Redis's sortGetKeys: the key and the last STORE destination.
-        return Ok((id, super::sort::sort_keys(cmd)));
+        return Ok(super::sort::sort_keys(cmd));
     }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
     }
-    Ok((id, keys))
+    Ok(keys)
 }
 
 pub fn command_getkeys(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -957,59 +964,100 @@ pub fn command_getkeys(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 
 pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let cmd = &args[2..];
-    let (id, keys) = match getkeys_of(cmd) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
+    match keys_and_flags(cmd) {
+        Ok((_, keys)) => Reply::Array(
+            keys.into_iter()
+                .map(|(i, f)| {
+                    Reply::Array(vec![
+                        Reply::Bulk(cmd[i].clone()),
+                        Reply::Set(
+                            f.iter()
+                                .map(|f| Reply::Status(f.to_string().into()))
+                                .collect(),
+                        ),
+                    ])
+                })
+                .collect(),
+        ),
+        Err(e) => e,
+    }
+}
+
+/// Key argument indexes, each with its key-spec flags.
+pub type KeyFlags = Vec<(usize, &'static [&'static str])>;
+
+/// The keys of the command in `cmd` (args\[0\] its name) with each key's
+/// key-spec flags (`RO`, `access`, `OW`, `update`, ... as COMMAND
+/// GETKEYSANDFLAGS reports them), and the command's table id; Err is the
+/// reply for a command that has no keys or malformed ones. ACL key
+/// permissions read the flags too (access = read; insert, delete, update =
+/// write).
+pub fn keys_and_flags(cmd: &[Vec<u8>]) -> Result<(usize, KeyFlags), Reply> {
+    let (id, _) = getkeys_of(cmd)?;
+    keys_and_flags_of(id, cmd).map(|k| (id, k))
+}
+
+/// The key-spec flags every key of command `id` has whatever its
+/// arguments, for commands with one plain key range; None for those whose
+/// keys play different roles or depend on the arguments (COPY, SET with
+/// GET, ZUNIONSTORE, SORT, ...) and for commands without keys.
+pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let t = table();
-    let full = t.full_name(id);
-    let per_key = per_key_specs(&full);
-    let ranges = range_key_specs(&full);
-    let flags: Vec<&str> = if full == "set" {
+    let spec = t.spec(id);
+    let full = t.full_name_str(id);
+    let varies = full == "set"
+        || full == "sort"
+        || full == "sort_ro"
+        || keynum_spec(full).is_some()
+        || per_key_specs(full).is_some()
+        || range_key_specs(full).is_some();
+    (spec.keys.first > 0 && !varies).then(|| key_flags(full, spec).0)
+}
+
+/// `keys_and_flags` for the command with table id `id`, its arity already
+/// checked (the ACL check, which has resolved the command).
+pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> {
+    let keys = keys_of(id, cmd)?;
+    let t = table();
+    let full = t.full_name_str(id);
+    let per_key = per_key_specs(full);
+    let ranges = range_key_specs(full);
+    let flags: &'static [&'static str] = if full == "set" {
         // SET's variable flags, resolved like Redis's setGetKeys.
         if cmd[3..].iter().any(|a| is(a, "get")) {
-            vec!["RW", "access", "update"]
+            &["RW", "access", "update"]
         } else {
-            vec!["OW", "update"]
+            &["OW", "update"]
         }
-    } else if let Some((.., f)) = keynum_spec(&full) {
-        f.to_vec()
+    } else if let Some((.., f)) = keynum_spec(full) {
+        f
     } else if full == "sort" || full == "sort_ro" {
-        vec!["RO", "access"]
+        &["RO", "access"]
     } else {
-        key_flags(&full, t.spec(id)).0.to_vec()
+        key_flags(full, t.spec(id)).0
     };
-    let keynum_dest = keynum_spec(&full).is_some() && t.spec(id).keys.first > 0;
-    Reply::Array(
-        keys.into_iter()
-            .map(|i| {
-                // Per-key roles (COPY, RENAME) take their own spec's flags.
-                let f: &[&str] = per_key
-                    .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
-                    .map(|(_, f)| *f)
-                    .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
-                    .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
-                    .or_else(|| {
-                        // SINTERSTORE & co: the destination, then a range.
-                        ranges?
-                            .iter()
-                            .find(|(at, last, _)| {
-                                *at as usize == i || (*last < 0 && *at as usize <= i)
-                            })
-                            .map(|(_, _, f)| *f)
-                    })
-                    .unwrap_or(&flags);
-                Reply::Array(vec![
-                    Reply::Bulk(cmd[i].clone()),
-                    Reply::Set(
-                        f.iter()
-                            .map(|f| Reply::Status(f.to_string().into()))
-                            .collect(),
-                    ),
-                ])
-            })
-            .collect(),
-    )
+    let keynum_dest = keynum_spec(full).is_some() && t.spec(id).keys.first > 0;
+    let with_flags = keys
+        .into_iter()
+        .map(|i| {
+            // Per-key roles (COPY, RENAME) take their own spec's flags.
+            let f: &'static [&'static str] = per_key
+                .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
+                .map(|(_, f)| *f)
+                .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
+                .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
+                .or_else(|| {
+                    // SINTERSTORE & co: the destination, then a range.
+                    ranges?
+                        .iter()
+                        .find(|(at, last, _)| *at as usize == i || (*last < 0 && *at as usize <= i))
+                        .map(|(_, _, f)| *f)
+                })
+                .unwrap_or(flags);
+            (i, f)
+        })
+        .collect();
+    Ok(with_flags)
 }
 
 pub fn command_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {

@@ -4,6 +4,7 @@
 //! joins them into the one registry. Arity checks, `COMMAND`, stats, ACL
 //! categories and docs are all derived from these rows.
 
+pub mod acl;
 pub mod args;
 pub mod bitmap;
 pub mod connection;

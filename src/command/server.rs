@@ -283,6 +283,14 @@ fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             ctx.srv.config_changed();
             if pairs
                 .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("requirepass"))
+            {
+                // `requirepass` is the default user's password.
+                let pass = ctx.srv.config().requirepass.clone();
+                ctx.srv.acl.set_requirepass(&pass);
+            }
+            if pairs
+                .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case("maxmemory"))
             {
                 crate::evict::maxmemory_changed(ctx.srv);
@@ -304,10 +312,11 @@ fn config_resetstat(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 }
 
 fn config_rewrite(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    let c = ctx.srv.config();
+    let mut c = ctx.srv.config().clone();
     if c.config_file.is_none() {
         return Reply::err("ERR The server is running without a config file");
     }
+    c.users = user_lines(ctx, &c);
     match c.rewrite() {
         Ok(()) => {
             crate::notice!("CONFIG REWRITE executed with success.");
@@ -315,6 +324,25 @@ fn config_rewrite(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         }
         Err(e) => Reply::error(format!("ERR {}", e)),
     }
+}
+
+/// The `user` lines CONFIG REWRITE writes: every ACL user (Redis's
+/// rewriteConfigUserOption), or none while the users are the stock
+/// `default` alone (as `requirepass` recreates it), so that a server
+/// without ACL users keeps a configuration without user lines.
+fn user_lines(ctx: &Ctx, c: &crate::config::Config) -> Vec<Vec<String>> {
+    let users = ctx.srv.acl.users();
+    let stock = crate::acl::Acl::new(c).default_user();
+    if users.len() == 1 && users[0].line() == stock.line() {
+        return Vec::new();
+    }
+    users
+        .iter()
+        .map(|u| {
+            let line = String::from_utf8_lossy(&u.line()).into_owned();
+            line.split(' ').skip(1).map(String::from).collect()
+        })
+        .collect()
 }
 
 fn config_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {

@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 14] {
+fn families() -> [&'static [CommandSpec]; 15] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -49,6 +49,7 @@ fn families() -> [&'static [CommandSpec]; 14] {
         super::sort::COMMANDS,
         super::persist::COMMANDS,
         super::pubsub::COMMANDS,
+        super::acl::COMMANDS,
     ]
 }
 
@@ -59,6 +60,8 @@ pub struct Table {
     subs: FnvMap<(usize, &'static [u8]), usize>,
     /// id → (spec, parent id for subcommands).
     entries: Vec<(&'static CommandSpec, Option<usize>)>,
+    /// id → "get", "config|get".
+    full_names: Vec<String>,
 }
 
 impl Table {
@@ -67,6 +70,7 @@ impl Table {
             by_name: FnvMap::default(),
             subs: FnvMap::default(),
             entries: Vec::new(),
+            full_names: Vec::new(),
         };
         for fam in families() {
             for spec in fam {
@@ -81,6 +85,12 @@ impl Table {
                 }
             }
         }
+        t.full_names = (0..t.entries.len())
+            .map(|id| match t.entries[id].1 {
+                Some(p) => format!("{}|{}", t.entries[p].0.name, t.entries[id].0.name),
+                None => t.entries[id].0.name.to_string(),
+            })
+            .collect();
         t
     }
 
@@ -118,10 +128,12 @@ impl Table {
 
     /// "get", or "config|get" for a subcommand.
     pub fn full_name(&self, id: usize) -> String {
-        match self.entries[id].1 {
-            Some(p) => format!("{}|{}", self.entries[p].0.name, self.entries[id].0.name),
-            None => self.entries[id].0.name.to_string(),
-        }
+        self.full_names[id].clone()
+    }
+
+    /// `full_name` without the copy.
+    pub fn full_name_str(&self, id: usize) -> &str {
+        &self.full_names[id]
     }
 
     /// Top-level commands in registration order.
@@ -136,6 +148,34 @@ impl Table {
     /// Every command and subcommand id with its full name.
     pub fn all_ids(&self) -> impl Iterator<Item = usize> {
         0..self.entries.len()
+    }
+
+    /// The container a subcommand belongs to (None for a command).
+    pub fn parent(&self, id: usize) -> Option<usize> {
+        self.entries[id].1
+    }
+
+    /// The ids of a command's subcommands (they follow it in the table).
+    pub fn subcommand_ids(&self, id: usize) -> std::ops::Range<usize> {
+        let n = if self.entries[id].1.is_none() {
+            self.entries[id].0.subcommands.len()
+        } else {
+            0
+        };
+        id + 1..id + 1 + n
+    }
+
+    /// Looks up `get` or `config|get` (any case), as ACL rules name
+    /// commands; None for anything else (`a|b|c`, unknown names).
+    pub fn lookup_full(&self, name: &[u8]) -> Option<usize> {
+        let mut parts = name.splitn(3, |&b| b == b'|');
+        let first = parts.next()?;
+        let (id, _) = self.lookup(first)?;
+        match (parts.next(), parts.next()) {
+            (None, _) => Some(id),
+            (Some(sub), None) => self.lookup_sub(id, sub).map(|(sid, _)| sid),
+            _ => None,
+        }
     }
 }
 
