@@ -81,18 +81,6 @@ pub const PENDING: &[(&str, &str)] = &[
         "notify-keyspace-events",
         "validated and stored; notifications land with Pub/Sub",
     ),
-    (
-        "slowlog-log-slower-than",
-        "stored; the slow log lands with the web plane",
-    ),
-    (
-        "slowlog-max-len",
-        "stored; the slow log lands with the web plane",
-    ),
-    (
-        "latency-monitor-threshold",
-        "stored; latency monitoring lands with the web plane",
-    ),
     ("maxmemory", "stored; eviction lands with the limits work"),
     (
         "maxmemory-policy",
