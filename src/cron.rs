@@ -1,5 +1,6 @@
-//! The server's periodic work, `hz` times a second: active expiry and the
-//! stats samples behind `instantaneous_ops_per_sec`.
+//! The server's periodic work, `hz` times a second: active expiry (timed
+//! for the latency monitor's `expire-cycle`) and the stats samples behind
+//! `instantaneous_ops_per_sec`.
 
 use crate::server::Server;
 use std::sync::Arc;
@@ -18,11 +19,13 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 crate::store::update_lru_clock();
                 // A key deleted by expiry counts as changed for WATCH (Redis 7).
                 let watches = &srv.watches;
+                let t = crate::obs::latency::start();
                 crate::store::expire::cycle(&srv.store, &srv.gate, period / 4, &mut |db, key| {
                     if watches.active() {
                         watches.touch(db, key);
                     }
                 });
+                crate::obs::latency::end("expire-cycle", t);
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);

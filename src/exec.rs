@@ -1,6 +1,6 @@
 //! Dispatch: the fixed order of checks every command passes, whatever the
 //! connection it came from: lookup → subcommand → arity → pause → run →
-//! stats → reply. Later layers (auth, ACL, MULTI queueing, WAL wait) slot in
+//! stats (and the slow log, MONITOR, latency: src/obs) → reply. Later layers (auth, ACL, MULTI queueing, WAL wait) slot in
 //! here, in Redis's order.
 
 use crate::command::{err, table::table, CommandSpec};
@@ -116,6 +116,7 @@ pub fn execute(
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
+    crate::obs::after_reply(client, out);
     None
 }
 
@@ -216,13 +217,20 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     if let Some(r) = refuse_write(srv, spec, client) {
         return Some(r);
     }
+    if let Some(r) = crate::obs::monitor::refuse(client, spec) {
+        stats.rejected_calls.fetch_add(1, Relaxed);
+        client.multi_error |= client.multi.is_some();
+        return Some(r);
+    }
     if client.multi.is_some() && !crate::command::tx::runs_inside_multi(spec.name) {
         if let Some(q) = client.multi.as_mut() {
             q.push(args.to_vec());
+            client.info.multi.store(q.len() as i64, Relaxed);
         }
         return Some(Reply::status("QUEUED"));
     }
-    if srv.pause.is_paused() {
+    // Like replicas in Redis, MONITOR clients are never paused.
+    if srv.pause.is_paused() && !client.info.mail.monitor.load(Relaxed) {
         // EXEC counts as a write when its transaction holds one (Redis 7).
         let write = pause_kind(spec)
             || (spec.flags & crate::command::EXCLUSIVE != 0
@@ -295,6 +303,8 @@ fn call(
     args: &[Vec<u8>],
 ) -> Reply {
     let start = Instant::now();
+    // A blocked command re-run after a wake-up (src/blocking.rs).
+    let rerun = client.blocked.is_some();
     let handler = spec.handler;
     let db = client.db;
     if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
@@ -315,6 +325,7 @@ fn call(
     };
     if client.just_blocked {
         // Counted when it is served (or times out), as Redis does.
+        crate::obs::on_blocked(client, spec, args, rerun);
         return reply;
     }
     let us = start.elapsed().as_micros() as u64;
@@ -336,7 +347,9 @@ fn call(
         }
         None => client.pending_stats.push((id, 1, us, failed)),
     }
-    if client.pending_stats.len() > 16 {
+    // Histogram, slow log, latency monitor, MONITOR (src/obs).
+    crate::obs::after_call(client, id, spec, args, us, &reply, rerun);
+    if client.pending_stats.len() > 16 || crate::obs::batch_full(client) {
         flush_stats(srv, client);
     }
     reply
@@ -492,6 +505,7 @@ pub fn flush_stats(srv: &Server, client: &mut Client) {
     if total > 0 {
         srv.stats.commands_processed.fetch_add(total, Relaxed);
     }
+    crate::obs::flush(srv, client);
 }
 
 #[cfg(test)]

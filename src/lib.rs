@@ -18,7 +18,7 @@
 //!   per-connection read → execute → write loop, signal handling.
 //! - [`exec`]: dispatch in a fixed order (lookup → arity → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `obs`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
@@ -38,6 +38,9 @@
 //! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
 //! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
 //!   FLUSH*, refused connections; never argument values).
+//! - [`obs`]: observability: the slow log, MONITOR (lines delivered through
+//!   the Pub/Sub mailboxes), the latency monitor and per-command latency
+//!   histograms.
 
 pub mod audit;
 pub mod blocking;
@@ -48,6 +51,7 @@ pub mod exec;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod obs;
 pub mod persist;
 pub mod pubsub;
 pub mod ratelimit;

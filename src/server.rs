@@ -185,6 +185,7 @@ impl Server {
             .map(|v| crate::config::output_buffer_limits(v))
             .unwrap_or_default();
         crate::pubsub::hub().configure(&c.notify_keyspace_events, obuf[2]);
+        crate::obs::configure(&c);
     }
 
     /// Starts a graceful shutdown (signal or SHUTDOWN): idempotent.
@@ -245,8 +246,11 @@ pub struct ClientInfo {
     pub fd: i64,
     /// None for the internal client recovery replays the WAL with.
     pub stream: Option<TcpStream>,
-    /// Pub/Sub messages on their way to this client (src/pubsub.rs).
+    /// Pub/Sub messages (and MONITOR lines) on their way to this client
+    /// (src/pubsub.rs).
     pub mail: crate::pubsub::Mailbox,
+    /// Commands queued since MULTI, -1 outside a transaction (CLIENT LIST).
+    pub multi: std::sync::atomic::AtomicI64,
 }
 
 impl ClientInfo {
@@ -268,6 +272,7 @@ impl ClientInfo {
             fd: -1,
             stream: None,
             mail: crate::pubsub::Mailbox::default(),
+            multi: std::sync::atomic::AtomicI64::new(-1),
         }
     }
 
@@ -289,8 +294,29 @@ impl ClientInfo {
         }
     }
 
-    /// One CLIENT LIST line (without the trailing newline).
-    pub fn describe(&self) -> String {
+    /// CLIENT LIST's `flags=`, in Redis's order: `O` monitor, `P`
+    /// subscribed, `x` in MULTI, `b` blocked; `N` for none.
+    fn flags(&self, blocked: bool) -> String {
+        let mut f = String::new();
+        for (on, c) in [
+            (self.mail.monitor.load(Ordering::Relaxed), 'O'),
+            (self.mail.subscribed(), 'P'),
+            (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
+            (blocked, 'b'),
+        ] {
+            if on {
+                f.push(c);
+            }
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One CLIENT LIST line (without the trailing newline); `blocked` = it
+    /// waits in a blocking command.
+    pub fn describe(&self, blocked: bool) -> String {
         let now = crate::store::now_ms();
         let idle = now.saturating_sub(self.last_interaction.load(Ordering::Relaxed)) / 1000;
         let name = String::from_utf8_lossy(&self.name.lock().unwrap_or_else(|e| e.into_inner()))
@@ -300,8 +326,9 @@ impl ClientInfo {
             id => crate::command::table::table().full_name(id - 1),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let omem = self.mail.pending_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -309,13 +336,15 @@ impl ClientInfo {
             name,
             self.created.elapsed().as_secs(),
             idle,
-            if self.mail.subscribed() { "P" } else { "N" },
+            self.flags(blocked),
             self.db.load(Ordering::Relaxed),
             self.mail.channels.load(Ordering::Relaxed),
             self.mail.patterns.load(Ordering::Relaxed),
             self.mail.shard.load(Ordering::Relaxed),
+            self.multi.load(Ordering::Relaxed),
             qbuf,
-            16384 + qbuf,
+            omem,
+            16384 + qbuf + omem,
             cmd,
             self.resp.load(Ordering::Relaxed),
         )
@@ -505,6 +534,8 @@ pub struct Client {
     pub subs: crate::pubsub::Subscriptions,
     /// Its `rate-limit` token bucket (src/ratelimit.rs).
     pub bucket: crate::ratelimit::Bucket,
+    /// Its histogram records and MONITOR state (src/obs).
+    pub obs: crate::obs::ClientObs,
 }
 
 impl Client {
@@ -533,6 +564,7 @@ impl Client {
             in_exec: false,
             subs: crate::pubsub::Subscriptions::default(),
             bucket: crate::ratelimit::Bucket::default(),
+            obs: crate::obs::ClientObs::default(),
         }
     }
 

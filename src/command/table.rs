@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 14] {
+fn families() -> [&'static [CommandSpec]; 15] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -49,6 +49,7 @@ fn families() -> [&'static [CommandSpec]; 14] {
         super::sort::COMMANDS,
         super::persist::COMMANDS,
         super::pubsub::COMMANDS,
+        super::obs::COMMANDS,
     ]
 }
 

@@ -444,6 +444,7 @@ impl Drop for Conn {
         crate::blocking::cancel(&self.srv, &mut self.client);
         crate::command::tx::unwatch_all(&self.srv, &mut self.client);
         crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
+        crate::obs::monitor::stop(&self.client.info);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }
@@ -530,8 +531,9 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
             if !c.wait_blocked() {
                 return;
             }
-        } else if c.client.info.mail.subscribed() && !mail.input_ready(&c) {
-            // Subscribed and nothing to read: deliver what was published.
+        } else if c.client.info.mail.listening() && !mail.input_ready(&c) {
+            // Subscribed (or monitoring) and nothing to read: deliver what
+            // was published.
             if c.take_mail() && (!c.wait_wal() || c.write_some().is_err()) {
                 return;
             }
