@@ -1,7 +1,8 @@
 //! Dispatch: the fixed order of checks every command passes, whatever the
 //! connection it came from: lookup → subcommand → arity → pause → run →
-//! stats (and the slow log, MONITOR, latency: src/obs) → reply. Later layers (auth, ACL, MULTI queueing, WAL wait) slot in
-//! here, in Redis's order.
+//! stats (and the slow log, MONITOR, latency: src/obs) → reply. Later
+//! layers (auth, ACL, MULTI queueing, WAL wait) slot in here, in Redis's
+//! order.
 
 use crate::command::{err, table::table, CommandSpec};
 use crate::resp::Reply;
