@@ -298,6 +298,10 @@ typed_directives! {
     slowlog_max_len: u64 = "slowlog-max-len", Kind::Int(0, I64), "128", MUT, "GENERAL";
     /// `latency-monitor-threshold`: milliseconds; 0 = latency monitor off.
     latency_monitor_threshold: u64 = "latency-monitor-threshold", Kind::Int(0, I64), "0", MUT, "GENERAL";
+    /// `latency-tracking`: per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
+    latency_tracking: bool = "latency-tracking", Kind::Bool, "yes", MUT, "GENERAL";
+    /// `latency-tracking-info-percentiles`: the percentiles INFO latencystats reports.
+    latency_tracking_info_percentiles: Vec<String> = "latency-tracking-info-percentiles", Kind::Percentiles, "50 99 99.9", MUT, "GENERAL";
 
     // LIMITS
     /// `maxclients`: connected clients allowed at once.
@@ -521,9 +525,6 @@ static COMPAT: &[Spec] = &[
     // Scripting.
     compat_alias("busy-reply-threshold", "lua-time-limit", Kind::Int(0, I64), "5000"),
     compat("lua-replicate-commands", Kind::Bool, "yes", MUT),
-    // Latency tracking.
-    compat("latency-tracking", Kind::Bool, "yes", MUT),
-    compat("latency-tracking-info-percentiles", Kind::Percentiles, "50 99 99.9", MUT),
     // Active defragmentation and the allocator.
     compat("activedefrag", Kind::Bool, "no", MUT),
     compat("active-defrag-ignore-bytes", Kind::Size(1, I64), "100mb", MUT),
@@ -875,7 +876,10 @@ fn parse_value(spec: &Spec, args: &[String], current: &str) -> Result<Value, Str
                 if (0.0..=100.0).contains(&v) {
                     Ok(v.to_string())
                 } else {
-                    Err(format!("{} must be between 0.0 and 100.0", spec.name))
+                    Err(format!(
+                        "{} parameters should sit between [0.0,100.0]",
+                        spec.name
+                    ))
                 }
             })
             .collect::<Result<Vec<_>, _>>()

@@ -1,5 +1,6 @@
-//! The server's periodic work, `hz` times a second: active expiry,
-//! eviction while over `maxmemory`, and the stats samples behind
+//! The server's periodic work, `hz` times a second: active expiry (timed
+//! for the latency monitor's `expire-cycle`), eviction while over
+//! `maxmemory`, and the stats samples behind
 //! `instantaneous_ops_per_sec`.
 
 use crate::server::Server;
@@ -19,11 +20,13 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 crate::store::update_lru_clock();
                 // A key deleted by expiry counts as changed for WATCH (Redis 7).
                 let watches = &srv.watches;
+                let t = crate::obs::latency::start();
                 crate::store::expire::cycle(&srv.store, &srv.gate, period / 4, &mut |db, key| {
                     if watches.active() {
                         watches.touch(db, key);
                     }
                 });
+                crate::obs::latency::end("expire-cycle", t);
                 // Eviction a command left running past its time limit goes
                 // on here (Redis's evictionTimeProc), as does eviction
                 // nobody's command triggered.

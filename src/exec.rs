@@ -2,7 +2,8 @@
 //! connection it came from, Redis 7.0's processCommand order: lookup →
 //! subcommand → rate limit → arity → authentication → ACL → `maxmemory`
 //! (evict, or -OOM) → subscribed context → loading → MISCONF → MULTI
-//! queueing → pause → run → stats → reply.
+//! queueing → pause → run → stats (and the slow log, MONITOR, latency:
+//! src/obs) → reply.
 
 use crate::acl::log::{Event, Reason};
 use crate::acl::Denied;
@@ -119,6 +120,7 @@ pub fn execute(
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
+    crate::obs::after_reply(client, out);
     None
 }
 
@@ -232,13 +234,20 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     if let Some(r) = refuse_write(srv, spec, client) {
         return Some(r);
     }
+    if let Some(r) = crate::obs::monitor::refuse(client, spec) {
+        stats.rejected_calls.fetch_add(1, Relaxed);
+        client.multi_error |= client.multi.is_some();
+        return Some(r);
+    }
     if client.multi.is_some() && !crate::command::tx::runs_inside_multi(spec.name) {
         if let Some(q) = client.multi.as_mut() {
             q.push(args.to_vec());
+            client.info.multi.store(q.len() as i64, Relaxed);
         }
         return Some(Reply::status("QUEUED"));
     }
-    if srv.pause.is_paused() {
+    // Like replicas in Redis, MONITOR clients are never paused.
+    if srv.pause.is_paused() && !client.info.mail.monitor.load(Relaxed) {
         // EXEC counts as a write when its transaction holds one (Redis 7).
         let write = pause_kind(spec)
             || (spec.flags & crate::command::EXCLUSIVE != 0
@@ -340,7 +349,7 @@ fn log_denied(
         in_multi,
         object,
         username: client.user.name.clone(),
-        client_info: client.info.describe(),
+        client_info: client.info.describe(false),
     });
 }
 
@@ -392,6 +401,8 @@ fn call(
     args: &[Vec<u8>],
 ) -> Reply {
     let start = Instant::now();
+    // A blocked command re-run after a wake-up (src/blocking.rs).
+    let rerun = client.blocked.is_some();
     let handler = spec.handler;
     let db = client.db;
     if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
@@ -412,6 +423,7 @@ fn call(
     };
     if client.just_blocked {
         // Counted when it is served (or times out), as Redis does.
+        crate::obs::on_blocked(client, spec, args, rerun);
         return reply;
     }
     let us = start.elapsed().as_micros() as u64;
@@ -433,7 +445,9 @@ fn call(
         }
         None => client.pending_stats.push((id, 1, us, failed)),
     }
-    if client.pending_stats.len() > 16 {
+    // Histogram, slow log, latency monitor, MONITOR (src/obs).
+    crate::obs::after_call(client, id, spec, args, us, &reply, rerun);
+    if client.pending_stats.len() > 16 || crate::obs::batch_full(client) {
         flush_stats(srv, client);
     }
     reply
@@ -590,6 +604,7 @@ pub fn flush_stats(srv: &Server, client: &mut Client) {
     if total > 0 {
         srv.stats.commands_processed.fetch_add(total, Relaxed);
     }
+    crate::obs::flush(srv, client);
 }
 
 #[cfg(test)]

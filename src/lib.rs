@@ -20,7 +20,7 @@
 //! - [`exec`]: dispatch in a fixed order (lookup → rate limit → arity → auth →
 //!   ACL → maxmemory → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `acl`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `acl`, `obs`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
@@ -44,6 +44,9 @@
 //! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
 //! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
 //!   FLUSH*, refused connections; never argument values).
+//! - [`obs`]: observability: the slow log, MONITOR (lines delivered through
+//!   the Pub/Sub mailboxes), the latency monitor and per-command latency
+//!   histograms.
 
 pub mod acl;
 pub mod audit;
@@ -56,6 +59,7 @@ pub mod exec;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod obs;
 pub mod persist;
 pub mod pubsub;
 pub mod ratelimit;

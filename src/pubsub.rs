@@ -135,6 +135,9 @@ pub struct Mailbox {
     /// Bytes the owner still has to write (its output buffer), counted
     /// toward the output buffer limit.
     pending_out: AtomicUsize,
+    /// The client is a monitor (MONITOR; src/obs/monitor.rs): it gets a
+    /// line per command through this mailbox.
+    pub monitor: AtomicBool,
     /// Subscription counts (CLIENT LIST `sub=`, `psub=`, `ssub=`).
     pub channels: AtomicUsize,
     pub patterns: AtomicUsize,
@@ -157,6 +160,7 @@ impl Default for Mailbox {
             state: Mutex::new(MailState::default()),
             has_mail: AtomicBool::new(false),
             pending_out: AtomicUsize::new(0),
+            monitor: AtomicBool::new(false),
             channels: AtomicUsize::new(0),
             patterns: AtomicUsize::new(0),
             shard: AtomicUsize::new(0),
@@ -179,6 +183,25 @@ impl Mailbox {
     /// Whether the client is in Pub/Sub mode (any kind of subscription).
     pub fn subscribed(&self) -> bool {
         self.subscriptions() + self.shard.load(Ordering::Relaxed) > 0
+    }
+
+    /// Whether mail may arrive without the client asking: subscribed or
+    /// monitoring (the thread-per-connection driver then watches the
+    /// mailbox as well as the socket).
+    pub fn listening(&self) -> bool {
+        self.subscribed() || self.monitor.load(Ordering::Relaxed)
+    }
+
+    /// Output bytes queued for the client: mail not yet taken plus what
+    /// its thread has still to write (CLIENT LIST `omem=`, roughly).
+    pub fn pending_bytes(&self) -> usize {
+        let mail = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .buf
+            .len();
+        mail + self.pending_out.load(Ordering::Relaxed)
     }
 
     /// Whether mail is waiting (cheap; may be briefly stale).
@@ -228,6 +251,15 @@ impl Mailbox {
 /// Appends a message to `info`'s mailbox, enforcing the Pub/Sub output
 /// buffer limit (the client is disconnected past it).
 fn deliver(info: &ClientInfo, bytes: &[u8], limits: (u64, u64, u64)) {
+    deliver_raw(info, bytes, limits, "pubsub")
+}
+
+/// Appends already encoded bytes to `info`'s mailbox and wakes its thread,
+/// never waiting for it: past `limits` (hard bytes, soft bytes, soft
+/// seconds; 0 = none) the client is disconnected instead, as Redis does
+/// for the `class` (`pubsub`, `normal`) of `client-output-buffer-limit`
+/// it falls under. Used for Pub/Sub messages and MONITOR lines.
+pub fn deliver_raw(info: &ClientInfo, bytes: &[u8], limits: (u64, u64, u64), class: &str) {
     let mb = &info.mail;
     let over = {
         let mut st = mb.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -254,9 +286,10 @@ fn deliver(info: &ClientInfo, bytes: &[u8], limits: (u64, u64, u64)) {
     };
     if let Some(used) = over {
         crate::warning!(
-            "Client id={} addr={} closed for overcoming of output buffer limits (pubsub, {} bytes pending).",
+            "Client id={} addr={} closed for overcoming of output buffer limits ({}, {} bytes pending).",
             info.id,
             info.addr,
+            class,
             used
         );
         hub().obuf_disconnections.fetch_add(1, Ordering::Relaxed);
@@ -345,7 +378,8 @@ impl Hub {
         self.limit_secs.store(pubsub_limits[2], Ordering::Relaxed);
     }
 
-    fn limits(&self) -> (u64, u64, u64) {
+    /// `client-output-buffer-limit pubsub`: hard, soft bytes, soft seconds.
+    pub fn limits(&self) -> (u64, u64, u64) {
         (
             self.limit_hard.load(Ordering::Relaxed),
             self.limit_soft.load(Ordering::Relaxed),

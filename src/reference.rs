@@ -73,18 +73,6 @@ fn esc(s: &str) -> String {
 /// Directives that are parsed, validated and settable today but whose
 /// feature lands with a later piece of work; the docs say so plainly.
 pub const PENDING: &[(&str, &str)] = &[
-    (
-        "slowlog-log-slower-than",
-        "stored; the slow log lands with the web plane",
-    ),
-    (
-        "slowlog-max-len",
-        "stored; the slow log lands with the web plane",
-    ),
-    (
-        "latency-monitor-threshold",
-        "stored; latency monitoring lands with the web plane",
-    ),
     ("http-port", "stored; the HTTP API lands with the web plane"),
     ("http-bind", "stored; the HTTP API lands with the web plane"),
 ];

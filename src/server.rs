@@ -240,6 +240,7 @@ impl Server {
         }
         let obuf = crate::config::output_buffer_limits(&c.client_output_buffer_limit);
         crate::pubsub::hub().configure(&c.notify_keyspace_events, obuf[2]);
+        crate::obs::configure(&c);
     }
 
     /// Starts a graceful shutdown (signal or SHUTDOWN): idempotent.
@@ -331,11 +332,14 @@ pub struct ClientInfo {
     pub fd: i64,
     /// None for the internal client recovery replays the WAL with.
     pub stream: Option<TcpStream>,
-    /// Pub/Sub messages on their way to this client (src/pubsub.rs).
+    /// Pub/Sub messages (and MONITOR lines) on their way to this client
+    /// (src/pubsub.rs).
     pub mail: crate::pubsub::Mailbox,
     /// The name of the ACL user the connection runs as (CLIENT LIST
     /// `user=`, CLIENT KILL USER, ACL DELUSER).
     pub user: Mutex<Vec<u8>>,
+    /// Commands queued since MULTI, -1 outside a transaction (CLIENT LIST).
+    pub multi: std::sync::atomic::AtomicI64,
 }
 
 impl ClientInfo {
@@ -358,6 +362,7 @@ impl ClientInfo {
             stream: None,
             mail: crate::pubsub::Mailbox::default(),
             user: Mutex::new(b"default".to_vec()),
+            multi: std::sync::atomic::AtomicI64::new(-1),
         }
     }
 
@@ -391,8 +396,29 @@ impl ClientInfo {
         }
     }
 
-    /// One CLIENT LIST line (without the trailing newline).
-    pub fn describe(&self) -> String {
+    /// CLIENT LIST's `flags=`, in Redis's order: `O` monitor, `P`
+    /// subscribed, `x` in MULTI, `b` blocked; `N` for none.
+    fn flags(&self, blocked: bool) -> String {
+        let mut f = String::new();
+        for (on, c) in [
+            (self.mail.monitor.load(Ordering::Relaxed), 'O'),
+            (self.mail.subscribed(), 'P'),
+            (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
+            (blocked, 'b'),
+        ] {
+            if on {
+                f.push(c);
+            }
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One CLIENT LIST line (without the trailing newline); `blocked` = it
+    /// waits in a blocking command.
+    pub fn describe(&self, blocked: bool) -> String {
         let now = crate::store::now_ms();
         let idle = now.saturating_sub(self.last_interaction.load(Ordering::Relaxed)) / 1000;
         let name = String::from_utf8_lossy(&self.name.lock().unwrap_or_else(|e| e.into_inner()))
@@ -402,8 +428,9 @@ impl ClientInfo {
             id => crate::command::table::table().full_name(id - 1),
         };
         let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let omem = self.mail.pending_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -411,13 +438,15 @@ impl ClientInfo {
             name,
             self.created.elapsed().as_secs(),
             idle,
-            if self.mail.subscribed() { "P" } else { "N" },
+            self.flags(blocked),
             self.db.load(Ordering::Relaxed),
             self.mail.channels.load(Ordering::Relaxed),
             self.mail.patterns.load(Ordering::Relaxed),
             self.mail.shard.load(Ordering::Relaxed),
+            self.multi.load(Ordering::Relaxed),
             qbuf,
-            16384 + qbuf,
+            omem,
+            16384 + qbuf + omem,
             cmd,
             String::from_utf8_lossy(&self.user_name()),
             self.resp.load(Ordering::Relaxed),
@@ -613,6 +642,8 @@ pub struct Client {
     pub subs: crate::pubsub::Subscriptions,
     /// Its `rate-limit` token bucket (src/ratelimit.rs).
     pub bucket: crate::ratelimit::Bucket,
+    /// Its histogram records and MONITOR state (src/obs).
+    pub obs: crate::obs::ClientObs,
 }
 
 impl Client {
@@ -644,6 +675,7 @@ impl Client {
             in_exec: false,
             subs: crate::pubsub::Subscriptions::default(),
             bucket: crate::ratelimit::Bucket::default(),
+            obs: crate::obs::ClientObs::default(),
         }
     }
 

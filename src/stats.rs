@@ -1,4 +1,4 @@
-//! Counters for INFO (stats, commandstats, errorstats) and the
+//! Counters for INFO (stats, commandstats, latencystats, errorstats) and the
 //! instantaneous ops/s sampler. Everything is an atomic so workers never
 //! take a lock to count.
 
@@ -13,6 +13,8 @@ pub struct CmdStats {
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    /// Latency histogram (LATENCY HISTOGRAM, INFO latencystats).
+    pub hist: crate::obs::hist::Histogram,
 }
 
 pub struct Stats {
@@ -124,6 +126,7 @@ impl Stats {
             c.usec.store(0, Relaxed);
             c.rejected_calls.store(0, Relaxed);
             c.failed_calls.store(0, Relaxed);
+            c.hist.reset();
         }
         self.errors
             .lock()

@@ -165,6 +165,9 @@ fn random_commands_never_panic_or_break_the_protocol() {
         "unsubscribe",
         "punsubscribe",
         "sunsubscribe",
+        // Turns the connection into a monitor: a line per command follows
+        // each reply (tests/observability.rs).
+        "monitor",
     ];
     let names: Vec<String> = list
         .split("\r\n")

@@ -223,7 +223,7 @@ fn check_password(
                 in_multi: ctx.client.multi.is_some() || ctx.client.in_exec,
                 object: cmd.to_vec(),
                 username: name.to_vec(),
-                client_info: ctx.client.info.describe(),
+                client_info: ctx.client.info.describe(false),
             });
             Err(Reply::err(
                 "WRONGPASS invalid username-password pair or user is disabled.",
@@ -327,6 +327,7 @@ fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     let srv = ctx.srv.clone();
     super::tx::discard_state(&srv, ctx.client);
     crate::pubsub::unsubscribe_all(&ctx.client.info, &mut ctx.client.subs);
+    crate::obs::monitor::stop(&ctx.client.info);
     ctx.client.select(0);
     ctx.client.resp = 2;
     ctx.client.info.resp.store(2, Relaxed);
@@ -408,20 +409,14 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if ctype.is_some_and(|t| t != c.client_type()) {
             continue;
         }
-        let line = c.describe();
-        if ctx.srv.blocking.is_blocked(c.id) {
-            // Redis's flag for a client blocked in BLPOP & co.
-            s.push_str(&line.replacen(" flags=N ", " flags=b ", 1));
-        } else {
-            s.push_str(&line);
-        }
+        s.push_str(&c.describe(ctx.srv.blocking.is_blocked(c.id)));
         s.push('\n');
     }
     Reply::Verbatim(s.into_bytes())
 }
 
 fn client_info(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    let mut s = ctx.client.info.describe();
+    let mut s = ctx.client.info.describe(false);
     s.push('\n');
     Reply::Verbatim(s.into_bytes())
 }

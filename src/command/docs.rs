@@ -471,6 +471,21 @@ fn tips(full: &str) -> &'static [&'static str] {
         "smembers" | "sinter" | "sunion" | "sdiff" => ND_ORDER,
         "spop" | "srandmember" | "sscan" => ND,
         "zrandmember" | "zscan" => ND,
+        "slowlog|get" => &["request_policy:all_nodes", "nondeterministic_output"],
+        "slowlog|len" => &[
+            "request_policy:all_nodes",
+            "response_policy:agg_sum",
+            "nondeterministic_output",
+        ],
+        "slowlog|reset" | "latency|reset" => {
+            &["request_policy:all_nodes", "response_policy:all_succeeded"]
+        }
+        "latency|doctor" | "latency|graph" | "latency|histogram" | "latency|history"
+        | "latency|latest" => &[
+            "nondeterministic_output",
+            "request_policy:all_nodes",
+            "response_policy:special",
+        ],
         _ => &[],
     }
 }

@@ -544,10 +544,11 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 if calls == 0 && rejected == 0 && failed == 0 {
                     continue;
                 }
+                // Redis divides in single precision: `(float)usec/calls`.
                 let per = if calls == 0 {
                     0.0
                 } else {
-                    usec as f64 / calls as f64
+                    (usec as f32 / calls as f32) as f64
                 };
                 line!(
                     o,
@@ -568,7 +569,10 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 line!(o, "errorstat_{}:count={}", code, n);
             }
         }
-        "latencystats" => line!(o, "# Latencystats"),
+        "latencystats" => {
+            line!(o, "# Latencystats");
+            crate::obs::info_latencystats(srv, o);
+        }
         "cluster" => {
             line!(o, "# Cluster");
             line!(o, "cluster_enabled:0");

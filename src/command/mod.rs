@@ -14,6 +14,7 @@ pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod obs;
 pub mod persist;
 pub mod pubsub;
 pub mod server;

@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 15] {
+fn families() -> [&'static [CommandSpec]; 16] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -50,6 +50,7 @@ fn families() -> [&'static [CommandSpec]; 15] {
         super::persist::COMMANDS,
         super::pubsub::COMMANDS,
         super::acl::COMMANDS,
+        super::obs::COMMANDS,
     ]
 }
 

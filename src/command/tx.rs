@@ -66,6 +66,7 @@ fn multi(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     }
     ctx.client.multi = Some(Vec::new());
     ctx.client.multi_error = false;
+    ctx.client.info.multi.store(0, Ordering::Relaxed);
     Reply::ok()
 }
 
@@ -81,6 +82,7 @@ pub fn unwatch_all(srv: &Server, client: &mut Client) {
 /// Leaves MULTI state and forgets watched keys.
 pub fn discard_state(srv: &Server, client: &mut Client) {
     client.multi = None;
+    client.info.multi.store(-1, Ordering::Relaxed);
     client.multi_error = false;
     unwatch_all(srv, client);
 }
@@ -89,6 +91,7 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     let Some(queue) = ctx.client.multi.take() else {
         return Reply::err("ERR EXEC without MULTI");
     };
+    ctx.client.info.multi.store(-1, Ordering::Relaxed);
     let srv = ctx.srv.clone();
     if ctx.client.multi_error {
         discard_state(&srv, ctx.client);

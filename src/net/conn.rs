@@ -296,7 +296,7 @@ impl Conn {
             if obuf_on && self.output_over_limit(obuf) {
                 crate::warning!(
                     "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                    self.client.info.describe()
+                    self.client.info.describe(false)
                 );
                 // Like Redis, what it did not read is dropped with it.
                 self.out.clear();
@@ -579,6 +579,7 @@ impl Drop for Conn {
         crate::blocking::cancel(&self.srv, &mut self.client);
         crate::command::tx::unwatch_all(&self.srv, &mut self.client);
         crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
+        crate::obs::monitor::stop(&self.client.info);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }
@@ -674,8 +675,9 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
             if !c.wait_blocked() {
                 return;
             }
-        } else if c.client.info.mail.subscribed() && !mail.input_ready(&c) {
-            // Subscribed and nothing to read: deliver what was published.
+        } else if c.client.info.mail.listening() && !mail.input_ready(&c) {
+            // Subscribed (or monitoring) and nothing to read: deliver what
+            // was published.
             if c.take_mail() && (!c.wait_wal() || c.write_some().is_err()) {
                 return;
             }

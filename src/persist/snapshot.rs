@@ -453,6 +453,9 @@ fn write_file(
         buf.clear();
         buf.extend_from_slice(&(i as u32).to_le_bytes());
         buf.extend_from_slice(&[0u8; 16]); // lsn and count, filled in below
+                                           // How long this stripe's commands wait for the copy (the latency
+                                           // monitor's `snapshot` event).
+        let held = crate::obs::latency::start();
         let (lsn, count) = {
             let _gate = gate.shared();
             let guards: Vec<_> = store.dbs.iter().map(|d| d.read_stripe(i)).collect();
@@ -470,6 +473,7 @@ fn write_file(
             (lsn, count)
             // the stripe locks, then the gate, are released here
         };
+        crate::obs::latency::end("snapshot", held);
         buf[4..12].copy_from_slice(&lsn.to_le_bytes());
         buf[12..20].copy_from_slice(&count.to_le_bytes());
         offsets.push(out.pos);

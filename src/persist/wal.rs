@@ -830,7 +830,11 @@ impl Wal {
         if self.fault.load(Ordering::SeqCst) == fault::SYNC {
             return Err(io::Error::from_raw_os_error(5));
         }
+        let t = crate::obs::latency::start();
         f.sync_data()?;
+        if self.fsync_policy() == FsyncPolicy::Always {
+            crate::obs::latency::end("aof-fsync-always", t);
+        }
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.last_fsync.store(unix_now(), Ordering::Relaxed);
         Ok(())
@@ -846,7 +850,10 @@ impl Wal {
             }
             _ => {}
         }
-        f.write(b)
+        let t = crate::obs::latency::start();
+        let r = f.write(b);
+        crate::obs::latency::end("aof-write", t);
+        r
     }
 
     /// One round of the writer thread.
