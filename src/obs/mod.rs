@@ -73,11 +73,7 @@ pub fn configure(c: &Config) {
         .filter_map(|v| v.parse().ok())
         .collect();
     *s.percentiles.write().unwrap_or_else(|e| e.into_inner()) = Some(p);
-    let normal = c
-        .compat
-        .get("client-output-buffer-limit")
-        .map(|v| crate::config::output_buffer_limits(v)[0])
-        .unwrap_or_default();
+    let normal = crate::config::output_buffer_limits(&c.client_output_buffer_limit)[0];
     for (slot, v) in s.normal_limits.iter().zip(normal) {
         slot.store(v, Relaxed);
     }
