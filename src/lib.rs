@@ -36,6 +36,9 @@
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 //! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
+//! - [`http`]: the web plane on `http-port`: REST API v1 (routes, JSON
+//!   envelope, auth, CORS), Prometheus metrics, the WebSocket event stream;
+//!   every data route runs commands through `exec` like a connection.
 //! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
 //!   FLUSH*, refused connections; never argument values).
 
@@ -46,6 +49,7 @@ pub mod config;
 pub mod cron;
 pub mod exec;
 pub mod glob;
+pub mod http;
 pub mod log;
 pub mod net;
 pub mod persist;

@@ -117,6 +117,9 @@ fn main() {
         }
     };
     let accepting = listener::start(srv.clone(), listeners, pool);
+    // The web plane answers during recovery too (readyz says 503 until
+    // it ends; commands get LOADING).
+    let http = flashdb::http::start(&srv).unwrap_or_else(|e| fatal(e));
     signal::install(srv.clone());
     if let Err(e) = recovery::recover(&srv, snap) {
         fatal(e);
@@ -134,6 +137,9 @@ fn main() {
     // flight: shutting the read side makes its next read see EOF.
     for (addr, _) in &accepting {
         listener::wake(*addr);
+    }
+    if let Some(h) = &http {
+        h.stop();
     }
     for (_, h) in accepting {
         let _ = h.join();

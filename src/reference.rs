@@ -102,8 +102,6 @@ pub const PENDING: &[(&str, &str)] = &[
         "maxmemory-samples",
         "stored; eviction lands with the limits work",
     ),
-    ("http-port", "stored; the HTTP API lands with the web plane"),
-    ("http-bind", "stored; the HTTP API lands with the web plane"),
 ];
 
 /// The Markdown of docs/CONFIG.md.
