@@ -302,7 +302,15 @@ fn execute(c: &Call) -> Res {
         }
         _ => return Err(ApiError::bad("'resp' must be 2 or 3")),
     }
-    let one = |r: &Reply| json!({ "reply": jsonmap::reply(r), "type": jsonmap::type_name(r) });
+    // The reply as the chosen protocol puts it on the wire (RESP2 turns
+    // maps into flat arrays and doubles into strings, as redis-cli shows).
+    let proto = s.client.resp;
+    let one = |r: &Reply| {
+        let mut wire = Vec::new();
+        r.encode(&mut wire, proto);
+        let r = Reply::Raw(wire);
+        json!({ "reply": jsonmap::reply(&r), "type": jsonmap::type_name(&r) })
+    };
     if let Some(list) = body.get("commands") {
         let list = list
             .as_array()

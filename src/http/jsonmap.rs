@@ -5,7 +5,8 @@
 //!
 //! The mapping, in short: status and bulk strings → JSON strings (bytes
 //! that are not UTF-8 → `{"base64": "..."}`), integers → numbers, doubles
-//! → numbers (`"inf"`, `"-inf"`, `"nan"` as strings), booleans → booleans,
+//! → numbers (integral ones as integers; `"inf"`, `"-inf"`, `"nan"` as
+//! strings), booleans → booleans,
 //! nulls → `null`, arrays, sets and pushes → arrays, maps → objects when
 //! every key is a text string (else an array of `[key, value]` pairs), an
 //! error nested in an array → `{"error": "ERR ..."}`.
@@ -44,8 +45,12 @@ pub fn reply(r: &Reply) -> Value {
     }
 }
 
+/// A double as a JSON number (integral ones as integers: a score of 2 is
+/// `2`, not `2.0`); infinities and NaN as their Redis text.
 fn double(d: f64) -> Value {
-    if d.is_finite() {
+    if d.is_finite() && d.fract() == 0.0 && d.abs() < 9.0e15 {
+        json!(d as i64)
+    } else if d.is_finite() {
         json!(d)
     } else {
         Value::String(crate::resp::reply::format_double(d))
@@ -236,6 +241,7 @@ mod tests {
         assert_eq!(reply(&Reply::bulk(b"\xff\x00")), json!({"base64": "/wA="}));
         assert_eq!(reply(&Reply::Null), Value::Null);
         assert_eq!(reply(&Reply::Double(1.5)), json!(1.5));
+        assert_eq!(reply(&Reply::Double(-2.0)), json!(-2));
         assert_eq!(reply(&Reply::Double(f64::INFINITY)), json!("inf"));
         assert_eq!(reply(&Reply::Bool(true)), json!(true));
         let m = Reply::Map(vec![(Reply::bulk_str("a"), Reply::Int(1))]);

@@ -21,6 +21,12 @@
 //! before the next message it does deliver. Only that thread ever blocks
 //! on the client's socket (and gives up after a write timeout).
 //!
+//! The keyspace feed is itself a Pub/Sub subscriber under
+//! `client-output-buffer-limit pubsub`: if writes outpace it past that
+//! limit, the server drops its subscription (as it would any slow
+//! subscriber's), the feed subscribes again, and every keyspace client is
+//! told `{"type": "dropped", "data": {"count": N, "overflow": true}}`.
+//!
 //! # Auth
 //! When the server requires credentials (mod.rs `http_auth`), a client
 //! proves them with any of: an `Authorization` header; a
@@ -60,6 +66,9 @@ const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 struct Peer {
     queue: Mutex<VecDeque<Arc<str>>>,
     dropped: AtomicU64,
+    /// The keyspace feed itself overflowed: events were lost upstream of
+    /// the queue, how many is unknown.
+    overflow: AtomicBool,
     streams: AtomicU8,
     authed: AtomicBool,
 }
@@ -253,6 +262,7 @@ fn serve(
     let me = Arc::new(Peer {
         queue: Mutex::new(VecDeque::new()),
         dropped: AtomicU64::new(0),
+        overflow: AtomicBool::new(false),
         streams: AtomicU8::new(STATS | KEYSPACE | ALERT),
         authed: AtomicBool::new(authed),
     });
@@ -262,7 +272,9 @@ fn serve(
         .unwrap_or_else(|e| e.into_inner())
         .push(me.clone());
     http.ws.notify();
-    let _ = run(&http, &mut ws, &me);
+    if let Err(e) = run(&http, &mut ws, &me) {
+        crate::verbose!("WebSocket {} closed: {}", peer, e);
+    }
     http.ws
         .peers
         .lock()
@@ -323,8 +335,9 @@ fn run(http: &Http, ws: &mut Ws, me: &Peer) -> tungstenite::Result<()> {
             return Ok(());
         }
         let n = me.dropped.swap(0, Relaxed);
-        if n > 0 {
-            send(ws, "dropped", json!({ "count": n }))?;
+        let overflow = me.overflow.swap(false, Relaxed);
+        if n > 0 || overflow {
+            send(ws, "dropped", json!({ "count": n, "overflow": overflow }))?;
         }
         let batch: Vec<Arc<str>> = me
             .queue
@@ -466,6 +479,9 @@ impl Feed {
             // Killed = it overran the Pub/Sub output limit: start over.
             if !want || info.killed.load(Relaxed) {
                 if info.killed.load(Relaxed) {
+                    for p in hub.list().iter().filter(|p| p.wants(KEYSPACE)) {
+                        p.overflow.store(true, Relaxed);
+                    }
                     hub.broadcast(
                         ALERT,
                         "alert",
@@ -701,6 +717,7 @@ mod tests {
         let p = Peer {
             queue: Mutex::new(VecDeque::new()),
             dropped: AtomicU64::new(0),
+            overflow: AtomicBool::new(false),
             streams: AtomicU8::new(STATS),
             authed: AtomicBool::new(true),
         };
