@@ -14,7 +14,7 @@ const USAGE: &str = "Usage: flashdb [/path/to/flashdb.conf] [--directive value .
        flashdb -h | --help
 
 Examples:
-       flashdb                     (defaults: RESP on 127.0.0.1:6379, data in ./data)
+       flashdb                     (defaults: RESP on 127.0.0.1:6379, HTTP on 127.0.0.1:8080, data in ./data)
        flashdb flashdb.conf
        flashdb --port 7777 --dir /tmp/flashdb
        flashdb flashdb.conf --loglevel verbose";

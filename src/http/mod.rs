@@ -84,7 +84,8 @@ pub fn start(srv: &Arc<Server>) -> Result<Option<Arc<Http>>, String> {
     if port == 0 {
         return Ok(None);
     }
-    let listener = crate::net::listener::bind_all(&[addr], port)?
+    let listener = crate::net::listener::bind_all(&[addr], port)
+        .map_err(|e| format!("{e} (HTTP API; http-port 0 turns it off)"))?
         .pop()
         .ok_or_else(|| "HTTP: the bind address is unavailable".to_string())?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
@@ -544,4 +545,56 @@ fn read_body(srv: &Server, rq: &mut Request) -> Result<Vec<u8>, ApiError> {
         return Err(too_large());
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn get(port: u16, path: &str, body: Option<&str>) -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let req = match body {
+            None => format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            Some(b) => format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ),
+        };
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out[9..12].parse().unwrap();
+        (status, out)
+    }
+
+    #[test]
+    fn readyz_and_commands_wait_for_recovery() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let c = crate::config::Config {
+            http_port: port,
+            ..Default::default()
+        };
+        let srv = Arc::new(Server::new(c));
+        srv.persist.loading.store(true, Relaxed);
+        let h = start(&srv).unwrap().expect("listening");
+        let (status, body) = get(port, "/api/v1/readyz", None);
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("\"NOT_READY\""));
+        assert_eq!(get(port, "/api/v1/healthz", None).0, 200);
+        let (status, body) = get(port, "/api/v1/execute", Some(r#"{"command":["GET","k"]}"#));
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("\"LOADING\""));
+        srv.persist.loading.store(false, Relaxed);
+        assert_eq!(get(port, "/api/v1/readyz", None).0, 200);
+        assert_eq!(
+            get(port, "/api/v1/execute", Some(r#"{"command":["GET","k"]}"#)).0,
+            200
+        );
+        h.stop();
+    }
 }
