@@ -635,9 +635,18 @@ fn execute_maps_every_reply_type() {
         .as_str()
         .unwrap()
         .starts_with("ERR wrong number"));
-    // A lone MULTI does not leak into the next request.
+    // A lone MULTI or WATCH does not leak into the next request.
     w.exec(json!(["MULTI"]));
     assert_eq!(w.exec(json!(["GET", "k"])).data()["reply"], "v");
+    w.exec(json!(["WATCH", "k"]));
+    let d = w
+        .send(
+            "POST",
+            "/api/v1/execute",
+            &json!({"commands": [["WATCH", "k"], ["MULTI"], ["SET", "k", "v2"], ["EXEC"]]}),
+        )
+        .data();
+    assert_eq!(d["replies"][3]["reply"], json!(["OK"]));
 }
 
 #[test]

@@ -141,7 +141,8 @@ impl Drop for Session<'_> {
         if self.client.info.mail.subscribed() {
             crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
         }
-        if self.client.multi.is_some() {
+        if self.client.multi.is_some() || !self.client.watched.is_empty() {
+            // A MULTI or WATCH left open ends with the request.
             crate::command::tx::discard_state(&self.http.srv, &mut self.client);
         }
         self.http
