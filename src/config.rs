@@ -352,6 +352,12 @@ typed_directives! {
     http_port: u16 = "http-port", Kind::Int(0, 65535), "8080", FIXED, "HTTP";
     /// `http-bind`: address of the HTTP listener; empty = the same as `bind`.
     http_bind: String = "http-bind", Kind::Str, "", FIXED, "HTTP";
+    /// `http-token`: bearer token the HTTP API and WebSocket require; empty = none (with `requirepass` set, the password is accepted as the token too).
+    http_token: String = "http-token", Kind::Str, "", MUT, "HTTP";
+    /// `http-cors-origins`: browser origins allowed to call the HTTP API, space-separated (`*` = any origin, never with credentials); empty = no CORS headers.
+    http_cors_origins: String = "http-cors-origins", Kind::Str, "", MUT, "HTTP";
+    /// `http-max-body`: largest HTTP request body, bytes (413 beyond it).
+    http_max_body: u64 = "http-max-body", Kind::Size(KB, GB), "16mb", MUT, "HTTP";
 }
 
 const fn compat(name: &'static str, kind: Kind, default: &'static str, mutable: bool) -> Spec {

@@ -42,6 +42,9 @@
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET).
 //! - [`log`]: Redis-format log lines.
 //! - [`ratelimit`]: the per-connection token bucket of `rate-limit`.
+//! - [`http`]: the web plane on `http-port`: REST API v1 (routes, JSON
+//!   envelope, auth, CORS), Prometheus metrics, the WebSocket event stream;
+//!   every data route runs commands through `exec` like a connection.
 //! - [`audit`]: the audit log (JSON lines: failed AUTH, admin commands,
 //!   FLUSH*, refused connections; never argument values).
 //! - [`obs`]: observability: the slow log, MONITOR (lines delivered through
@@ -57,6 +60,7 @@ pub mod cron;
 pub mod evict;
 pub mod exec;
 pub mod glob;
+pub mod http;
 pub mod log;
 pub mod net;
 pub mod obs;

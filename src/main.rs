@@ -14,7 +14,7 @@ const USAGE: &str = "Usage: flashdb [/path/to/flashdb.conf] [--directive value .
        flashdb -h | --help
 
 Examples:
-       flashdb                     (defaults: RESP on 127.0.0.1:6379, data in ./data)
+       flashdb                     (defaults: RESP on 127.0.0.1:6379, HTTP on 127.0.0.1:8080, data in ./data)
        flashdb flashdb.conf
        flashdb --port 7777 --dir /tmp/flashdb
        flashdb flashdb.conf --loglevel verbose";
@@ -139,6 +139,9 @@ fn main() {
         }
     };
     let accepting = listener::start(srv.clone(), listeners, pool);
+    // The web plane answers during recovery too (readyz says 503 until
+    // it ends; commands get LOADING).
+    let http = flashdb::http::start(&srv).unwrap_or_else(|e| fatal(e));
     signal::install(srv.clone());
     if let Err(e) = recovery::recover(&srv, snap) {
         fatal(e);
@@ -157,6 +160,9 @@ fn main() {
     // flight: shutting the read side makes its next read see EOF.
     for (addr, _, _) in &accepting {
         listener::wake(*addr);
+    }
+    if let Some(h) = &http {
+        h.stop();
     }
     for (_, _, h) in accepting {
         let _ = h.join();

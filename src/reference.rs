@@ -72,10 +72,7 @@ fn esc(s: &str) -> String {
 
 /// Directives that are parsed, validated and settable today but whose
 /// feature lands with a later piece of work; the docs say so plainly.
-pub const PENDING: &[(&str, &str)] = &[
-    ("http-port", "stored; the HTTP API lands with the web plane"),
-    ("http-bind", "stored; the HTTP API lands with the web plane"),
-];
+pub const PENDING: &[(&str, &str)] = &[];
 
 /// The Markdown of docs/CONFIG.md.
 pub fn config_md() -> String {

@@ -131,7 +131,7 @@ impl AuthServer {
         let port = free_port();
         let child = Command::new(binary())
             .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
-            .args(["--requirepass", pass])
+            .args(["--http-port", "0", "--requirepass", pass])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
