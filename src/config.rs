@@ -308,6 +308,8 @@ typed_directives! {
     maxclients: usize = "maxclients", Kind::Int(1, U32), "10000", MUT, "LIMITS";
     /// `rate-limit`: `<ops/s> <burst>` token bucket per connection; `0 0` = off, burst 0 = one second's worth.
     rate_limit: Vec<String> = "rate-limit", Kind::IntList(2, 0, I32), "0 0", MUT, "LIMITS";
+    /// `rate-limit-user`: `<ops/s> <burst>` token bucket per ACL user, shared by its connections; `0 0` = off.
+    rate_limit_user: Vec<String> = "rate-limit-user", Kind::IntList(2, 0, I32), "0 0", MUT, "LIMITS";
     /// `rate-limit-exempt-loopback`: never rate-limit clients connecting from a loopback address.
     rate_limit_exempt_loopback: bool = "rate-limit-exempt-loopback", Kind::Bool, "no", MUT, "LIMITS";
     /// `proto-max-bulk-len`: largest bulk string a client may send, bytes.

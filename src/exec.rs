@@ -75,6 +75,23 @@ fn rate_limited(srv: &Server, client: &mut Client, rate: u64) -> Option<Reply> {
     Some(Reply::error(crate::ratelimit::exceeded(rate, burst)))
 }
 
+/// The `rate-limit-user` check: the bucket of the client's ACL user,
+/// shared by all its connections.
+fn user_rate_limited(srv: &Server, client: &Client, rate: u64) -> Option<Reply> {
+    if srv.hot.rate_exempt_loopback.load(Relaxed) && client.info.addr.ip().is_loopback() {
+        return None;
+    }
+    let burst = srv.hot.user_rate_burst.load(Relaxed);
+    let name = &client.user.name;
+    if srv.user_buckets.take(name, rate, burst, Instant::now()) {
+        return None;
+    }
+    srv.stats.rate_limited.fetch_add(1, Relaxed);
+    Some(Reply::error(crate::ratelimit::user_exceeded(
+        rate, burst, name,
+    )))
+}
+
 /// Runs one command and appends its reply (unless replies are off) to `out`.
 ///
 /// CLIENT PAUSE: with `may_hold` (the event loop, which must not block) a
@@ -206,6 +223,14 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
         stats.rejected_calls.fetch_add(1, Relaxed);
         client.multi_error |= client.multi.is_some();
         return Some(r);
+    }
+    let user_rate = srv.hot.user_rate_limit.load(Relaxed);
+    if user_rate > 0 {
+        if let Some(r) = user_rate_limited(srv, client, user_rate) {
+            stats.rejected_calls.fetch_add(1, Relaxed);
+            client.multi_error |= client.multi.is_some();
+            return Some(r);
+        }
     }
     // Redis's processCommand evicts before any command when over the limit,
     // and refuses it only if it may grow memory (src/evict.rs).

@@ -9,7 +9,14 @@
 //!
 //! The check sits before authentication in exec.rs, so password guessing
 //! is slowed down too. Off, it costs one atomic load per command.
+//!
+//! `rate-limit-user <ops/s> <burst>` adds a bucket per ACL user, shared by
+//! all of that user's connections (and its HTTP requests), checked once
+//! the user is known (after AUTH and the ACL check); over it a command gets
+//! `-ERR rate limit exceeded: more than <ops> commands/s (burst <burst>) for user '<name>'`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// One connection's bucket.
@@ -43,6 +50,34 @@ impl Bucket {
     }
 }
 
+/// One bucket per ACL user name (`rate-limit-user`).
+#[derive(Default)]
+pub struct UserBuckets(Mutex<HashMap<Vec<u8>, Bucket>>);
+
+impl UserBuckets {
+    /// Takes a token from `user`'s bucket; false = over the limit.
+    pub fn take(&self, user: &[u8], rate: u64, burst: u64, now: Instant) -> bool {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = m.get_mut(user) {
+            return b.take(rate, burst, now);
+        }
+        if m.len() >= 100_000 {
+            // Users are few; this only bounds a pathological churn.
+            m.clear();
+        }
+        m.entry(user.to_vec()).or_default().take(rate, burst, now)
+    }
+}
+
+/// The error a command over a user's limit gets.
+pub fn user_exceeded(rate: u64, burst: u64, user: &[u8]) -> String {
+    format!(
+        "{} for user '{}'",
+        exceeded(rate, burst),
+        String::from_utf8_lossy(user)
+    )
+}
+
 /// The error a command over the limit gets.
 pub fn exceeded(rate: u64, burst: u64) -> String {
     let burst = if burst == 0 { rate.max(1) } else { burst };
@@ -71,6 +106,19 @@ mod tests {
         let later = t0 + Duration::from_secs(60);
         let n = (0..100).filter(|_| b.take(10, 5, later)).count();
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn user_buckets_are_shared_per_name() {
+        let u = UserBuckets::default();
+        let t0 = Instant::now();
+        let alice = (0..10).filter(|_| u.take(b"alice", 1, 4, t0)).count();
+        let bob = (0..10).filter(|_| u.take(b"bob", 1, 4, t0)).count();
+        assert_eq!((alice, bob), (4, 4));
+        assert_eq!(
+            user_exceeded(1, 4, b"alice"),
+            "ERR rate limit exceeded: more than 1 commands/s (burst 4) for user 'alice'"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Server {
     pub persist: crate::persist::State,
     /// Clients blocked in BLPOP & co. (src/blocking.rs).
     pub blocking: crate::blocking::Registry,
+    /// `rate-limit-user` buckets, by ACL user (src/ratelimit.rs).
+    pub user_buckets: crate::ratelimit::UserBuckets,
     /// `maxmemory` eviction state (src/evict.rs).
     pub evict: crate::evict::Evictor,
     /// ACL users and the ACL LOG (src/acl).
@@ -55,6 +57,9 @@ pub struct HotConfig {
     pub rate_limit: AtomicU64,
     pub rate_burst: AtomicU64,
     pub rate_exempt_loopback: AtomicBool,
+    /// `rate-limit-user`: tokens per second (0 = off) and burst.
+    pub user_rate_limit: AtomicU64,
+    pub user_rate_burst: AtomicU64,
     pub protected_mode: AtomicBool,
     /// `client-output-buffer-limit normal`: hard bytes, soft bytes, soft seconds.
     pub obuf_normal: [AtomicU64; 3],
@@ -100,6 +105,14 @@ impl HotConfig {
         };
         self.rate_limit.store(rate(0), Ordering::Relaxed);
         self.rate_burst.store(rate(1), Ordering::Relaxed);
+        let user_rate = |i: usize| {
+            c.rate_limit_user
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        self.user_rate_limit.store(user_rate(0), Ordering::Relaxed);
+        self.user_rate_burst.store(user_rate(1), Ordering::Relaxed);
         self.rate_exempt_loopback
             .store(c.rate_limit_exempt_loopback, Ordering::Relaxed);
         self.protected_mode
@@ -172,6 +185,8 @@ impl Server {
             rate_limit: AtomicU64::new(0),
             rate_burst: AtomicU64::new(0),
             rate_exempt_loopback: AtomicBool::new(false),
+            user_rate_limit: AtomicU64::new(0),
+            user_rate_burst: AtomicU64::new(0),
             protected_mode: AtomicBool::new(false),
             obuf_normal: Default::default(),
             hash_max_listpack_entries: AtomicUsize::new(0),
@@ -215,6 +230,7 @@ impl Server {
             watches: crate::tx::Watches::default(),
             persist: crate::persist::State::default(),
             blocking: crate::blocking::Registry::default(),
+            user_buckets: crate::ratelimit::UserBuckets::default(),
             evict: crate::evict::Evictor::default(),
             acl,
         }

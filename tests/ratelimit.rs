@@ -114,3 +114,44 @@ fn loopback_exemption_and_limited_auth_guessing() {
     }
     assert!(wrong <= 4 && limited >= 6, "{wrong} {limited}");
 }
+
+#[test]
+fn per_user_bucket_is_shared_by_the_users_connections() {
+    let srv = TestServer::start_with(&["--rate-limit-user", "1", "10"]);
+    let mut admin = srv.raw();
+    assert_eq!(
+        calls(
+            &mut admin,
+            &["ACL", "SETUSER", "alice", "on", ">pw", "+@all", "~*"]
+        ),
+        "+OK\r\n"
+    );
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    assert_eq!(calls(&mut a, &["AUTH", "alice", "pw"]), "+OK\r\n");
+    assert_eq!(calls(&mut b, &["AUTH", "alice", "pw"]), "+OK\r\n");
+    let count = |s: &mut std::net::TcpStream, n: usize| {
+        let mut ok = 0;
+        let mut err = String::new();
+        for _ in 0..n {
+            let r = calls(s, &["PING"]);
+            if r == "+PONG\r\n" {
+                ok += 1;
+            } else {
+                err = r;
+            }
+        }
+        (ok, err)
+    };
+    let (ok_a, _) = count(&mut a, 6);
+    let (ok_b, err) = count(&mut b, 10);
+    // 10 tokens (+ at most a couple refilled) shared by both connections.
+    assert_eq!(ok_a, 6);
+    assert!((4..=6).contains(&ok_b), "{ok_b}");
+    assert_eq!(
+        err,
+        "-ERR rate limit exceeded: more than 1 commands/s (burst 10) for user 'alice'\r\n"
+    );
+    // Another user (default, here) has its own bucket.
+    assert_eq!(calls(&mut admin, &["PING"]), "+PONG\r\n");
+}
