@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures bench-pubsub clean
+.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
 
 all: release
 
@@ -54,6 +54,10 @@ bench-structures: release
 # PUBLISH with live subscribers, FlashDB vs redis-server.
 bench-pubsub: release
 	benches/pubsub.sh
+
+# What TLS costs, FlashDB and redis-server, plaintext vs TLS.
+bench-tls: release
+	benches/tls.sh
 
 clean:
 	$(CARGO) clean
