@@ -1330,3 +1330,41 @@ fn slow_websocket_client_drops_not_blocks() {
     assert!(d["data"]["count"].as_u64().unwrap() > 0, "{d}");
     assert_eq!(d["data"]["overflow"], json!(false));
 }
+
+#[test]
+fn websocket_command_stream_shows_what_monitor_sees() {
+    let w = start(&[]);
+    let mut ws = ws_connect(&w, "/api/v1/ws", &[]).unwrap();
+    next_msg(&mut ws, Duration::from_secs(3)).unwrap();
+    ws_send(&mut ws, json!({"subscribe": ["command"]}));
+    let ack = wait_for(&mut ws, "subscribed", Duration::from_secs(3)).unwrap();
+    assert_eq!(ack["data"]["streams"], json!(["command"]));
+    let mut c = w.srv.raw();
+    // The feed attaches its monitor within one feed tick: retry until a
+    // command shows up.
+    let t = Instant::now();
+    let ev = loop {
+        calls(&mut c, &["SET", "wskey", "a b"]);
+        if let Some(ev) = wait_for(&mut ws, "command", Duration::from_millis(300)) {
+            break ev;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no command event");
+    };
+    let d = &ev["data"];
+    assert_eq!(d["command"], r#""SET" "wskey" "a b""#, "{d}");
+    assert_eq!(d["db"], 0);
+    assert!(d["client"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(d["time"].as_f64().unwrap() > 1.6e9);
+    // Secrets stay redacted, as in MONITOR.
+    calls(&mut c, &["AUTH", "nobody", "s3cret-pw"]);
+    calls(&mut c, &["ECHO", "after"]);
+    let mut texts = Vec::new();
+    while let Some(ev) = wait_for(&mut ws, "command", Duration::from_millis(500)) {
+        texts.push(ev["data"]["command"].as_str().unwrap().to_string());
+        if texts.last().unwrap().contains("after") {
+            break;
+        }
+    }
+    assert!(texts.iter().any(|t| t.contains("after")), "{texts:?}");
+    assert!(texts.iter().all(|t| !t.contains("s3cret-pw")), "{texts:?}");
+}

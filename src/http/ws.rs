@@ -11,8 +11,14 @@
 //! - `alert`: snapshot done/failed, WAL failing/recovered, memory above
 //!   90% of maxmemory, refused connections.
 //!
-//! The `command` stream (what MONITOR shows) is not offered: the server
-//! has no MONITOR facility to tap yet.
+//! - `command`, what MONITOR shows (opt-in: `{"subscribe": ["command"]}`):
+//!   while a client wants it, the feed is an internal MONITOR client (its
+//!   mailbox wakes it; src/obs/monitor.rs) and forwards each line as
+//!   `{"time", "db", "client", "command"}`, the command text cut at 256
+//!   bytes, at most `COMMAND_RATE` events a second (the rest are counted
+//!   and reported as `{"skipped": N}` in the next event). A monitor that
+//!   falls behind is dropped by the server like any slow monitor; the feed
+//!   then starts a new one and tells the clients (`command_overflow`).
 //!
 //! # A slow client never slows anyone
 //! Producers only ever `offer` a message to a client's bounded queue
@@ -52,7 +58,15 @@ use tungstenite::{Message, WebSocket};
 pub const STATS: u8 = 1;
 pub const KEYSPACE: u8 = 2;
 pub const ALERT: u8 = 4;
-const STREAMS: &[(&str, u8)] = &[("stats", STATS), ("keyspace", KEYSPACE), ("alert", ALERT)];
+pub const COMMAND: u8 = 8;
+const STREAMS: &[(&str, u8)] = &[
+    ("stats", STATS),
+    ("keyspace", KEYSPACE),
+    ("alert", ALERT),
+    ("command", COMMAND),
+];
+/// `command` events forwarded per second at most (sampled beyond).
+const COMMAND_RATE: u32 = 200;
 
 /// Messages waiting per client before new ones are dropped.
 pub const QUEUE_MAX: usize = 256;
@@ -288,7 +302,7 @@ fn welcome(srv: &Server, me: &Peer) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "authenticated": me.authed.load(Relaxed),
         "streams": stream_names(me.streams.load(Relaxed)),
-        "available": ["stats", "keyspace", "alert"],
+        "available": ["stats", "keyspace", "alert", "command"],
         "notify_keyspace_events": c.notify_keyspace_events,
     })
 }
@@ -394,7 +408,7 @@ fn on_message(http: &Http, ws: &mut Ws, me: &Peer, text: &str) -> tungstenite::R
                 ws,
                 "UNKNOWN_STREAM",
                 &format!(
-                    "no such stream: {} (available: stats, keyspace, alert)",
+                    "no such stream: {} (available: stats, keyspace, alert, command)",
                     unknown.join(", ")
                 ),
             )?;
@@ -430,6 +444,12 @@ pub fn start_feed(http: &Arc<Http>) -> std::io::Result<()> {
 struct Feed {
     /// The internal Pub/Sub client behind the keyspace stream.
     sub: Option<(Arc<ClientInfo>, Subscriptions)>,
+    /// The internal MONITOR client behind the command stream.
+    monitor: Option<Arc<ClientInfo>>,
+    /// Command events sent in the current second, and skipped since the
+    /// last one sent.
+    cmd_window: Option<(Instant, u32)>,
+    cmd_skipped: u64,
     last_stats: Option<Instant>,
     /// Per command (calls, usec) at the last stats message.
     prev_cmds: Vec<(u64, u64)>,
@@ -450,9 +470,11 @@ impl Feed {
             hub.sleep(Duration::from_millis(100));
             if hub.list().is_empty() {
                 self.keyspace(http, false);
+                self.commands(http, false);
                 continue;
             }
             self.keyspace(http, hub.wants(KEYSPACE));
+            self.commands(http, hub.wants(COMMAND));
             self.alerts(http);
             let due = self
                 .last_stats
@@ -462,6 +484,68 @@ impl Feed {
             }
         }
         self.keyspace(http, false);
+        self.commands(http, false);
+    }
+
+    /// Keeps the internal MONITOR client while `want`, and forwards its
+    /// lines as `command` events (rate-capped).
+    fn commands(&mut self, http: &Arc<Http>, want: bool) {
+        let hub = &http.ws;
+        if let Some(info) = self.monitor.clone() {
+            let mut raw = Vec::new();
+            info.mail.take_into(&mut raw);
+            for line in raw.split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if let Some(ev) = monitor_event(line) {
+                    self.offer_command(http, ev);
+                }
+            }
+            let killed = info.killed.load(Relaxed);
+            if !want || killed {
+                if killed {
+                    hub.broadcast(
+                        ALERT,
+                        "alert",
+                        json!({"level": "warning", "kind": "command_overflow",
+                               "message": "command events were lost (too many too fast)"}),
+                    );
+                }
+                crate::obs::monitor::stop(&info);
+                self.monitor = None;
+            }
+            return;
+        }
+        if !want {
+            return;
+        }
+        let info = Arc::new(ClientInfo::internal(http.srv.clients.next_id()));
+        let h = Arc::downgrade(http);
+        info.mail.set_waker(Box::new(move || {
+            if let Some(h) = h.upgrade() {
+                h.ws.notify();
+            }
+        }));
+        crate::obs::monitor::start(&info);
+        self.monitor = Some(info);
+    }
+
+    /// Sends one `command` event unless this second's quota is used up.
+    fn offer_command(&mut self, http: &Http, mut ev: Value) {
+        let now = Instant::now();
+        let (start, sent) = self.cmd_window.get_or_insert((now, 0));
+        if now.duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *sent = 0;
+        }
+        if *sent >= COMMAND_RATE {
+            self.cmd_skipped += 1;
+            return;
+        }
+        *sent += 1;
+        if self.cmd_skipped > 0 {
+            ev["skipped"] = json!(std::mem::take(&mut self.cmd_skipped));
+        }
+        http.ws.broadcast(COMMAND, "command", ev);
     }
 
     /// Keeps the internal subscription while `want`, and forwards what
@@ -640,6 +724,30 @@ impl Feed {
     }
 }
 
+/// One MONITOR line (`+1700000000.123456 [0 127.0.0.1:5555] "SET" "k"`)
+/// as a `command` event, the command text cut at 256 bytes.
+fn monitor_event(line: &[u8]) -> Option<Value> {
+    let line = line.strip_prefix(b"+")?;
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let time: f64 = std::str::from_utf8(&line[..sp]).ok()?.parse().ok()?;
+    let rest = line[sp + 1..].strip_prefix(b"[")?;
+    let close = rest.iter().position(|&b| b == b']')?;
+    let who = String::from_utf8_lossy(&rest[..close]).into_owned();
+    let (db, client) = who.split_once(' ')?;
+    let cmd = rest.get(close + 2..).unwrap_or_default();
+    let cut = cmd.len().min(256);
+    let mut text = String::from_utf8_lossy(&cmd[..cut]).into_owned();
+    if cmd.len() > cut {
+        text.push_str("...");
+    }
+    Some(json!({
+        "time": time,
+        "db": db.parse::<u64>().ok()?,
+        "client": client,
+        "command": text,
+    }))
+}
+
 /// Turns mailbox bytes (pmessage pushes) into `keyspace` events. With both
 /// K and E notifications on, each event arrives twice; the keyevent copy
 /// is the one kept.
@@ -696,6 +804,19 @@ fn split_channel(ch: &[u8]) -> Option<(&'static str, usize, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monitor_lines_become_command_events() {
+        let ev = monitor_event(br#"+1700000000.123456 [3 127.0.0.1:5555] "SET" "k" "v""#).unwrap();
+        assert_eq!(ev["db"], 3);
+        assert_eq!(ev["client"], "127.0.0.1:5555");
+        assert_eq!(ev["command"], r#""SET" "k" "v""#);
+        assert!((ev["time"].as_f64().unwrap() - 1_700_000_000.123456).abs() < 1e-3);
+        let long = format!("+1.5 [0 a:1] \"{}\"", "x".repeat(1000));
+        let ev = monitor_event(long.as_bytes()).unwrap();
+        assert!(ev["command"].as_str().unwrap().ends_with("..."));
+        assert!(monitor_event(b"+OK").is_none());
+    }
 
     #[test]
     fn channels() {
