@@ -22,7 +22,7 @@ run: release
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
-	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test pubsub -- --test-threads=4
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test pubsub --test hostile -- --test-threads=4
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
