@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures bench-pubsub clean
+.PHONY: all build release run test lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub clean
 
 all: release
 
@@ -28,6 +28,13 @@ test:
 
 fmt:
 	$(CARGO) fmt
+
+# Mutation fuzzing on the stable toolchain (docs/TESTING.md): each target
+# (parser, wal, snapshot) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
+# FUZZ_SEED repeats a run. Failing inputs are saved in fuzz/crashes/.
+FUZZ_SECS ?= 60
+fuzz:
+	$(CARGO) run --profile fuzz --example fuzz -- --secs $(FUZZ_SECS) $(FUZZ_TARGETS)
 
 # Regenerates docs/COMMANDS.md and docs/CONFIG.md from the tables.
 docs:
