@@ -171,9 +171,19 @@ fn save(target: &str, input: &[u8]) -> PathBuf {
 
 /// Runs one saved input with the default panic output; 0 if it passes.
 fn reproduce(path: &Path, target: Option<String>) -> i32 {
+    // `<target>-<hash>.bin`, or any name under fuzz/regressions/<target>/.
     let name = target.unwrap_or_else(|| {
-        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
-        file.split('-').next().unwrap_or("").to_string()
+        let dir = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|d| d.to_str());
+        match dir {
+            Some(d) if fuzz::TARGETS.contains(&d) => d.to_string(),
+            _ => {
+                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+                file.split('-').next().unwrap_or("").to_string()
+            }
+        }
     });
     let Some(mut t) = fuzz::target(&name) else {
         eprintln!(
