@@ -149,6 +149,14 @@ fn random_commands_never_panic_or_break_the_protocol() {
         "bzpopmin",
         "bzpopmax",
         "bzmpop",
+        // One reply per channel, and a subscribed RESP2 connection runs
+        // nothing else (tests/pubsub.rs).
+        "subscribe",
+        "psubscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "sunsubscribe",
     ];
     let names: Vec<String> = list
         .split("\r\n")
