@@ -413,9 +413,15 @@ fn huge_declared_lengths_get_redis_answers() {
     let probe = Probe::start(srv.port);
     let mut diffs = Vec::new();
     let mut names = Vec::new();
-    for req in HUGE {
-        let want = exchange(real.port, req);
-        let got = exchange(srv.port, req);
+    // Each case on its own connections, all at once (a waiting case costs
+    // the silence timeout).
+    let (theirs, ours) = (real.port, srv.port);
+    let results: Vec<_> = HUGE
+        .iter()
+        .map(|req| std::thread::spawn(move || (exchange(theirs, req), exchange(ours, req))))
+        .collect();
+    for (req, h) in HUGE.iter().zip(results) {
+        let (want, got) = h.join().unwrap();
         let shown = String::from_utf8_lossy(req).replace("\r\n", "\\r\\n");
         if want != got {
             diffs.push(format!(
@@ -657,27 +663,34 @@ fn maxclients_plus_ten() {
     const MAX: usize = 50;
     let flags = ["--maxclients", "50"];
     let srv = TestServer::start_with(&flags);
-    // The probe's own connection is one of the 50.
     let mut watch = srv.raw();
+    watch
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // The start-up check's connection is gone.
     wait_connected(&mut watch, 1);
-    drop(watch);
     let probe = Probe::start(srv.port);
-    let (mut ok, rejected) = connect_many(srv.port, MAX + 10 - 1);
-    assert_eq!(ok.len(), MAX - 1, "admitted");
+    wait_connected(&mut watch, 2);
+    // `watch` and the probe hold 2 of the 50 slots.
+    let (mut ok, rejected) = connect_many(srv.port, MAX + 10 - 2);
+    assert_eq!(ok.len(), MAX - 2, "admitted");
     assert_eq!(rejected.len(), 10, "rejected: {rejected:?}");
     let text = "-ERR max number of clients reached\r\n";
     assert!(rejected.iter().all(|r| r == text), "{rejected:?}");
+    wait_connected(&mut watch, MAX);
     // Slots come back when clients leave.
-    ok.truncate(MAX - 1 - 20);
-    let mut watch = ok.pop().unwrap();
+    ok.truncate(ok.len() - 20);
     wait_connected(&mut watch, MAX - 20);
     let (again, rejected2) = connect_many(srv.port, 21);
     assert_eq!((again.len(), rejected2.len()), (20, 1), "{rejected2:?}");
 
     // redis-server 7.0 answers the same, at the same count.
     if let Some(real) = RedisRef::start_with(&flags) {
-        let (r_ok, r_rejected) = connect_many(real.port, MAX + 10);
-        assert_eq!((r_ok.len(), r_rejected.len()), (MAX, 10));
+        let mut w = TcpStream::connect(("127.0.0.1", real.port)).unwrap();
+        w.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        wait_connected(&mut w, 1);
+        let (r_ok, r_rejected) = connect_many(real.port, MAX + 10 - 1);
+        assert_eq!((r_ok.len(), r_rejected.len()), (MAX - 1, 10));
         assert!(r_rejected.iter().all(|r| r == text), "{r_rejected:?}");
     }
     drop((ok, again, watch));
@@ -686,7 +699,7 @@ fn maxclients_plus_ten() {
         &srv,
         probe,
         &[
-            "maxclients 50: 59 more connections next to the probe, 10 rejected like Redis".into(),
+            "maxclients 50: 58 connections next to the probe and one watcher, 10 rejected like Redis".into(),
             "20 leave, 21 arrive: 20 admitted, 1 rejected".into(),
         ],
     );
