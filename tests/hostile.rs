@@ -8,7 +8,7 @@
 //! rejection), the bytes are compared with a live redis-server 7.0.
 //!
 //! Each test prints its bad-input cases and the peak RSS:
-//! `cargo test --test hostile -- --nocapture --test-threads 1 2>&1 | grep '^hostile'`.
+//! `cargo test -q --test hostile -- --nocapture --test-threads 1 2>&1 | grep -o 'hostile .*'`.
 mod common;
 #[path = "fuzz/mod.rs"]
 mod fuzz;
