@@ -95,9 +95,13 @@ pub fn mix(h: u64, v: u64) -> u64 {
 /// An error text with its numbers (offsets, lengths, checksums) left out,
 /// so errors of one kind are one feature.
 pub fn shape(msg: &str) -> u64 {
+    let number = |w: &str| {
+        w.bytes().any(|b| b.is_ascii_digit())
+            || (w.len() >= 6 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
     let words: Vec<&str> = msg
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty() && !w.bytes().any(|b| b.is_ascii_digit()))
+        .filter(|w| !w.is_empty() && !number(w))
         .take(24)
         .collect();
     fnv(words.join(" ").as_bytes())
