@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
+.PHONY: all build release run test lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
 
 all: release
 
@@ -22,7 +22,7 @@ run: release
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
-	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test pubsub --test tls --test exposure --test observability -- --test-threads=4
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test pubsub --test tls --test exposure --test observability --test hostile -- --test-threads=4
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	# The plaintext-only build (no rustls): still compiles, still lint-clean.
@@ -30,6 +30,13 @@ test:
 
 fmt:
 	$(CARGO) fmt
+
+# Mutation fuzzing on the stable toolchain (docs/TESTING.md): each target
+# (parser, wal, snapshot) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
+# FUZZ_SEED repeats a run. Failing inputs are saved in fuzz/crashes/.
+FUZZ_SECS ?= 60
+fuzz:
+	$(CARGO) run --profile fuzz --example fuzz -- --secs $(FUZZ_SECS) $(FUZZ_TARGETS)
 
 # Regenerates docs/COMMANDS.md and docs/CONFIG.md from the tables.
 docs:

@@ -25,6 +25,11 @@ const READ_CHUNK: usize = 16 * 1024;
 const INLINE_MAX: usize = 64 * 1024;
 /// How often a blocked reader wakes to check `timeout`, kills, shutdown.
 const POLL: Duration = Duration::from_millis(1000);
+/// `process` runs no further pipelined command once this many reply bytes
+/// wait to be written; the rest stay in the query buffer until they are.
+/// So a client that pipelines big GETs and never reads costs at most this
+/// plus one reply, not the replies to everything one read brought in.
+const OUT_BATCH: usize = 1 << 20;
 
 /// What the driver should do after `Conn::process`.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,6 +64,9 @@ pub struct Conn {
     held: Option<Vec<Vec<u8>>>,
     /// The driver closes the connection once `out` is written.
     pub closing: bool,
+    /// `process` stopped at `OUT_BATCH` with commands maybe left in the
+    /// buffer: call it again once `out` is written, before reading.
+    stopped_early: bool,
     /// The WAL position the replies in `out` wait for (0 = none): under
     /// `appendfsync always` they leave only once the fsync covering it is
     /// done; otherwise once it is written to the OS.
@@ -116,6 +124,7 @@ impl Conn {
             out_pos: 0,
             held: None,
             closing: false,
+            stopped_early: false,
             wal_ticket: 0,
             obuf_soft_since: None,
         };
@@ -238,7 +247,12 @@ impl Conn {
         let obuf_on = obuf[0] > 0 || obuf[1] > 0;
         let mut flow = Flow::Continue;
         let ticket = crate::persist::ticket();
+        self.stopped_early = false;
         loop {
+            if self.held.is_none() && self.out.len() - self.out_pos >= OUT_BATCH {
+                self.stopped_early = self.start < self.filled;
+                break;
+            }
             let args = match self.held.take() {
                 Some(a) => a,
                 None => match self
@@ -517,6 +531,12 @@ impl Conn {
         }
     }
 
+    /// Whether `process` left commands to run once the pending replies are
+    /// written (see `OUT_BATCH`).
+    pub fn stopped_early(&self) -> bool {
+        self.stopped_early
+    }
+
     /// Whether replies (or TLS records) are waiting to be written.
     pub fn has_output(&self) -> bool {
         self.out_pos < self.out.len() || self.stream.wants_write()
@@ -675,6 +695,9 @@ pub fn serve(srv: &Arc<Server>, accepted: Accepted) {
             if !c.wait_blocked() {
                 return;
             }
+        } else if c.stopped_early() {
+            // The replies so far are written: run the rest of the buffer
+            // before reading more.
         } else if c.client.info.mail.listening() && !mail.input_ready(&c) {
             // Subscribed (or monitoring) and nothing to read: deliver what
             // was published.

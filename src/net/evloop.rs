@@ -131,8 +131,12 @@ impl Worker {
         let mut events = vec![Event { events: 0, data: 0 }; 256];
         let mut last_tick = Instant::now();
         loop {
-            let mut timeout = if self.wal_wait.iter().any(|&slot| self.wal_done(slot)) {
-                // Its fsync finished before we registered as a waiter.
+            let mut timeout = if !self.to_write.is_empty()
+                || self.wal_wait.iter().any(|&slot| self.wal_done(slot))
+            {
+                // Replies of a connection that stopped at its output batch
+                // (see `flush`), or an fsync that finished before we
+                // registered as a waiter.
                 0
             } else if self.paused.is_empty() && self.wal_wait.is_empty() {
                 100
@@ -468,6 +472,8 @@ impl Worker {
             }
             Ok(true) if c.is_blocked() => epoll::RDHUP,
             Ok(true) if c.is_held() => 0,
+            // The next batch of its pipelined commands (written next round).
+            Ok(true) if c.stopped_early() => return self.drive(slot, false),
             Ok(true) => READ,
             Ok(false) => epoll::OUT,
             Err(_) => return self.close(slot),

@@ -244,6 +244,12 @@ pub fn min_lsn(path: &Path) -> io::Result<u64> {
         return Err(bad());
     }
     let footer = u64::from_le_bytes(tail[..8].try_into().unwrap());
+    // Nothing here is covered by a checked CRC: a damaged stripe count
+    // must not size the buffer (up to 32 GiB) before the table is known
+    // to fit in the file.
+    if footer.checked_add(nstripes * 8).is_none_or(|end| end > len) {
+        return Err(bad());
+    }
     let mut offsets = vec![0u8; (nstripes * 8) as usize];
     read_at(footer, &mut offsets)?;
     let mut min = u64::MAX;

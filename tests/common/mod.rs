@@ -324,6 +324,11 @@ impl RedisRef {
     /// except under CI (`CI` set), where `.ci/run` installs it and its
     /// absence is a failure rather than a silently skipped comparison.
     pub fn start() -> Option<RedisRef> {
+        Self::start_with(&[])
+    }
+
+    /// Like `start`, with extra `--directive value` flags.
+    pub fn start_with(extra: &[&str]) -> Option<RedisRef> {
         let installed = Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -352,6 +357,7 @@ impl RedisRef {
                     "--appendonly",
                     "no",
                 ])
+                .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
