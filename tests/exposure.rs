@@ -246,3 +246,38 @@ fn protected_mode_refusals_reach_the_audit_log() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Before AUTH, replies are produced 16 KB at a time: a client that
+/// pipelines without reading holds little server memory, and still gets
+/// every reply once it reads.
+#[test]
+fn unauthenticated_pipelines_are_answered_in_small_batches() {
+    let srv = TestServer::start_with(&["--requirepass", "pw"]);
+    let mut s = srv.raw();
+    const N: usize = 20_000;
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let batch: Vec<u8> = b"*1\r\n$4\r\nPING\r\n".repeat(N);
+        w.write_all(&batch).unwrap();
+    });
+    // Let the server fill the socket before anyone reads.
+    std::thread::sleep(Duration::from_millis(300));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let want = b"-NOAUTH Authentication required.\r\n";
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut pending = Vec::new();
+    use std::io::Read;
+    while got < N {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {got} replies");
+        pending.extend_from_slice(&buf[..n]);
+        while pending.len() >= want.len() {
+            assert_eq!(&pending[..want.len()], want);
+            pending.drain(..want.len());
+            got += 1;
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(calls(&mut s, &["AUTH", "pw"]), "+OK\r\n");
+}

@@ -30,6 +30,10 @@ const POLL: Duration = Duration::from_millis(1000);
 /// So a client that pipelines big GETs and never reads costs at most this
 /// plus one reply, not the replies to everything one read brought in.
 const OUT_BATCH: usize = 1 << 20;
+/// The same cap before authentication (when a password is required): an
+/// unauthenticated client gets nothing but short errors, and may not make
+/// the server hold more than this of them.
+const OUT_BATCH_UNAUTH: usize = 16 * 1024;
 
 /// What the driver should do after `Conn::process`.
 #[derive(Debug, PartialEq, Eq)]
@@ -249,7 +253,12 @@ impl Conn {
         let ticket = crate::persist::ticket();
         self.stopped_early = false;
         loop {
-            if self.held.is_none() && self.out.len() - self.out_pos >= OUT_BATCH {
+            let batch = if limits.unauthenticated {
+                OUT_BATCH_UNAUTH
+            } else {
+                OUT_BATCH
+            };
+            if self.held.is_none() && self.out.len() - self.out_pos >= batch {
                 self.stopped_early = self.start < self.filled;
                 break;
             }
