@@ -1368,3 +1368,26 @@ fn websocket_command_stream_shows_what_monitor_sees() {
     assert!(texts.iter().any(|t| t.contains("after")), "{texts:?}");
     assert!(texts.iter().all(|t| !t.contains("s3cret-pw")), "{texts:?}");
 }
+
+#[test]
+fn websocket_stats_carry_latency_percentiles() {
+    let w = start(&[]);
+    let mut ws = ws_connect(&w, "/api/v1/ws", &[]).unwrap();
+    next_msg(&mut ws, Duration::from_secs(3)).unwrap();
+    let mut c = w.srv.raw();
+    let t = Instant::now();
+    loop {
+        for i in 0..50 {
+            calls(&mut c, &["SET", &format!("k{i}"), "v"]);
+        }
+        let st = wait_for(&mut ws, "stats", Duration::from_secs(3)).expect("stats");
+        let l = &st["data"]["latency_usec"];
+        if let (Some(p50), Some(p99)) = (l["p50"].as_f64(), l["p99"].as_f64()) {
+            assert!(p50 > 0.0 && p50 <= p99, "{l}");
+            assert!(l["p99.9"].as_f64().unwrap() >= p99, "{l}");
+            break;
+        }
+        // The first message has no earlier one to diff against.
+        assert!(t.elapsed() < Duration::from_secs(10), "no percentiles: {l}");
+    }
+}

@@ -453,6 +453,8 @@ struct Feed {
     last_stats: Option<Instant>,
     /// Per command (calls, usec) at the last stats message.
     prev_cmds: Vec<(u64, u64)>,
+    /// All commands' latency histogram at the last stats message.
+    prev_hist: Option<crate::obs::hist::Snapshot>,
     prev_total: u64,
     /// Alert state.
     snapshots: Option<u64>,
@@ -661,6 +663,23 @@ impl Feed {
                 }),
             );
             m.insert("commands".into(), Value::Object(cmds));
+            // p50/p99 over the commands of the last interval, from the
+            // per-command histograms (src/obs/hist.rs) merged.
+            let cur = crate::obs::all_commands(srv);
+            let window = cur
+                .as_ref()
+                .zip(self.prev_hist.as_ref())
+                .and_then(|(c, p)| c.since(p));
+            let pct = |p: f64| {
+                window
+                    .as_ref()
+                    .map(|w| w.value_at_percentile(p) as f64 / 1000.0)
+            };
+            m.insert(
+                "latency_usec".into(),
+                json!({ "p50": pct(50.0), "p99": pct(99.0), "p99.9": pct(99.9) }),
+            );
+            self.prev_hist = cur;
             m.insert("wal".into(), wal.unwrap_or(Value::Null));
             m.insert("websocket_clients".into(), json!(http.ws.list().len()));
         }

@@ -119,6 +119,27 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Adds `other`'s counts to this one (all commands together).
+    pub fn merge(&mut self, other: &Snapshot) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
+    }
+
+    /// What was recorded since `prev` (a later snapshot minus an earlier
+    /// one of the same histogram); None when nothing was.
+    pub fn since(&self, prev: &Snapshot) -> Option<Snapshot> {
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .zip(&prev.counts)
+            .map(|(a, b)| a.saturating_sub(*b))
+            .collect();
+        let total = counts.iter().sum();
+        (total > 0).then_some(Snapshot { counts, total })
+    }
+
     /// `hdr_value_at_percentile` as Redis 7.0 ships it, in ns: the highest
     /// value equivalent to the first counter reaching the percentile's
     /// count (the lowest for the 0th percentile).

@@ -264,6 +264,21 @@ pub fn flush(srv: &Server, client: &mut Client) {
     }
 }
 
+/// Every command's latency histogram merged (the WebSocket `stats`
+/// stream's p50/p99); None before any command ran.
+pub fn all_commands(srv: &Server) -> Option<hist::Snapshot> {
+    let mut all: Option<hist::Snapshot> = None;
+    for st in &srv.stats.cmd {
+        if let Some(h) = st.hist.snapshot() {
+            match &mut all {
+                Some(a) => a.merge(&h),
+                None => all = Some(h),
+            }
+        }
+    }
+    all
+}
+
 /// Redis's `%f` then trimDoubleString: `50`, `99.9`, `12.5`.
 fn percentile_name(p: f64) -> String {
     let s = format!("{:.6}", p);
