@@ -520,13 +520,7 @@ impl Feed {
         if !want {
             return;
         }
-        let info = Arc::new(ClientInfo::internal(http.srv.clients.next_id()));
-        let h = Arc::downgrade(http);
-        info.mail.set_waker(Box::new(move || {
-            if let Some(h) = h.upgrade() {
-                h.ws.notify();
-            }
-        }));
+        let info = feed_client(http);
         crate::obs::monitor::start(&info);
         self.monitor = Some(info);
     }
@@ -581,13 +575,7 @@ impl Feed {
         if !want {
             return;
         }
-        let info = Arc::new(ClientInfo::internal(http.srv.clients.next_id()));
-        let h = Arc::downgrade(http);
-        info.mail.set_waker(Box::new(move || {
-            if let Some(h) = h.upgrade() {
-                h.ws.notify();
-            }
-        }));
+        let info = feed_client(http);
         let mut subs = Subscriptions::default();
         let pats = vec![b"__keyspace@*__:*".to_vec(), b"__keyevent@*__:*".to_vec()];
         pubsub::subscribe(&info, &mut subs, Kind::Pattern, &pats, 2);
@@ -741,6 +729,19 @@ impl Feed {
         }
         self.rejected = Some(rejected);
     }
+}
+
+/// An internal client whose mailbox (Pub/Sub messages, MONITOR lines)
+/// wakes the feed thread.
+fn feed_client(http: &Arc<Http>) -> Arc<ClientInfo> {
+    let info = Arc::new(ClientInfo::internal(http.srv.clients.next_id()));
+    let h = Arc::downgrade(http);
+    info.mail.set_waker(Box::new(move || {
+        if let Some(h) = h.upgrade() {
+            h.ws.notify();
+        }
+    }));
+    info
 }
 
 /// One MONITOR line (`+1700000000.123456 [0 127.0.0.1:5555] "SET" "k"`)
