@@ -242,7 +242,8 @@ fn run(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>], may_hold: bool)
     }
     if client.resp == 2
         && client.info.mail.subscribed()
-        && !crate::command::pubsub::allowed_while_subscribed(spec.name)
+        // (By full name: LATENCY RESET is not RESET.)
+        && !crate::command::pubsub::allowed_while_subscribed(&table().full_name(id))
     {
         client.multi_error |= client.multi.is_some();
         return Some(Reply::error(format!(

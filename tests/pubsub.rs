@@ -45,6 +45,8 @@ const SCRIPT: &[Step] = &[
     (0, &["PING"], &[(0, 1, 1)]),
     (0, &["PING", "hi"], &[(0, 1, 1)]),
     (0, &["PING", "a", "b"], &[(0, 1, 1)]),
+    // A subcommand named like an allowed command is not allowed.
+    (0, &["LATENCY", "RESET"], &[(0, 1, 1)]),
     // A RESP3 subscriber may publish: its own message precedes the reply.
     (0, &["PUBLISH", "a", "self"], &[(0, 1, 3)]),
     // Shard channels count separately.
