@@ -22,16 +22,7 @@ static FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
 
 /// Opens (creating, appending) the audit log; "" = off.
 pub fn open(path: &str) -> std::io::Result<()> {
-    let f = if path.is_empty() {
-        None
-    } else {
-        Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?,
-        )
-    };
+    let f = crate::log::open_append(path)?;
     ON.store(f.is_some(), Ordering::SeqCst);
     *FILE.lock().unwrap_or_else(|e| e.into_inner()) = f;
     Ok(())

@@ -28,18 +28,22 @@ pub fn set_level(name: &str) {
     LEVEL.store(level_from_name(name), Ordering::Relaxed);
 }
 
+/// Opens `path` for appending (created if missing); "" = None. The log
+/// and the audit log both open their files this way.
+pub fn open_append(path: &str) -> std::io::Result<Option<std::fs::File>> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(Some)
+}
+
 /// Sends log lines to `path` (appending) instead of stdout; "" = stdout.
 pub fn set_file(path: &str) -> std::io::Result<()> {
-    let f = if path.is_empty() {
-        None
-    } else {
-        Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?,
-        )
-    };
+    let f = open_append(path)?;
     *FILE.lock().unwrap_or_else(|e| e.into_inner()) = f;
     Ok(())
 }

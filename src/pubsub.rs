@@ -292,7 +292,7 @@ pub fn deliver_raw(info: &ClientInfo, bytes: &[u8], limits: (u64, u64, u64), cla
             class,
             used
         );
-        hub().obuf_disconnections.fetch_add(1, Ordering::Relaxed);
+        count_obuf_disconnection();
         info.kill();
         mb.wake();
         return;
@@ -309,6 +309,17 @@ struct Subs {
     channels: Subscribers,
     patterns: Subscribers,
     shard: Subscribers,
+}
+
+/// One more client disconnected for its output buffer (any class; INFO
+/// stats `client_output_buffer_limit_disconnections`, Redis 7.2's name).
+pub fn count_obuf_disconnection() {
+    hub().obuf_disconnections.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Clients disconnected for their output buffer since start.
+pub fn obuf_disconnections() -> u64 {
+    hub().obuf_disconnections.load(Ordering::Relaxed)
 }
 
 /// Which of the three namespaces a subscription is in.

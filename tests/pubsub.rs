@@ -320,6 +320,11 @@ fn slow_subscriber_never_blocks_the_publisher_and_is_dropped() {
     let n: Vec<redis::Value> = q(&mut c, &["PUBSUB", "NUMSUB", "firehose"]);
     assert_eq!(n[1], redis::Value::Int(0));
     assert!(srv.log().contains("output buffer limits"), "{}", srv.log());
+    let info: String = q(&mut c, &["INFO", "stats"]);
+    assert!(
+        info.contains("client_output_buffer_limit_disconnections:1\r\n"),
+        "{info}"
+    );
     // Its connection is closed: reading drains what was sent, then EOF.
     stalled
         .set_read_timeout(Some(Duration::from_secs(10)))

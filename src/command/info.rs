@@ -436,6 +436,11 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 s.rejected_connections.load(Relaxed)
             );
             line!(o, "rate_limited_commands:{}", s.rate_limited.load(Relaxed));
+            line!(
+                o,
+                "client_output_buffer_limit_disconnections:{}",
+                crate::pubsub::obuf_disconnections()
+            );
             line!(o, "sync_full:0");
             line!(o, "sync_partial_ok:0");
             line!(o, "sync_partial_err:0");

@@ -321,6 +321,7 @@ impl Conn {
                     "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
                     self.client.info.describe(false)
                 );
+                crate::pubsub::count_obuf_disconnection();
                 // Like Redis, what it did not read is dropped with it.
                 self.out.clear();
                 self.out_pos = 0;
