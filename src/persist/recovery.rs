@@ -289,6 +289,9 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     }
     drop(snap); // the file's bytes are not needed any more
     let max_snap_lsn = lsns.iter().copied().max().unwrap_or(0);
+    // Every record from the snapshot's lowest stripe LSN on must be in the
+    // log (from the first one without a snapshot).
+    let floor = lsns.iter().copied().min().unwrap_or(1).max(1);
     let mut rep = Replayer::new(srv, lsns);
     let t2 = Instant::now();
     // Limits that only guard client input must not reject a logged write
@@ -296,7 +299,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
     srv.hot.proto_max_bulk_len.store(i64::MAX as u64, Relaxed);
     let mut last_note = Instant::now();
     let mut seen = 0u64;
-    let scanned = segment::scan(&cfg.dir, cfg.wal_repair, |rec| {
+    let scanned = segment::scan_from(&cfg.dir, cfg.wal_repair, Some(floor), |rec| {
         seen += 1;
         if seen.is_multiple_of(4096) {
             srv.persist.loading_keys.fetch_add(4096, Relaxed);
@@ -335,6 +338,14 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
             n
         );
     }
+    if let Some((path, from, upto)) = &report.gap {
+        crate::warning!(
+            "wal: --wal-repair accepted that records with LSN {} to {} are missing (before {}): the writes they held are lost",
+            from,
+            upto - 1,
+            path.display()
+        );
+    }
     if report.records > 0 {
         crate::notice!(
             "WAL replayed: {} records, {:.1} MB ({} applied, {} already in the snapshot) in {} ms",
@@ -352,7 +363,7 @@ pub fn recover(srv: &Arc<Server>, snap: Option<snapshot::Loaded>) -> Result<(), 
             fsync: fsync_policy(&cfg.appendfsync),
             segment_size: cfg.wal_segment_size,
         };
-        let w = wal::Wal::open(&cfg.dir, opts, next_lsn)
+        let w = wal::Wal::open_at(&cfg.dir, opts, next_lsn, report.reach)
             .map_err(|e| format!("Can't open the WAL in '{}': {}", cfg.dir.display(), e))?;
         super::install(w);
         if report.records >= LONG_REPLAY {

@@ -187,6 +187,14 @@ pub struct ScanReport {
     /// `repair` dropped a corrupt suffix: (file, offset of the bad record,
     /// bytes dropped in total, later segments included).
     pub repaired: Option<(PathBuf, u64, u64)>,
+    /// With a continuity floor ([`scan_from`]): the lowest LSN the log
+    /// does not account for (every record at or above the floor and below
+    /// it is present or was declared never written); the floor when there
+    /// are no segments.
+    pub reach: u64,
+    /// `repair` accepted missing records: (file where they were missed,
+    /// first missing LSN, first LSN after them).
+    pub gap: Option<(PathBuf, u64, u64)>,
 }
 
 /// Why a scan failed.
@@ -196,6 +204,9 @@ pub enum WalErrorKind {
     Corrupt,
     /// The callback refused a record.
     Replay,
+    /// Records the snapshot does not hold are missing from the log (a
+    /// segment was deleted, or a backup was copied in the wrong order).
+    Gap,
     /// Reading, truncating or renaming a file failed.
     Io,
 }
@@ -230,6 +241,13 @@ impl fmt::Display for WalError {
                 write!(f, "wal: cannot replay the record at {at}: {}", self.msg)
             }
             WalErrorKind::Io => write!(f, "wal: {at}: {}", self.msg),
+            WalErrorKind::Gap => write!(
+                f,
+                "wal: {} before {at}; refusing to start. A WAL segment was deleted, or a backup \
+                 copied snapshots/ before wal/ (docs/OPERATIONS.md). Put the missing segment back, \
+                 or start with --wal-repair to accept losing those writes",
+                self.msg
+            ),
         }
     }
 }
@@ -290,11 +308,35 @@ enum Stop {
 pub fn scan(
     dir: &Path,
     repair: bool,
+    f: impl FnMut(Record) -> Result<(), String>,
+) -> Result<ScanReport, WalError> {
+    scan_from(dir, repair, None, f)
+}
+
+/// [`scan`], also checking that no record at or above `floor` (the
+/// lowest stripe LSN of the snapshot loaded, 1 without one) is missing.
+///
+/// The log accounts for every LSN from the floor up: LSNs are assigned
+/// one by one, so within a segment records are consecutive, and a
+/// segment's header LSN `h` says that every record before it in the log
+/// has an LSN below `h` and that LSNs from `h` to the segment's first
+/// record were never written (a crash lost them unacknowledged; recovery
+/// starts its segment at the first LSN it did not find). So a header
+/// above what the records so far reach, or a jump between two records of
+/// one segment, means records are missing: an error naming the file and
+/// offset, unless `repair` (then reported in [`ScanReport::gap`]).
+pub fn scan_from(
+    dir: &Path,
+    repair: bool,
+    floor: Option<u64>,
     mut f: impl FnMut(Record) -> Result<(), String>,
 ) -> Result<ScanReport, WalError> {
     let wal = wal_dir(dir);
     let files = segment_files(dir).map_err(|e| io_err(&wal, 0, e))?;
-    let mut rep = ScanReport::default();
+    let mut rep = ScanReport {
+        reach: floor.unwrap_or(0),
+        ..ScanReport::default()
+    };
     let n = files.len();
     for (i, (seq, path)) in files.iter().enumerate() {
         let last = i + 1 == n;
@@ -305,18 +347,31 @@ pub fn scan(
                 Stop::TornHeader
             }
             Err(why) => Stop::Corrupt(0, why.to_string()),
-            Ok(_) => scan_records(&data, last, |rec, at| {
-                let lsn = rec.lsn;
-                f(rec).map_err(|msg| WalError {
-                    path: path.clone(),
-                    offset: at as u64,
-                    msg,
-                    kind: WalErrorKind::Replay,
-                })?;
-                rep.records += 1;
-                rep.last_lsn = rep.last_lsn.max(lsn);
-                Ok(())
-            })?,
+            Ok(header_lsn) => {
+                let mut first_in_segment = true;
+                if floor.is_some() && header_lsn > rep.reach {
+                    missing(&mut rep, repair, path, 0, header_lsn)?;
+                }
+                scan_records(&data, last, |rec, at| {
+                    let lsn = rec.lsn;
+                    if floor.is_some() {
+                        if lsn > rep.reach && !first_in_segment {
+                            missing(&mut rep, repair, path, at as u64, lsn)?;
+                        }
+                        rep.reach = rep.reach.max(lsn + 1);
+                    }
+                    first_in_segment = false;
+                    f(rec).map_err(|msg| WalError {
+                        path: path.clone(),
+                        offset: at as u64,
+                        msg,
+                        kind: WalErrorKind::Replay,
+                    })?;
+                    rep.records += 1;
+                    rep.last_lsn = rep.last_lsn.max(lsn);
+                    Ok(())
+                })?
+            }
         };
         match stop {
             Stop::End => {
@@ -366,6 +421,35 @@ pub fn scan(
         }
     }
     Ok(rep)
+}
+
+/// Records `reach .. upto` are not in the log (found at `path:offset`):
+/// an error, or with `repair` a note in the report (and the scan goes on).
+fn missing(
+    rep: &mut ScanReport,
+    repair: bool,
+    path: &Path,
+    offset: u64,
+    upto: u64,
+) -> Result<(), WalError> {
+    let msg = if upto - rep.reach == 1 {
+        format!("the record with LSN {} is missing", rep.reach)
+    } else {
+        format!("records with LSN {} to {} are missing", rep.reach, upto - 1)
+    };
+    if !repair {
+        return Err(WalError {
+            path: path.to_path_buf(),
+            offset,
+            msg,
+            kind: WalErrorKind::Gap,
+        });
+    }
+    if rep.gap.is_none() {
+        rep.gap = Some((path.to_path_buf(), rep.reach, upto));
+    }
+    rep.reach = upto;
+    Ok(())
 }
 
 /// Decodes the records of one segment (`data` is the whole file, header
@@ -463,6 +547,58 @@ pub(crate) mod tests {
             Ok(())
         })?;
         Ok((got, rep))
+    }
+
+    /// `scan_from`'s continuity check: the outcome for a log laid out by
+    /// `write_segments` and a floor. Ok = the reach; Err = (file number,
+    /// offset, message) of the gap.
+    fn continuity(segs: &[(u64, Vec<u64>)], floor: u64) -> Result<u64, (String, u64, String)> {
+        let d = TempDir::new("seg-gap");
+        write_segments(&d.0, segs);
+        match scan_from(&d.0, false, Some(floor), |_| Ok(())) {
+            Ok(rep) => {
+                // Repair accepts the same log, reporting the gap if any.
+                assert!(rep.gap.is_none());
+                Ok(rep.reach)
+            }
+            Err(e) => {
+                assert_eq!(e.kind, WalErrorKind::Gap);
+                let name = e.path.file_name().unwrap().to_string_lossy().into_owned();
+                let rep = scan_from(&d.0, true, Some(floor), |_| Ok(())).unwrap();
+                assert!(rep.gap.is_some(), "repair reports the gap");
+                Err((name, e.offset, e.msg))
+            }
+        }
+    }
+
+    #[test]
+    fn scan_from_finds_missing_records() {
+        // Consecutive records across segments; the reach is the next LSN.
+        assert_eq!(continuity(&[(1, vec![1, 2, 3]), (4, vec![4, 5])], 1), Ok(6));
+        // Records below the floor are in the snapshot; none missing.
+        assert_eq!(continuity(&[(1, vec![1, 2]), (3, vec![3])], 7), Ok(7));
+        // No segments: the floor.
+        assert_eq!(continuity(&[], 5), Ok(5));
+        // A header declares LSNs 4..=6 never written (recovery after a
+        // crash lost them): no gap.
+        assert_eq!(continuity(&[(1, vec![1, 2, 3]), (4, vec![7, 8])], 1), Ok(9));
+        // A header above the reach: the segment holding 4 and 5 is gone.
+        let (file, off, msg) = continuity(&[(1, vec![1, 2, 3]), (6, vec![6])], 1).unwrap_err();
+        assert_eq!((file.as_str(), off), ("00000002.wal", 0));
+        assert_eq!(msg, "records with LSN 4 to 5 are missing");
+        // The snapshot needs LSN 5 on, the log starts at 7.
+        let (file, off, msg) = continuity(&[(7, vec![7, 8])], 5).unwrap_err();
+        assert_eq!(
+            (file.as_str(), off, msg.as_str()),
+            ("00000001.wal", 0, "records with LSN 5 to 6 are missing")
+        );
+        // A jump inside a segment.
+        let offs = write_segments(&TempDir::new("seg-gap-offs").0, &[(1, vec![1, 2, 4])]);
+        let (_, off, msg) = continuity(&[(1, vec![1, 2, 4])], 1).unwrap_err();
+        assert_eq!(
+            (off, msg.as_str()),
+            (offs[0][2] as u64, "the record with LSN 3 is missing")
+        );
     }
 
     #[test]

@@ -309,6 +309,20 @@ impl Wal {
     /// new file and the directory; starts the writer thread (`wal-writer`).
     /// Run the recovery scan first: a torn last segment fails here.
     pub fn open(dir: &Path, opts: WalOptions, next_lsn: u64) -> io::Result<Arc<Wal>> {
+        Wal::open_at(dir, opts, next_lsn, next_lsn)
+    }
+
+    /// [`Wal::open`] with the new segment's header LSN `header_lsn` (at
+    /// most `next_lsn`): recovery passes the first LSN the log did not
+    /// account for, declaring that the LSNs from there to `next_lsn` were
+    /// never written (see `segment::scan_from`).
+    pub fn open_at(
+        dir: &Path,
+        opts: WalOptions,
+        next_lsn: u64,
+        header_lsn: u64,
+    ) -> io::Result<Arc<Wal>> {
+        let header_lsn = header_lsn.min(next_lsn);
         let wal_dir = segment::wal_dir(dir);
         fs::create_dir_all(&wal_dir)?;
         segment::sync_dir(dir)?;
@@ -322,11 +336,11 @@ impl Wal {
             })
             .collect();
         let seq = segs.last().map_or(1, |s| s.seq + 1);
-        let (file, path) = segment::create_segment(&wal_dir, seq, next_lsn)?;
+        let (file, path) = segment::create_segment(&wal_dir, seq, header_lsn)?;
         segs.push(Seg {
             seq,
             path,
-            first_lsn: next_lsn,
+            first_lsn: header_lsn,
             len: segment::HEADER_LEN as u64,
         });
         let wal = Arc::new(Wal {
