@@ -777,7 +777,7 @@ fn category_matrix() {
         .map(String::from)
         .collect();
     for container in [
-        "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency",
+        "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency", "memory",
     ] {
         let subs = calls(&mut c, &["COMMAND", "INFO", container]);
         for l in subs.split("\r\n") {
@@ -788,7 +788,7 @@ fn category_matrix() {
     }
     // Containers are checked through their subcommands.
     let containers = [
-        "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency",
+        "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency", "memory",
     ];
     names.retain(|n| !containers.contains(&n.as_str()));
     assert!(names.iter().any(|n| n == "config|get"), "{names:?}");

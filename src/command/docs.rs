@@ -480,8 +480,20 @@ fn tips(full: &str) -> &'static [&'static str] {
         "slowlog|reset" | "latency|reset" => {
             &["request_policy:all_nodes", "response_policy:all_succeeded"]
         }
-        "latency|doctor" | "latency|graph" | "latency|histogram" | "latency|history"
-        | "latency|latest" => &[
+        "memory|purge" => ALL_SHARDS_OK,
+        "memory|doctor" | "memory|stats" | "memory|malloc-stats" => &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        "latency|doctor"
+        | "latency|graph"
+        | "latency|histogram"
+        | "latency|history"
+        | "latency|latest"
+        | "memory|doctor"
+        | "memory|stats"
+        | "memory|malloc-stats" => &[
             "nondeterministic_output",
             "request_policy:all_nodes",
             "response_policy:special",
@@ -541,7 +553,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
         "ssubscribe" | "sunsubscribe" | "spublish" => (&["not_key"], None),
         "exists" | "type" | "strlen" | "touch" | "watch" | "object|encoding" | "object|freq"
-        | "object|idletime" | "object|refcount" => (&["RO"], None),
+        | "object|idletime" | "object|refcount" | "memory|usage" => (&["RO"], None),
         _ if spec.flags & READONLY != 0 => (&["RO", "access"], None),
         _ => (&["RW", "access", "update"], None),
     }

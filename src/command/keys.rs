@@ -162,13 +162,6 @@ const KEYS_1_2: Keys = Keys {
     step: 1,
 };
 
-/// The key of an OBJECT subcommand (after the container name).
-const KEY2: Keys = Keys {
-    first: 2,
-    last: 2,
-    step: 1,
-};
-
 static OBJECT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("encoding", 3, READONLY, KEY2, object_encoding)
         .doc(

@@ -14,6 +14,7 @@ pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub mod obs;
 pub mod persist;
 pub mod pubsub;
@@ -98,6 +99,12 @@ pub const NO_KEYS: Keys = Keys {
 pub const KEY1: Keys = Keys {
     first: 1,
     last: 1,
+    step: 1,
+};
+/// The key of a subcommand (OBJECT ENCODING key, MEMORY USAGE key).
+pub const KEY2: Keys = Keys {
+    first: 2,
+    last: 2,
     step: 1,
 };
 /// Every argument from 1 on is a key.
