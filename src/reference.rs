@@ -45,7 +45,67 @@ pub fn commands_md() -> String {
         }
         out.push('\n');
     }
+    not_supported(&mut out, t);
     out
+}
+
+/// Redis 7.0.15's commands and subcommands with their groups, as its
+/// COMMAND DOCS lists them.
+const REDIS_COMMANDS: &str = include_str!("redis-7.0-commands.txt");
+
+/// Why a group of Redis commands is missing.
+fn why(group: &str) -> &'static str {
+    match group {
+        "cluster" => "FlashDB is a single server: there is no cluster mode (clients see no `MOVED`/`ASK`).",
+        "scripting" => "No Lua scripting or functions: use MULTI/EXEC (with WATCH) for atomic groups of commands.",
+        "stream" => "The stream type is not implemented yet.",
+        "geo" => "The geospatial commands are not implemented yet.",
+        "generic" => "DUMP/RESTORE/MIGRATE need Redis's RDB value encoding, which FlashDB does not speak; WAIT needs replicas.",
+        "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",
+        "server" => "No replication (REPLICAOF, PSYNC, ROLE, FAILOVER), modules or DEBUG.",
+        _ => "Not implemented.",
+    }
+}
+
+/// The section listing the Redis 7.0 commands the table lacks.
+fn not_supported(out: &mut String, t: &crate::command::table::Table) {
+    let ours: std::collections::HashSet<String> = t
+        .commands()
+        .flat_map(|(id, s)| {
+            let full = t.full_name(id).replace('|', " ");
+            let subs = s
+                .subcommands
+                .iter()
+                .map(move |sub| format!("{} {}", s.name, sub.name));
+            std::iter::once(full).chain(subs)
+        })
+        .collect();
+    let mut missing: Vec<(&str, &str)> = REDIS_COMMANDS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(name, _)| !ours.contains(*name))
+        .map(|(name, group)| (group, name))
+        .collect();
+    missing.sort_unstable();
+    out.push_str("## Redis 7.0 commands not supported\n\n");
+    let _ = writeln!(
+        out,
+        "{} of Redis 7.0.15's commands and subcommands are not in FlashDB; they answer \
+         `-ERR unknown command` (or `unknown subcommand`), as Redis does for a command it lacks.\n",
+        missing.len()
+    );
+    out.push_str("| group | commands | why |\n|---|---|---|\n");
+    let mut groups: Vec<&str> = missing.iter().map(|(g, _)| *g).collect();
+    groups.dedup();
+    for g in groups {
+        let names: Vec<String> = missing
+            .iter()
+            .filter(|(mg, _)| *mg == g)
+            .map(|(_, n)| n.to_uppercase())
+            .collect();
+        let _ = writeln!(out, "| {} | {} | {} |", g, names.join(", "), why(g));
+    }
 }
 
 fn row(out: &mut String, name: &str, s: &crate::command::CommandSpec) {
