@@ -486,14 +486,8 @@ fn tips(full: &str) -> &'static [&'static str] {
             "request_policy:all_shards",
             "response_policy:special",
         ],
-        "latency|doctor"
-        | "latency|graph"
-        | "latency|histogram"
-        | "latency|history"
-        | "latency|latest"
-        | "memory|doctor"
-        | "memory|stats"
-        | "memory|malloc-stats" => &[
+        "latency|doctor" | "latency|graph" | "latency|histogram" | "latency|history"
+        | "latency|latest" => &[
             "nondeterministic_output",
             "request_policy:all_nodes",
             "response_policy:special",
