@@ -163,11 +163,10 @@ fn stats(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     put("keys.count", int(keys_total));
     put(
         "keys.bytes-per-key",
-        int(if keys_total == 0 {
-            0
-        } else {
-            used.saturating_sub(BASELINE_MEMORY) / keys_total
-        }),
+        int(used
+            .saturating_sub(BASELINE_MEMORY)
+            .checked_div(keys_total)
+            .unwrap_or(0)),
     );
     put("dataset.bytes", int(dataset));
     put(
