@@ -81,7 +81,7 @@ pub fn human(n: u64) -> String {
 
 /// Process resident memory in bytes.
 #[cfg(target_os = "linux")]
-fn rss(fallback: u64) -> u64 {
+pub fn rss(fallback: u64) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -95,7 +95,7 @@ fn rss(fallback: u64) -> u64 {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn rss(fallback: u64) -> u64 {
+pub fn rss(fallback: u64) -> u64 {
     fallback
 }
 

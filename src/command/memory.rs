@@ -11,7 +11,7 @@
 
 use super::args::text;
 use super::*;
-use crate::command::info::{used_memory, BASELINE_MEMORY};
+use crate::command::info::{rss, used_memory, BASELINE_MEMORY};
 use crate::resp::Reply;
 use crate::server::Ctx;
 use crate::store::now_ms;
@@ -103,14 +103,6 @@ fn usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Some(n) => Reply::Int(n as i64),
         None => Reply::Null,
     }
-}
-
-/// Resident set size from /proc (the estimate itself where there is none).
-fn rss(fallback: u64) -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(fallback, |pages| pages * 4096)
 }
 
 fn stats(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
