@@ -104,6 +104,8 @@ fn memory_doctor_purge_and_errors_match_redis() {
             // (Redis lists the subcommands in its dict's random order.)
             "COMMAND INFO memory|usage memory|doctor memory|purge memory|stats",
             "COMMAND INFO memory|help memory|malloc-stats",
+            "COMMAND DOCS memory|usage memory|doctor memory|purge memory|stats",
+            "COMMAND DOCS memory|help memory|malloc-stats",
             "COMMAND GETKEYS MEMORY USAGE foo",
         ]),
         raw_replies,

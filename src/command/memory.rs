@@ -35,27 +35,27 @@ pub static COMMANDS: &[CommandSpec] =
 // In Redis 7.0's order (COMMAND INFO lists them so).
 static MEMORY_SUBS: &[CommandSpec] = &[
     CommandSpec::new("doctor", 2, MEM, NO_KEYS, doctor)
-        .doc("server", "4.0.0", "Outputs a memory problems report.")
+        .doc("server", "4.0.0", "Outputs memory problems report")
         .complexity("O(1)"),
     CommandSpec::new("purge", 2, MEM, NO_KEYS, purge)
-        .doc("server", "4.0.0", "Asks the allocator to release memory.")
+        .doc("server", "4.0.0", "Ask the allocator to release memory")
         .complexity("Depends on how much memory is allocated, could be slow"),
     CommandSpec::new("stats", 2, MEM, NO_KEYS, stats)
-        .doc("server", "4.0.0", "Returns details about memory usage.")
+        .doc("server", "4.0.0", "Show memory usage details")
         .complexity("O(1)"),
     CommandSpec::new("help", 2, LOADING | STALE, NO_KEYS, help)
         .doc(
             "server",
             "4.0.0",
-            "Returns helpful text about the different subcommands.",
+            "Show helpful text about the different subcommands",
         )
         .complexity("O(1)"),
     CommandSpec::new("usage", -3, READONLY, KEY2, usage)
-        .doc("server", "4.0.0", "Estimates the memory usage of a key.")
+        .doc("server", "4.0.0", "Estimate the memory usage of a key")
         .syntax("key [SAMPLES count]")
         .complexity("O(N) where N is the number of samples."),
     CommandSpec::new("malloc-stats", 2, MEM, NO_KEYS, malloc_stats)
-        .doc("server", "4.0.0", "Returns the allocator statistics.")
+        .doc("server", "4.0.0", "Show allocator internal stats")
         .complexity("Depends on how much memory is allocated, could be slow"),
 ];
 

@@ -37,6 +37,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NO_KEYS, time)
         .doc("server", "2.6.0", "Returns the server time.")
         .complexity("O(1)"),
+    CommandSpec::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, NO_KEYS, role)
+        .doc(
+            "server",
+            "2.8.12",
+            "Return the role of the instance in the context of replication",
+        )
+        .acl(&["admin", "dangerous"])
+        .complexity("O(1)"),
     CommandSpec::new("flushdb", -1, WRITE | EXCLUSIVE, NO_KEYS, flushdb)
         .doc("server", "1.0.0", "Removes all keys from the current database.")
         .acl(&["keyspace", "dangerous"])
@@ -166,6 +174,16 @@ fn time(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     Reply::Array(vec![
         Reply::Bulk((us / 1_000_000).to_string().into_bytes()),
         Reply::Bulk((us % 1_000_000).to_string().into_bytes()),
+    ])
+}
+
+/// A server without replicas: `master`, replication offset 0, no replicas
+/// (INFO replication agrees).
+fn role(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk_str("master"),
+        Reply::Int(0),
+        Reply::Array(vec![]),
     ])
 }
 
