@@ -62,7 +62,7 @@ fn why(group: &str) -> &'static str {
         "geo" => "The geospatial commands are not implemented yet.",
         "generic" => "DUMP/RESTORE/MIGRATE need Redis's RDB value encoding, which FlashDB does not speak; WAIT needs replicas.",
         "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",
-        "server" => "No replication (REPLICAOF, PSYNC, ROLE, FAILOVER), modules or DEBUG.",
+        "server" => "No replication (REPLICAOF, PSYNC, FAILOVER; ROLE answers `master`), modules or DEBUG.",
         _ => "Not implemented.",
     }
 }

@@ -116,6 +116,13 @@ const WORKLOAD: &[&str] = &[
     "ZINTERSTORE z5 2 z1 z4",
     "ZDIFFSTORE z6 2 z4 z1",
     "ZRANGESTORE z7 z4 0 1",
+    // geo (a sorted set of geohashes)
+    "GEOADD geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+    "GEOADD geo CH 13.583333 37.316667 Agrigento 13.4 38.2 Palermo",
+    "GEORADIUS geo 15 37 200 km STORE geo1",
+    "GEORADIUSBYMEMBER geo Palermo 100 km STOREDIST geo2",
+    "GEOSEARCHSTORE geo3 geo FROMLONLAT 15 37 BYBOX 300 300 km STOREDIST",
+    "GEOSEARCHSTORE geo4 geo FROMLONLAT 0 0 BYRADIUS 1 km",
     "ZMPOP 1 z4 MIN COUNT 1",
     "ZADD bz 1 a 2 b 3 c 4 d",
     "BZPOPMIN nobz bz 0",

@@ -524,6 +524,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "lrem" | "ltrim" => (&["RW", "delete"], None),
         "lset" => (&["RW", "update"], None),
         "llen" => (&["RO"], None),
+        "geoadd" => (&["RW", "update"], None),
         "hset" | "hmset" => (&["RW", "update"], None),
         "hdel" => (&["RW", "delete"], None),
         "hexists" | "hlen" | "hstrlen" => (&["RO"], None),
@@ -560,7 +561,7 @@ fn per_key_specs(full: &str) -> Option<&'static [(i32, &'static [&'static str])]
         "copy" => &[(1, &["RO", "access"]), (2, &["OW", "update"])],
         "rename" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "update"])],
         "renamenx" => &[(1, &["RW", "access", "delete"]), (2, &["OW", "insert"])],
-        "zrangestore" => &[(1, &["OW", "update"]), (2, &["RO", "access"])],
+        "zrangestore" | "geosearchstore" => &[(1, &["OW", "update"]), (2, &["RO", "access"])],
         "smove" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" => {
             &[(1, &["RW", "access", "delete"]), (2, &["RW", "insert"])]
         }
@@ -731,9 +732,46 @@ fn sort_key_specs(full: &str) -> Option<Vec<Reply>> {
     Some(v)
 }
 
+/// GEORADIUS and GEORADIUSBYMEMBER: a source, and a destination after a
+/// STORE or STOREDIST keyword.
+fn is_georadius(full: &str) -> bool {
+    matches!(full, "georadius" | "georadiusbymember")
+}
+
+/// A key spec found by searching for `keyword` from argument `from`.
+fn keyword_key_spec(flags: &[&str], keyword: &str, from: i64) -> Reply {
+    let b = Reply::bulk_str;
+    let Reply::Map(mut m) = key_spec(flags, None, 0, 0, 1) else {
+        unreachable!("key_spec builds a map");
+    };
+    for (k, v) in m.iter_mut() {
+        if *k == b("begin_search") {
+            *v = Reply::Map(vec![
+                (b("type"), b("keyword")),
+                (
+                    b("spec"),
+                    Reply::Map(vec![
+                        (b("keyword"), b(keyword)),
+                        (b("startfrom"), Reply::Int(from)),
+                    ]),
+                ),
+            ]);
+        }
+    }
+    Reply::Map(m)
+}
+
 fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
     if let Some(v) = sort_key_specs(full) {
         return v;
+    }
+    if is_georadius(full) {
+        let from = if full == "georadius" { 6 } else { 5 };
+        return vec![
+            key_spec(&["RO", "access"], None, 1, 0, 1),
+            keyword_key_spec(&["OW", "update"], "STORE", from),
+            keyword_key_spec(&["OW", "update"], "STOREDIST", from),
+        ];
     }
     if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {
         let sources = keynum_key_spec(flags, begin, numidx, first, step);
@@ -965,6 +1003,10 @@ fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
         // Redis's sortGetKeys: the key and the last STORE destination.
         return Ok(super::sort::sort_keys(cmd));
     }
+    if is_georadius(full) {
+        // Redis's georadiusGetKeys: the source and the STORE destination.
+        return Ok(super::geo::radius_keys(cmd));
+    }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
@@ -1029,6 +1071,7 @@ pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let varies = full == "set"
         || full == "sort"
         || full == "sort_ro"
+        || is_georadius(full)
         || keynum_spec(full).is_some()
         || per_key_specs(full).is_some()
         || range_key_specs(full).is_some();
@@ -1052,7 +1095,7 @@ pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> 
         }
     } else if let Some((.., f)) = keynum_spec(full) {
         f
-    } else if full == "sort" || full == "sort_ro" {
+    } else if full == "sort" || full == "sort_ro" || is_georadius(full) {
         &["RO", "access"]
     } else {
         key_flags(full, t.spec(id)).0
@@ -1066,7 +1109,10 @@ pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> 
                 .and_then(|l| l.iter().find(|(at, _)| *at as usize == i))
                 .map(|(_, f)| *f)
                 .or_else(|| (keynum_dest && i == 1).then_some(&["OW", "update"][..]))
-                .or_else(|| (full == "sort" && i > 1).then_some(&["OW", "update"][..]))
+                .or_else(|| {
+                    ((full == "sort" || is_georadius(full)) && i > 1)
+                        .then_some(&["OW", "update"][..])
+                })
                 .or_else(|| {
                     // SINTERSTORE & co: the destination, then a range.
                     ranges?

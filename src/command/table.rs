@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 17] {
+fn families() -> [&'static [CommandSpec]; 18] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -52,6 +52,7 @@ fn families() -> [&'static [CommandSpec]; 17] {
         super::acl::COMMANDS,
         super::obs::COMMANDS,
         super::memory::COMMANDS,
+        super::geo::COMMANDS,
     ]
 }
 

@@ -265,7 +265,7 @@ fn pairs_reply(items: &[(Vec<u8>, f64)]) -> Reply {
     )
 }
 
-fn zset_of(e: &Entry) -> Result<&ZSetValue, Reply> {
+pub(crate) fn zset_of(e: &Entry) -> Result<&ZSetValue, Reply> {
     match &e.value {
         Value::ZSet(z) => Ok(z),
         _ => Err(err::wrong_type()),
@@ -273,7 +273,7 @@ fn zset_of(e: &Entry) -> Result<&ZSetValue, Reply> {
 }
 
 /// (zset-max-listpack-entries, zset-max-listpack-value).
-fn limits(ctx: &Ctx) -> (usize, usize) {
+pub(crate) fn limits(ctx: &Ctx) -> (usize, usize) {
     let hot = &ctx.srv.hot;
     (
         hot.zset_max_listpack_entries
@@ -501,7 +501,7 @@ fn zincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     zadd_generic(ctx, args, ZADD_INCR)
 }
 
-fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
+pub(crate) fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], mut flags: u8) -> Reply {
     let mut idx = 2;
     if flags & ZADD_INCR == 0 {
         while idx < args.len() {
@@ -913,7 +913,7 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
 /// and logs that, all under the locks in `l`, notifying `event` (`del` for
 /// a deleted destination); replies the new size.
 #[allow(clippy::too_many_arguments)]
-fn store_result(
+pub(crate) fn store_result(
     l: &mut Locked,
     store: &Store,
     db: usize,
