@@ -16,8 +16,8 @@
 //! ones dropped, the same scan order), so unsorted results come back in
 //! Redis's order and distances, hashes and coordinates print the same.
 
-use super::args::{is, parse_f64};
-use super::zset::{limits, store_result, zadd_generic, zset_of};
+use super::args::is;
+use super::zset::{limits, parse_score, store_result, zadd_generic, zset_of};
 use super::*;
 use crate::resp::Reply;
 use crate::server::Ctx;
@@ -519,8 +519,10 @@ fn unit(a: &[u8]) -> Result<f64, Reply> {
     })
 }
 
+/// Redis's getDoubleFromObject: strtod, whole argument, no NaN, no
+/// overflow or underflow.
 fn double(a: &[u8], msg: &'static str) -> Result<f64, Reply> {
-    parse_f64(a).ok_or_else(|| Reply::err(msg))
+    parse_score(a).ok_or_else(|| Reply::err(msg))
 }
 
 fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<[f64; 2], Reply> {
