@@ -101,6 +101,9 @@ impl TestServer {
             }
             let _ = s.child.kill();
             let _ = s.child.wait();
+            // Retry (a port taken meanwhile) in the same directory: keep it
+            // from the Drop that would delete it.
+            s.dir = temp_dir("retry");
         }
         panic!(
             "flashdb did not start; log:\n{}",
