@@ -598,8 +598,8 @@ const EXPIRY: &[&str] = &[
     "~60",
     "ZADD ez 2 b",
     "- SADD es a",
-    "- PEXPIRE es 20",
-    "~60",
+    "- PEXPIRE es 200",
+    "~700",
     "SREM es a",
     "SET r1 v",
     "- SET r2 v PX 1",
@@ -615,13 +615,15 @@ const EXPIRY: &[&str] = &[
     "~5",
     "INCR i1",
     "SELECT 1",
-    "SET k4 v PX 20",
-    "~300",
+    // TTLs long enough that a loaded machine still reads the events of
+    // the step before the key expires.
+    "SET k4 v PX 200",
+    "~700",
     "DEL k4",
     "SELECT 0",
     "SET k5 v EX 100",
-    "GETEX k5 PX 20",
-    "~300",
+    "GETEX k5 PX 200",
+    "~700",
     "DEL k5",
 ];
 
