@@ -196,11 +196,11 @@ fn ttl_interplay() {
         "expire-me",
     ];
     for k in keep {
-        assert_eq!(calls(&mut s, &["SET", k, "1", "PX", "150"]), "+OK\r\n");
+        assert_eq!(calls(&mut s, &["SET", k, "1", "PX", "1000"]), "+OK\r\n");
     }
     let clear = ["set", "getset", "getex-persist", "setex-then-set", "mset"];
     for k in clear {
-        assert_eq!(calls(&mut s, &["SET", k, "1", "PX", "150"]), "+OK\r\n");
+        assert_eq!(calls(&mut s, &["SET", k, "1", "PX", "1000"]), "+OK\r\n");
     }
     calls(&mut s, &["APPEND", "append", "x"]);
     calls(&mut s, &["SETRANGE", "setrange", "0", "2"]);
@@ -225,8 +225,10 @@ fn ttl_interplay() {
     assert_eq!(calls(&mut s, &["GET", "getex-past"]), "$-1\r\n");
     // GETEX PX sets a TTL on a persistent key.
     calls(&mut s, &["SET", "getex-px", "v"]);
-    calls(&mut s, &["GETEX", "getex-px", "PX", "100"]);
-    std::thread::sleep(Duration::from_millis(200));
+    calls(&mut s, &["GETEX", "getex-px", "PX", "1000"]);
+    // (TTLs of a second: a loaded machine must not expire a key before
+    // the command under test reaches it.)
+    std::thread::sleep(Duration::from_millis(1300));
     for k in keep.iter().chain(["getex-px"].iter()) {
         assert_eq!(
             calls(&mut s, &["GET", k]),
