@@ -21,7 +21,8 @@
 //! - api.rs: the REST routes; metrics.rs: Prometheus text;
 //! - ws.rs: the WebSocket endpoint and its event streams;
 //! - jsonmap.rs: RESP ↔ JSON; codec.rs: base64, SHA-1, percent-decoding;
-//! - sock.rs: finding the socket behind a tiny_http request.
+//! - sock.rs: finding the socket behind a tiny_http request;
+//! - static_files.rs: the dashboard (`frontend/`, embedded) at `/`.
 
 pub mod api;
 pub mod codec;
@@ -30,6 +31,7 @@ pub mod key;
 pub mod metrics;
 pub mod session;
 pub mod sock;
+pub mod static_files;
 pub mod ws;
 
 use crate::server::Server;
@@ -165,6 +167,13 @@ impl Http {
         if rq.body_length().is_some_and(|n| n > DRAIN_MAX) {
             let e = ApiError::new(413, "PAYLOAD_TOO_LARGE", "request body too large");
             return self.cut(rq, out, e);
+        }
+        if static_files::is_static(&path) && method != Method::Options {
+            let out = Out {
+                route: "static",
+                ..out
+            };
+            return static_files::serve(self, rq, out);
         }
         if method == Method::Options {
             return self.preflight(rq, out, allowed);
