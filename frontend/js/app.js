@@ -10,6 +10,21 @@ const THEME_KEY = 'flashdb.theme';
 
 const ws = new Live();
 
+// Kept while the tab is open, so charts and the alert list have history
+// when a page is opened: the last 5 minutes of `stats`, the last 100 alerts.
+const HISTORY_SEC = 300;
+const statsHistory = [];
+const alerts = [];
+ws.on('stats', (d) => {
+  statsHistory.push(d);
+  const cut = (d.time || Date.now()) - HISTORY_SEC * 1000;
+  while (statsHistory.length && (statsHistory[0].time || 0) < cut) statsHistory.shift();
+});
+ws.on('alert', (a) => {
+  alerts.unshift(a);
+  if (alerts.length > 100) alerts.pop();
+});
+
 function applyTheme(t) {
   if (t === 'light' || t === 'dark') document.documentElement.dataset.theme = t;
   else delete document.documentElement.dataset.theme;
@@ -53,7 +68,7 @@ onUnauthorized(() => { askToken(); });
 
 const ctx = {
   api, exec, ws, el, replace, fmt, notify, confirm, prompt, table, stat, lineChart, ApiError, theme,
-  askToken,
+  askToken, statsHistory, alerts, HISTORY_SEC,
   setToken(t) { setToken(t); ws.reconnect(); },
   getToken,
   /** Shows an API error (never swallowed); 401s already open the prompt. */

@@ -9,9 +9,9 @@
 //! is picked up on the next load. Static files need no credentials: the
 //! API calls the page makes carry the token.
 
-use super::{header, Http, Out, SERVER};
+use super::{Http, Out, SERVER};
 use std::sync::Arc;
-use tiny_http::{Method, Request, Response};
+use tiny_http::{Method, Request};
 
 include!(concat!(env!("OUT_DIR"), "/frontend_files.rs"));
 
@@ -84,28 +84,94 @@ pub fn serve(http: &Arc<Http>, rq: Request, out: Out) {
                 None => (404, b"404 not found\n", "text/plain; charset=utf-8", None),
             }
         };
-    let mut r = Response::from_data(body).with_status_code(status);
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("Server", SERVER),
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        ("X-Request-Id", &out.rid),
+    ];
     if status != 304 {
-        r.add_header(header("Content-Type", ctype));
+        headers.push(("Content-Type", ctype));
     }
-    r.add_header(header("Server", SERVER));
-    r.add_header(header("Content-Security-Policy", CSP));
-    r.add_header(header("X-Content-Type-Options", "nosniff"));
-    r.add_header(header("Referrer-Policy", "no-referrer"));
-    r.add_header(header("X-Frame-Options", "DENY"));
-    r.add_header(header("X-Request-Id", &out.rid));
     match etag {
         Some(e) => {
-            r.add_header(header("ETag", e));
-            r.add_header(header("Cache-Control", "no-cache"));
+            headers.push(("ETag", e));
+            headers.push(("Cache-Control", "no-cache"));
         }
-        None => r.add_header(header("Cache-Control", "no-store")),
+        None => headers.push(("Cache-Control", "no-store")),
     }
     if status == 405 {
-        r.add_header(header("Allow", "GET, HEAD"));
+        headers.push(("Allow", "GET, HEAD"));
     }
     http.count(out.route, status);
-    let _ = rq.respond(r);
+    let head_only = method == Method::Head || status == 304;
+    respond_close(rq, status, &headers, body, head_only);
+}
+
+/// Writes a complete response with `Connection: close`.
+///
+/// tiny_http (0.12) gives each connection a thread of its task pool for
+/// the connection's whole life, and a burst of new connections (a browser
+/// opens six at once to load a page) can leave an accepted connection
+/// queued behind idle keep-alive connections until one of them closes: the
+/// page then waits minutes for its last file. Closing after each static
+/// file returns the thread to the pool at once, so a queued connection is
+/// served right away. (tiny_http refuses a `Connection` header through
+/// its API, hence the raw write.)
+pub fn respond_close(
+    rq: Request,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    head_only: bool,
+) {
+    use std::io::Write;
+    let reason = reason(status);
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (k, v) in headers {
+        // Header values here are ours; refuse a stray line break anyway.
+        if !v.contains(['\r', '\n']) {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    if !matches!(status, 204 | 304) {
+        out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut w = rq.into_writer();
+    let mut bytes = out.into_bytes();
+    if !head_only {
+        bytes.extend_from_slice(body);
+    }
+    let _ = w.write_all(&bytes);
+    let _ = w.flush();
+}
+
+/// The reason phrase of the statuses the web plane answers with.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        507 => "Insufficient Storage",
+        _ => "",
+    }
 }
 
 #[cfg(test)]

@@ -44,12 +44,12 @@ export function resp(target, ...args) {
 }
 
 /** Starts the binary; resolves when its HTTP health check answers. */
-export async function startServer(extra = [], { password } = {}) {
+export async function startServer(extra = [], { password, dir: inDir, port: fixedPort, http: fixedHttp } = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run cargo build first`);
-  const dir = mkdtempSync(join(tmpdir(), 'flashdb-browser-'));
+  const dir = inDir || mkdtempSync(join(tmpdir(), 'flashdb-browser-'));
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const http = await freePort();
+    const port = fixedPort || await freePort();
+    const http = fixedHttp || await freePort();
     const logPath = join(dir, 'server.log');
     const fd = openSync(logPath, 'a');
     const args = ['--port', port, '--dir', dir, '--http-port', http, ...extra].map(String);
@@ -72,7 +72,7 @@ export async function startServer(extra = [], { password } = {}) {
       continue;
     }
     const srv = {
-      port, http, dir, base, pid: child.pid, child, password,
+      port, http, dir, base, pid: child.pid, child, password, extra,
       log: () => readFileSync(logPath, 'utf8'),
       resp: (...a) => resp({ port, password }, ...a),
       async stop() {
@@ -137,6 +137,19 @@ export class Harness {
     return s;
   }
 
+  /** Restarts a stopped server on the same ports and data dir. */
+  async restart(old, tries = 50) {
+    let lastErr;
+    for (let i = 0; i < tries; i++) {
+      try {
+        const s = await startServer(old.extra, { password: old.password, dir: old.dir, port: old.port, http: old.http });
+        this.servers.push(s);
+        return s;
+      } catch (e) { lastErr = e; await sleep(200); }
+    }
+    throw lastErr;
+  }
+
   /** Console errors matching `re` are expected by this test (e.g. a 401). */
   allowConsole(re) { this.allowed.push(re); }
 
@@ -167,7 +180,7 @@ export class Harness {
     });
     page.on('pageerror', (e) => this.errors.push(`page error: ${e.message}\n${e.stack || ''}`));
     page.setDefaultTimeout(10000);
-    await page.goto(`${srv.base}/${path}`);
+    await page.goto(`${srv.base}/${path}`, { timeout: 30000 });
     await page.waitForSelector('#view > *');
     return page;
   }
@@ -182,7 +195,8 @@ export class Harness {
 
   async close() {
     for (const c of this.contexts) await c.close().catch(() => {});
-    for (const s of this.servers) { await s.stop(); s.cleanup(); }
+    for (const s of this.servers) await s.stop();
+    for (const s of this.servers) s.cleanup();
   }
 }
 
