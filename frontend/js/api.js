@@ -39,7 +39,10 @@ export function authHeaders() {
 export async function api(method, path, body) {
   const url = path.startsWith('/api/') ? path : '/api/v1' + path;
   const headers = { Accept: 'application/json', ...authHeaders() };
-  const init = { method, headers, cache: 'no-store' };
+  // credentials: 'omit' — the token travels in the Authorization header;
+  // with cookies/HTTP auth off, a 401 (which carries a Basic challenge)
+  // never opens the browser's own login dialog.
+  const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
