@@ -146,6 +146,11 @@ fn typed_replies() {
         json!({"type": "array", "value": [bulk("x")]})
     );
 
+    // HELLO 3's own reply is already RESP3 (as redis-cli receives it).
+    let r = w.typed(json!(["HELLO", "3"]), none.clone());
+    assert_eq!(r["type"], "map", "{r}");
+    assert_eq!(r["value"][0][0], bulk("server"));
+
     // The db field: the command runs there.
     w.typed(json!(["SET", "in3", "yes"]), json!({"db": 3}));
     assert_eq!(

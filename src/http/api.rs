@@ -317,10 +317,10 @@ fn execute(c: &Call) -> Res {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::bad("'typed' must be true or false")),
     };
-    // The reply as the chosen protocol puts it on the wire (RESP2 turns
-    // maps into flat arrays and doubles into strings, as redis-cli shows).
-    let proto = s.client.resp;
-    let one = |r: &Reply| {
+    // The reply as the protocol puts it on the wire (RESP2 turns maps into
+    // flat arrays and doubles into strings, as redis-cli shows); the
+    // protocol after the command, so HELLO 3's own reply is RESP3.
+    let one = |r: &Reply, proto: u8| {
         let mut wire = Vec::new();
         r.encode(&mut wire, proto);
         if typed {
@@ -348,9 +348,9 @@ fn execute(c: &Call) -> Res {
         let mut out = Vec::new();
         for args in cmds {
             out.push(match s.run(args) {
-                Ok(r @ Reply::Error(_)) if typed => one(&r)?,
+                Ok(r @ Reply::Error(_)) if typed => one(&r, s.client.resp)?,
                 Ok(Reply::Error(e)) => json!({ "error": e, "type": "error" }),
-                Ok(r) => one(&r)?,
+                Ok(r) => one(&r, s.client.resp)?,
                 Err(e) if typed => json!({
                     "type": "error",
                     "reply": { "type": "error", "value": e.message },
@@ -366,7 +366,7 @@ fn execute(c: &Call) -> Res {
         })?)?;
     match s.run(args)? {
         Reply::Error(e) if !typed => Err(command_error(&e)),
-        r => ok(one(&r)?),
+        r => ok(one(&r, s.client.resp)?),
     }
 }
 
