@@ -53,6 +53,14 @@ export const tests = [
       const page = await h.open('#/monitoring', { theme: 'dark' });
       await until(async () => (await page.textContent('#slowlog')).includes('slow:one'), 15000, 'the slow log entry');
       await until(async () => (await page.textContent('#clients')).includes('victim-1'), 15000, 'the named client');
+      await page.waitForSelector('#conn[data-state="open"]');
+      await until(async () => {
+        await srv.resp('HSET', 'user:42', 'name', 'Ada', 'visits', '3');
+        return (await streamText(page)).includes('user:42');
+      }, 20000, 'commands in the stream');
+      await srv.resp('GET', 'slow:one');
+      await srv.resp('INCR', 'counter');
+      await until(async () => (await streamText(page)).includes('counter'), 10000, 'the INCR in the stream');
       await h.shot(page, 'monitoring-dark');
       const row = page.locator('#clients tr', { hasText: 'victim-1' });
       await row.getByRole('button', { name: /Kill client/ }).click();

@@ -42,7 +42,7 @@ export function mount(root, ctx) {
       panel('Recent alerts', alertList)),
   );
 
-  const num = (v) => fmt.number(v, v < 10 ? 1 : 0);
+  const num = (v) => fmt.number(v, v < 1 ? 2 : v < 10 ? 1 : 0);
   const charts = {
     ops: ctx.lineChart(boxes.ops, { series: ['total', 'reads', 'writes', 'other'], windowSec: WINDOW, yFormat: num, label: 'Operations per second' }),
     latency: ctx.lineChart(boxes.latency, { series: ['p50', 'p99'], windowSec: WINDOW, yFormat: fmt.usec, label: 'Command latency p50 and p99' }),

@@ -40,7 +40,7 @@ export function mount(root, ctx) {
     panel('Alerts', null, alertList),
   );
 
-  const num = (v) => fmt.number(v, v < 10 ? 1 : 0);
+  const num = (v) => fmt.number(v, v < 1 ? 2 : v < 10 ? 1 : 0);
   const ops = ctx.lineChart(opsBox, { series: ['ops/s'], windowSec: ctx.HISTORY_SEC, yFormat: num, label: 'Operations per second' });
   const lat = ctx.lineChart(latBox, { series: ['p50', 'p99', 'p99.9'], windowSec: ctx.HISTORY_SEC, yFormat: fmt.usec, label: 'Latency percentiles' });
   const pushStats = (s) => {
