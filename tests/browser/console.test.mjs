@@ -160,6 +160,9 @@ export const tests = [
       await page.fill('#cli-input', 'set k v ');
       await until(async () => /^SET \[NX \| XX\]/.test(await page.textContent('#cli-hint')), 5000, 'typed arguments leave the hint');
 
+      // Copy, then clear.
+      await page.click('#cli-copy');
+      await page.waitForSelector('.toast-ok:has-text("copied")');
       // Clear.
       await page.click('#cli-clear');
       assert(await page.locator('#cli-output .cli-entry').count() === 0, 'output cleared');

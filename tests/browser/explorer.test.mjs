@@ -193,6 +193,22 @@ export const tests = [
       assert(await key(page, 'queue').count() === 0, 'DB 0 keys not listed in DB 2');
       await openKey(page, 'only-in-2', 'string');
       assert(await page.inputValue('#ex-str-value') === 'here', 'DB 2 value');
+
+      // New key (in the selected DB); an existing name is refused.
+      await page.click('#ex-new');
+      await page.fill('#ex-new-name', 'fresh');
+      await page.selectOption('#ex-new-type', 'hash');
+      await page.fill('#ex-new-a', 'f');
+      await page.fill('#ex-new-b', 'v');
+      await page.click('.ex-new-form button[type="submit"]');
+      await until(async () => (await srv.resp('-n', '2', 'HGET', 'fresh', 'f')) === 'v', 5000, 'new hash in DB 2');
+      await until(async () => (await page.textContent('#ex-key-type').catch(() => '')) === 'hash', 5000, 'new key opened');
+      await page.click('#ex-new');
+      await page.fill('#ex-new-name', 'fresh');
+      await page.fill('#ex-new-a', 'other');
+      await page.click('.ex-new-form button[type="submit"]');
+      await page.waitForSelector('.toast-error:has-text("already exists")');
+      assert(await srv.resp('-n', '2', 'TYPE', 'fresh') === 'hash', 'the existing key is untouched');
     },
   },
   {
@@ -203,7 +219,20 @@ export const tests = [
       // A binary value (not UTF-8), through the API's base64 form.
       const r = await fetch(`${srv.base}/api/v1/key/bin%3Avalue`, { method: 'PUT', body: JSON.stringify({ value: { base64: 'AP8Q' } }) });
       assert(r.status === 201, `PUT binary value: ${r.status}`);
+      await srv.resp('RPUSH', 'biglist', ...Array.from({ length: 120 }, (_, i) => `item-${i}`));
       const page = await h.open('#/explorer', { viewport: { width: 390, height: 800 }, theme: 'dark' });
+      // A long list pages 50 at a time.
+      await page.waitForSelector('#ex-keys .ex-key[data-key="biglist"]');
+      await openKey(page, 'biglist', 'list');
+      assert((await page.textContent('.ex-pager')).includes('1–50 of 120'), 'first page');
+      assert(await page.locator('#ex-value-table tbody tr').count() === 50, '50 rows');
+      await page.click('#ex-next');
+      await until(async () => (await page.textContent('.ex-pager').catch(() => '')).includes('51–100 of 120'), 5000, 'second page');
+      assert((await page.locator('#ex-value-table tbody tr').first().textContent()).startsWith('50item-50'), 'index 50 first');
+      await page.click('#ex-next');
+      await until(async () => (await page.textContent('.ex-pager').catch(() => '')).includes('101–120 of 120'), 5000, 'last page');
+      assert(await page.isDisabled('#ex-next'), 'no page after the last');
+
       await page.waitForSelector('#ex-keys .ex-key[data-key="bin:value"]');
       await openKey(page, 'bin:value', 'string');
       assert(await page.inputValue('#ex-str-mode') === 'hex', 'binary shown as hex');

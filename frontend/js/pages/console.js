@@ -110,7 +110,20 @@ export function mount(root, ctx) {
   async function copy() {
     const text = [...out.querySelectorAll('.cli-entry')].map((b) => b.innerText.replace(/\n+$/, '')).join('\n');
     try {
-      await navigator.clipboard.writeText(text);
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+      } else {
+        // Plain http://host:8080 is not a secure context: no Clipboard
+        // API there, so copy through a selected, hidden text area.
+        const area = el('textarea', { class: 'sr-only', 'aria-hidden': 'true', readonly: true });
+        area.value = text;
+        document.body.append(area);
+        area.select();
+        const ok = document.execCommand('copy');
+        area.remove();
+        input.focus();
+        if (!ok) throw new Error('the browser refused');
+      }
       ctx.notify('Console output copied', 'ok');
     } catch (e) {
       ctx.notify(`Could not copy: ${e.message || e}`, 'error');

@@ -321,19 +321,25 @@ export function mount(root, ctx) {
   }
 
   async function newKey() {
-    const body = el('div', {});
+    // A key still loading must not replace the form.
+    st.selected = null;
+    if (ttlTimer) { stop(ttlTimer); ttlTimer = null; }
+    renderKeys();
     const name = el('input', { id: 'ex-new-name', 'aria-label': 'Key name', spellcheck: 'false' });
     const type = el('select', { id: 'ex-new-type', 'aria-label': 'Type' }, TYPES.slice(1, 6).map((t) => el('option', { value: t }, t)));
     const a = el('input', { id: 'ex-new-a', 'aria-label': 'Value, field, member or score', spellcheck: 'false' });
     const b = el('input', { id: 'ex-new-b', 'aria-label': 'Second value (hash value, sorted-set member)', spellcheck: 'false' });
     const hintEl = el('p', { class: 'muted' });
+    name.placeholder = 'key name';
     const hint = () => {
-      hintEl.textContent = { string: 'value', hash: 'field, value', list: 'first element', set: 'first member', zset: 'score, member' }[type.value];
-      b.hidden = !['hash', 'zset'].includes(type.value);
+      const [pa, pb] = { string: ['value'], hash: ['field', 'value'], list: ['first element'], set: ['first member'], zset: ['score', 'member'] }[type.value];
+      a.placeholder = pa;
+      b.placeholder = pb || '';
+      hintEl.textContent = `A new ${type.value} needs: ${pb ? `${pa} and ${pb}` : pa}.`;
+      b.hidden = !pb;
     };
     type.addEventListener('change', hint);
     hint();
-    body.append(name, type, a, b, hintEl);
     const form = el('form', { class: 'ex-new-form', onsubmit: async (e) => {
       e.preventDefault();
       const k = name.value;
@@ -351,7 +357,7 @@ export function mount(root, ctx) {
         select(k);
       } catch { /* shown */ }
     } },
-    el('h3', {}, 'New key'), el('div', { class: 'ex-form-row' }, body.childNodes),
+    el('h3', {}, 'New key'), el('div', { class: 'ex-form-row' }, name, type, a, b, hintEl),
     el('div', { class: 'toolbar' }, el('button', { type: 'submit', class: 'primary' }, 'Create'),
       el('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
     panel.replaceChildren(form);
