@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
+.PHONY: all build release run test test-browser lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
 
 all: release
 
@@ -18,15 +18,26 @@ run: release
 	./target/release/flashdb flashdb.conf $(ARGS)
 
 # Every test: unit tests, integration tests against the real binary
-# (redis crate, raw bytes, redis-cli), and lint.
+# (redis crate, raw bytes, redis-cli), the dashboard in a real browser,
+# and lint.
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
 	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test pubsub --test tls --test exposure --test observability --test hostile -- --test-threads=4
+	# The dashboard end to end in headless Chromium against the debug binary
+	# (tests/browser/, docs/DASHBOARD.md): needs chromium, node and npm.
+	$(CARGO) build
+	cd tests/browser && npm ci --silent --no-audit --no-fund && node run.mjs
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	# The plaintext-only build (no rustls): still compiles, still lint-clean.
 	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
+
+# Only the browser suite (a debug build first); `make test-browser T=console`
+# runs the files whose name contains "console".
+test-browser:
+	$(CARGO) build
+	cd tests/browser && npm ci --silent --no-audit --no-fund && node run.mjs $(T)
 
 fmt:
 	$(CARGO) fmt

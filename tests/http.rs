@@ -198,7 +198,8 @@ fn routing_errors() {
     let w = start(&["--http-max-body", "1kb"]);
     let r = w.get("/api/v1/nope");
     assert_eq!((r.status, r.code().as_str()), (404, "NOT_FOUND"));
-    let r = w.get("/");
+    // Outside /api/ only the dashboard's files exist (tests/dashboard.rs).
+    let r = w.get("/nope.html");
     assert_eq!(r.status, 404);
     let r = w.req("DELETE", "/api/v1/stats", &[], None);
     assert_eq!((r.status, r.code().as_str()), (405, "METHOD_NOT_ALLOWED"));

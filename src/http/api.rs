@@ -309,14 +309,36 @@ fn execute(c: &Call) -> Res {
         }
         _ => return Err(ApiError::bad("'resp' must be 2 or 3")),
     }
-    // The reply as the chosen protocol puts it on the wire (RESP2 turns
-    // maps into flat arrays and doubles into strings, as redis-cli shows).
-    let proto = s.client.resp;
-    let one = |r: &Reply| {
+    // "typed": every reply as a tree of typed nodes (what redis-cli needs
+    // to format it), and error replies in-band rather than as the error
+    // envelope: for a console an error is an answer like any other.
+    let typed = match body.get("typed") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad("'typed' must be true or false")),
+    };
+    // The reply as the protocol puts it on the wire (RESP2 turns maps into
+    // flat arrays and doubles into strings, as redis-cli shows); the
+    // protocol after the command, so HELLO 3's own reply is RESP3.
+    let one = |r: &Reply, proto: u8| {
         let mut wire = Vec::new();
         r.encode(&mut wire, proto);
+        if typed {
+            let tree = match jsonmap::typed_all(&wire) {
+                Some(mut v) if v.len() == 1 => v.remove(0),
+                Some(v) => json!({ "type": "array", "value": v }),
+                None => {
+                    return Err(ApiError::new(
+                        500,
+                        "INTERNAL",
+                        "a reply could not be decoded",
+                    ))
+                }
+            };
+            return Ok(json!({ "type": tree["type"].clone(), "reply": tree }));
+        }
         let r = Reply::Raw(wire);
-        json!({ "reply": jsonmap::reply(&r), "type": jsonmap::type_name(&r) })
+        Ok(json!({ "reply": jsonmap::reply(&r), "type": jsonmap::type_name(&r) }))
     };
     if let Some(list) = body.get("commands") {
         let list = list
@@ -326,8 +348,13 @@ fn execute(c: &Call) -> Res {
         let mut out = Vec::new();
         for args in cmds {
             out.push(match s.run(args) {
+                Ok(r @ Reply::Error(_)) if typed => one(&r, s.client.resp)?,
                 Ok(Reply::Error(e)) => json!({ "error": e, "type": "error" }),
-                Ok(r) => one(&r),
+                Ok(r) => one(&r, s.client.resp)?,
+                Err(e) if typed => json!({
+                    "type": "error",
+                    "reply": { "type": "error", "value": e.message },
+                }),
                 Err(e) => json!({ "error": e.message, "type": "error" }),
             });
         }
@@ -338,8 +365,8 @@ fn execute(c: &Call) -> Res {
             ApiError::bad("the body needs \"command\": [\"NAME\", \"arg\", ...]")
         })?)?;
     match s.run(args)? {
-        Reply::Error(e) => Err(command_error(&e)),
-        r => ok(one(&r)),
+        Reply::Error(e) if !typed => Err(command_error(&e)),
+        r => ok(one(&r, s.client.resp)?),
     }
 }
 

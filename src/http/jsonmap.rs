@@ -123,6 +123,131 @@ fn bad_arg() -> String {
     "arguments must be strings, numbers or {\"base64\": \"...\"}".into()
 }
 
+// ------------------------------------------------------------ typed replies
+
+/// Replies as they are on the wire, as typed JSON trees (`POST /execute`
+/// with `"typed": true`): every node says its RESP type, so a client can
+/// render a reply exactly as `redis-cli` does (status vs bulk, the double's
+/// text as sent, a set vs an array, an empty map, ...). None if `buf` is
+/// malformed or cut short.
+///
+/// Nodes: `{"type": T, "value": V}` where T is `status`, `error`, `bulk`,
+/// `verbatim` (with `"format"`), `bignum` (V: text), `integer` (V: a number,
+/// or its decimal text beyond ±(2^53 − 1), which a JavaScript number cannot
+/// hold exactly), `double` (V: the text as sent, `"1.5"`, `"inf"`),
+/// `boolean`, `array` / `set` / `push` (V: nodes), `map` (V: `[[key, value],
+/// ...]` nodes); `{"type": "null"}`. Strings that are not UTF-8 carry
+/// `"base64"` instead of `"value"`.
+pub fn typed_all(buf: &[u8]) -> Option<Vec<Value>> {
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < buf.len() {
+        let (v, next) = typed_at(buf, pos, 0)?;
+        out.push(v);
+        pos = next;
+    }
+    Some(out)
+}
+
+/// A typed node holding bytes: `value` when they are UTF-8, else `base64`.
+pub fn typed_text(ty: &str, b: &[u8]) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => json!({ "type": ty, "value": s }),
+        Err(_) => json!({ "type": ty, "base64": base64_encode(b) }),
+    }
+}
+
+/// The largest integer a JavaScript number holds exactly.
+const JS_SAFE: i64 = (1 << 53) - 1;
+
+fn typed_at(buf: &[u8], pos: usize, depth: usize) -> Option<(Value, usize)> {
+    if depth > 64 {
+        return None;
+    }
+    let tag = *buf.get(pos)?;
+    let (body, next) = line(buf, pos + 1)?;
+    let items = |n: usize| -> Option<(Vec<Value>, usize)> {
+        let mut v = Vec::new();
+        let mut p = next;
+        for _ in 0..n {
+            let (r, q) = typed_at(buf, p, depth + 1)?;
+            v.push(r);
+            p = q;
+        }
+        Some((v, p))
+    };
+    Some(match tag {
+        b'+' => (typed_text("status", body), next),
+        b'-' => (typed_text("error", body), next),
+        b':' => {
+            let i = num(body)?;
+            let v = if (-JS_SAFE..=JS_SAFE).contains(&i) {
+                json!(i)
+            } else {
+                json!(i.to_string())
+            };
+            (json!({ "type": "integer", "value": v }), next)
+        }
+        b'(' => (typed_text("bignum", body), next),
+        b',' => (typed_text("double", body), next),
+        b'_' => (json!({ "type": "null" }), next),
+        b'#' => (json!({ "type": "boolean", "value": body == b"t" }), next),
+        b'$' | b'=' | b'!' => {
+            let n = num(body)?;
+            if n < 0 {
+                return Some((json!({ "type": "null" }), next));
+            }
+            let end = next.checked_add(n as usize)?;
+            let data = buf.get(next..end)?;
+            if buf.get(end..end + 2)? != b"\r\n" {
+                return None;
+            }
+            let v = match tag {
+                b'$' => typed_text("bulk", data),
+                b'!' => typed_text("error", data),
+                _ => {
+                    // `txt:` / `mkd:`: the format, then the text.
+                    let (fmt, text) = match data.get(3) {
+                        Some(b':') => (&data[..3], &data[4..]),
+                        _ => (&b""[..], data),
+                    };
+                    let mut v = typed_text("verbatim", text);
+                    v["format"] = json!(String::from_utf8_lossy(fmt));
+                    v
+                }
+            };
+            (v, end + 2)
+        }
+        b'*' | b'~' | b'>' => {
+            let n = num(body)?;
+            if n < 0 {
+                return Some((json!({ "type": "null" }), next));
+            }
+            let (v, p) = items(usize::try_from(n).ok()?)?;
+            let ty = match tag {
+                b'*' => "array",
+                b'~' => "set",
+                _ => "push",
+            };
+            (json!({ "type": ty, "value": v }), p)
+        }
+        b'%' | b'|' => {
+            let n = usize::try_from(num(body)?).ok()?.checked_mul(2)?;
+            let (v, p) = items(n)?;
+            let pairs: Vec<Value> = v.chunks(2).map(|c| Value::Array(c.to_vec())).collect();
+            if tag == b'|' {
+                // Attributes annotate the reply that follows; the reply is
+                // what a client shows.
+                let (mut r, q) = typed_at(buf, p, depth + 1)?;
+                r["attributes"] = Value::Array(pairs);
+                return Some((r, q));
+            }
+            (json!({ "type": "map", "value": pairs }), p)
+        }
+        _ => return None,
+    })
+}
+
 // ------------------------------------------------------------ RESP decoding
 
 /// Decodes every RESP2/RESP3 value in `buf`; None if it is malformed or
@@ -286,6 +411,82 @@ mod tests {
         assert_eq!(reply(&Reply::Raw(two)), json!([1, 2]));
         assert!(decode_all(b"$5\r\nab\r\n").is_none());
         assert!(decode_all(b"*2\r\n:1\r\n").is_none());
+    }
+
+    #[test]
+    fn typed_trees() {
+        let t = |r: &Reply, proto: u8| {
+            let mut v = typed_all(&enc(r, proto)).unwrap();
+            assert_eq!(v.len(), 1);
+            v.remove(0)
+        };
+        assert_eq!(t(&Reply::ok(), 2), json!({"type": "status", "value": "OK"}));
+        assert_eq!(
+            t(&Reply::err("ERR x"), 2),
+            json!({"type": "error", "value": "ERR x"})
+        );
+        assert_eq!(t(&Reply::Int(7), 2), json!({"type": "integer", "value": 7}));
+        assert_eq!(
+            t(&Reply::Int(i64::MAX), 2),
+            json!({"type": "integer", "value": "9223372036854775807"})
+        );
+        assert_eq!(
+            t(&Reply::bulk(b"\xff\x00"), 2),
+            json!({"type": "bulk", "base64": "/wA="})
+        );
+        assert_eq!(t(&Reply::Null, 2), json!({"type": "null"}));
+        assert_eq!(t(&Reply::NullArray, 2), json!({"type": "null"}));
+        assert_eq!(t(&Reply::Null, 3), json!({"type": "null"}));
+        // A double: RESP2 sends a bulk string, RESP3 a double with its text.
+        assert_eq!(
+            t(&Reply::Double(1.5), 2),
+            json!({"type": "bulk", "value": "1.5"})
+        );
+        assert_eq!(
+            t(&Reply::Double(1.5), 3),
+            json!({"type": "double", "value": "1.5"})
+        );
+        assert_eq!(
+            t(&Reply::Double(f64::NEG_INFINITY), 3),
+            json!({"type": "double", "value": "-inf"})
+        );
+        assert_eq!(
+            t(&Reply::Bool(false), 3),
+            json!({"type": "boolean", "value": false})
+        );
+        assert_eq!(
+            t(&Reply::Verbatim(b"hi".to_vec()), 3),
+            json!({"type": "verbatim", "format": "txt", "value": "hi"})
+        );
+        let m = Reply::Map(vec![(Reply::bulk_str("k"), Reply::Int(1))]);
+        assert_eq!(
+            t(&m, 3),
+            json!({"type": "map", "value": [[{"type": "bulk", "value": "k"}, {"type": "integer", "value": 1}]]})
+        );
+        assert_eq!(
+            t(&m, 2),
+            json!({"type": "array", "value": [{"type": "bulk", "value": "k"}, {"type": "integer", "value": 1}]})
+        );
+        let s = Reply::Set(vec![Reply::Array(vec![])]);
+        assert_eq!(
+            t(&s, 3),
+            json!({"type": "set", "value": [{"type": "array", "value": []}]})
+        );
+        assert_eq!(
+            t(&Reply::Push(vec![Reply::bulk_str("m")]), 3),
+            json!({"type": "push", "value": [{"type": "bulk", "value": "m"}]})
+        );
+        // Attributes annotate the reply after them.
+        let a = typed_all(b"|1\r\n+ttl\r\n:3\r\n+OK\r\n").unwrap();
+        assert_eq!(a[0]["type"], "status");
+        assert_eq!(a[0]["attributes"][0][1]["value"], 3);
+        assert_eq!(
+            typed_all(b"(123456789012345678901\r\n").unwrap()[0]["value"],
+            "123456789012345678901"
+        );
+        assert!(typed_all(b"$5\r\nab\r\n").is_none());
+        assert!(typed_all(b"*2\r\n:1\r\n").is_none());
+        assert!(typed_all(b"?x\r\n").is_none());
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //! - api.rs: the REST routes; metrics.rs: Prometheus text;
 //! - ws.rs: the WebSocket endpoint and its event streams;
 //! - jsonmap.rs: RESP ↔ JSON; codec.rs: base64, SHA-1, percent-decoding;
-//! - sock.rs: finding the socket behind a tiny_http request.
+//! - sock.rs: finding the socket behind a tiny_http request;
+//! - static_files.rs: the dashboard (`frontend/`, embedded) at `/`.
 
 pub mod api;
 pub mod codec;
@@ -30,6 +31,7 @@ pub mod key;
 pub mod metrics;
 pub mod session;
 pub mod sock;
+pub mod static_files;
 pub mod ws;
 
 use crate::server::Server;
@@ -39,7 +41,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use tiny_http::{Header, Method, Request, Response};
+use tiny_http::{Header, Method, Request};
 
 /// Threads answering REST requests.
 pub const WORKERS: usize = 4;
@@ -166,6 +168,13 @@ impl Http {
             let e = ApiError::new(413, "PAYLOAD_TOO_LARGE", "request body too large");
             return self.cut(rq, out, e);
         }
+        if static_files::is_static(&path) && method != Method::Options {
+            let out = Out {
+                route: "static",
+                ..out
+            };
+            return static_files::serve(self, rq, out);
+        }
         if method == Method::Options {
             return self.preflight(rq, out, allowed);
         }
@@ -228,28 +237,26 @@ impl Http {
     /// Answers an OPTIONS request: a CORS preflight (from an allowed
     /// origin) or a plain `Allow` list.
     fn preflight(&self, rq: Request, out: Out, allowed: &[&str]) {
-        let mut r = Response::empty(204);
-        r.add_header(header("Server", SERVER));
-        for (k, v) in &out.cors {
-            r.add_header(header(k, v));
-        }
+        let mut h: Vec<(String, String)> = vec![("Server".into(), SERVER.into())];
+        h.extend(out.cors.iter().cloned());
         if !out.cors.is_empty() {
-            r.add_header(header(
-                "Access-Control-Allow-Methods",
-                "GET, HEAD, PUT, POST, DELETE, OPTIONS",
+            h.push((
+                "Access-Control-Allow-Methods".into(),
+                "GET, HEAD, PUT, POST, DELETE, OPTIONS".into(),
             ));
-            r.add_header(header(
-                "Access-Control-Allow-Headers",
-                "Authorization, Content-Type, X-Request-Id",
+            h.push((
+                "Access-Control-Allow-Headers".into(),
+                "Authorization, Content-Type, X-Request-Id".into(),
             ));
-            r.add_header(header("Access-Control-Max-Age", "600"));
+            h.push(("Access-Control-Max-Age".into(), "600".into()));
         }
         if out.route != "unknown" {
-            r.add_header(header("Allow", &allow_list(allowed)));
+            h.push(("Allow".into(), allow_list(allowed)));
         }
-        r.add_header(header("X-Request-Id", &out.rid));
+        h.push(("X-Request-Id".into(), out.rid.clone()));
         self.count(out.route, 204);
-        let _ = rq.respond(r);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        static_files::respond_close(rq, 204, &h, b"", true);
     }
 
     /// Writes the envelope (or, for metrics, the text) with the common
@@ -269,16 +276,19 @@ impl Http {
                 (e.status, body, "application/json", e.headers)
             }
         };
-        let mut r = Response::from_string(body).with_status_code(status);
-        r.add_header(header("Content-Type", ctype));
-        r.add_header(header("Server", SERVER));
-        r.add_header(header("Cache-Control", "no-store"));
-        r.add_header(header("X-Request-Id", &out.rid));
+        let mut h: Vec<(&str, &str)> = vec![
+            ("Content-Type", ctype),
+            ("Server", SERVER),
+            ("Cache-Control", "no-store"),
+            ("X-Request-Id", &out.rid),
+        ];
         for (k, v) in out.cors.iter().chain(headers.iter()) {
-            r.add_header(header(k, v));
+            h.push((k, v));
         }
         self.count(out.route, status);
-        let _ = rq.respond(r);
+        // Connection: close on every answer (see static_files::respond_close).
+        let head_only = *rq.method() == Method::Head;
+        static_files::respond_close(rq, status, &h, body.as_bytes(), head_only);
     }
 
     /// Answers a request whose announced body is too large to drain: the

@@ -635,6 +635,8 @@ impl Feed {
                 "total_bytes": s.total_bytes,
                 "segments": s.segments,
                 "fsyncs": s.fsyncs,
+                "last_fsync": s.last_fsync,
+                "last_fsync_usec": s.last_fsync_usec,
                 "write_errors": s.write_errors,
                 "failing": w.error().is_some(),
             })

@@ -184,6 +184,8 @@ pub struct WalStats {
     pub segments: usize,
     /// Unix time (seconds) of the last successful fsync; 0 if none yet.
     pub last_fsync: u64,
+    /// How long the last successful fsync took, in microseconds.
+    pub last_fsync_usec: u64,
     /// Successful fsyncs since open.
     pub fsyncs: u64,
     /// Failed writes / fsyncs / rotations since open.
@@ -277,6 +279,7 @@ pub struct Wal {
     write_errors: AtomicU64,
     fsyncs: AtomicU64,
     last_fsync: AtomicU64,
+    last_fsync_usec: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
     #[cfg(test)]
     fault: AtomicU8,
@@ -382,6 +385,7 @@ impl Wal {
             write_errors: AtomicU64::new(0),
             fsyncs: AtomicU64::new(0),
             last_fsync: AtomicU64::new(0),
+            last_fsync_usec: AtomicU64::new(0),
             thread: Mutex::new(None),
             #[cfg(test)]
             fault: AtomicU8::new(fault::NONE),
@@ -655,6 +659,7 @@ impl Wal {
             bytes_written: written,
             segments,
             last_fsync: self.last_fsync.load(Ordering::Relaxed),
+            last_fsync_usec: self.last_fsync_usec.load(Ordering::Relaxed),
             fsyncs: self.fsyncs.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
             pending,
@@ -845,7 +850,10 @@ impl Wal {
             return Err(io::Error::from_raw_os_error(5));
         }
         let t = crate::obs::latency::start();
+        let began = std::time::Instant::now();
         f.sync_data()?;
+        let took = began.elapsed().as_micros().min(u64::MAX as u128) as u64;
+        self.last_fsync_usec.store(took, Ordering::Relaxed);
         if self.fsync_policy() == FsyncPolicy::Always {
             crate::obs::latency::end("aof-fsync-always", t);
         }
