@@ -19,10 +19,11 @@ async function openKey(page, name, type) {
 
 /** Answers the open modal: fills its input (prompt) and presses `button`. */
 async function modal(page, button, value) {
-  await page.waitForSelector('.modal');
-  if (value !== undefined) await page.fill('.modal input', value);
-  await page.click(`.modal .modal-actions button:text-is("${button}")`);
-  await page.waitForSelector('.modal', { state: 'detached' });
+  const m = await page.waitForSelector('.modal');
+  if (value !== undefined) await (await m.$('input')).fill(value);
+  await (await m.$(`.modal-actions button:text-is("${button}")`)).click();
+  // This dialog closes; another may open at once (prompt, then confirm).
+  await page.waitForFunction((el) => !el.isConnected, m);
 }
 
 export const tests = [
