@@ -188,6 +188,9 @@ pub struct WalStats {
     pub fsyncs: u64,
     /// Failed writes / fsyncs / rotations since open.
     pub write_errors: u64,
+    /// How long the successful fsyncs took (Prometheus
+    /// `flashdb_wal_fsync_duration_seconds`).
+    pub fsync_hist: crate::obs::hist::Pow4Snapshot,
     /// Bytes are appended but not yet written to the OS.
     pub pending: bool,
     /// Stream position written to the OS (tickets up to it are written).
@@ -277,6 +280,8 @@ pub struct Wal {
     write_errors: AtomicU64,
     fsyncs: AtomicU64,
     last_fsync: AtomicU64,
+    /// Durations of the successful fsyncs (two relaxed adds each).
+    fsync_hist: crate::obs::hist::Pow4,
     thread: Mutex<Option<JoinHandle<()>>>,
     #[cfg(test)]
     fault: AtomicU8,
@@ -368,6 +373,7 @@ impl Wal {
             write_errors: AtomicU64::new(0),
             fsyncs: AtomicU64::new(0),
             last_fsync: AtomicU64::new(0),
+            fsync_hist: Default::default(),
             thread: Mutex::new(None),
             #[cfg(test)]
             fault: AtomicU8::new(fault::NONE),
@@ -643,6 +649,7 @@ impl Wal {
             last_fsync: self.last_fsync.load(Ordering::Relaxed),
             fsyncs: self.fsyncs.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
+            fsync_hist: self.fsync_hist.snapshot(),
             pending,
             written,
             durable: self.durable.load(Ordering::Acquire),
@@ -831,7 +838,9 @@ impl Wal {
             return Err(io::Error::from_raw_os_error(5));
         }
         let t = crate::obs::latency::start();
+        let began = Instant::now();
         f.sync_data()?;
+        self.fsync_hist.record(began.elapsed());
         if self.fsync_policy() == FsyncPolicy::Always {
             crate::obs::latency::end("aof-fsync-always", t);
         }
