@@ -3,16 +3,19 @@
 #
 # Usage: benches/http.sh [ROUNDS]                (make bench-http)
 #
-# 1. wrk (HTTP/1.1 keep-alive, WRK_THREADS threads, WRK_CONNS connections,
+# 1. redis-benchmark SET and GET (-c 50, and -P 16) against FlashDB with
+#    the web plane off (--http-port 0), FlashDB with it on and idle, and
+#    redis-server, interleaved (A B C D, B C D A, ...); median requests/s
+#    of each, the ratio http-on/http-off (1.00 = the idle web plane costs
+#    nothing), and each FlashDB over Redis. A second FlashDB without HTTP
+#    (D) gives the noise floor of the run: `a/a` is D over A, two identical
+#    servers, so an on/off ratio is meaningful only well outside |1 - a/a|.
+#    This part runs first, on fresh servers.
+# 2. wrk (HTTP/1.1 keep-alive, WRK_THREADS threads, WRK_CONNS connections,
 #    WRK_SECS seconds) against FlashDB's REST API: GET /api/v1/key/:key on a
 #    100-byte string, and POST /api/v1/execute {"command":["GET",key]}
 #    (a wrk Lua script sets method and body). Median requests/s and
 #    latency p50/p99 over ROUNDS runs.
-# 2. redis-benchmark SET and GET (-c 50, and -P 16) against FlashDB with
-#    the web plane off (--http-port 0), FlashDB with it on and idle, and
-#    redis-server, interleaved A B C A B C ...; median requests/s of each,
-#    the ratio http-on/http-off (1.00 = the idle web plane costs nothing),
-#    and each FlashDB over Redis.
 # Every server runs without persistence. The machine is shared and noisy:
 # compare ratios, not absolute numbers; differences under ~10-15% are noise
 # unless they repeat.
@@ -39,11 +42,28 @@ start() { local name=$1; shift; local p; p=$(free_port); mkdir -p "$WORK/$name"
   PORT[$name]=$p; wait_up "$p"; }
 HP=$(free_port)
 start nohttp "$FLASHDB" --http-port 0 --save "" --appendonly no
+start nohttp2 "$FLASHDB" --http-port 0 --save "" --appendonly no
 start http "$FLASHDB" --http-port "$HP" --save "" --appendonly no
 start redis redis-server --bind 127.0.0.1 --save "" --appendonly no
 wait_http "$HP"
 
-# ---- 1. the REST API under wrk
+# ---- 1. RESP with the web plane off / on-and-idle / redis-server
+# Each round starts with the next server (A B C D, B C D A, ...), so none
+# always runs first or right after another.
+SERVERS=(nohttp http redis nohttp2)
+for r in $(seq "$ROUNDS"); do
+  for i in 0 1 2 3; do
+    n=${SERVERS[$(( (r + i) % 4 ))]}
+    for c in set get; do
+      rps=$(redis-benchmark -p "${PORT[$n]}" -c 50 -n "$N" -t $c --csv 2>/dev/null | tail -1 | cut -d'"' -f4)
+      echo "server=$n case=${c}_50c rps=$rps"
+      rps=$(redis-benchmark -p "${PORT[$n]}" -c 50 -P 16 -n $((N * 4)) -t $c --csv 2>/dev/null | tail -1 | cut -d'"' -f4)
+      echo "server=$n case=${c}_50c_p16 rps=$rps"
+    done
+  done
+done >"$WORK/resp.results"
+
+# ---- 2. the REST API under wrk
 KEY=bench:key
 redis-cli -p "${PORT[http]}" SET "$KEY" "$(head -c 100 /dev/zero | tr '\0' x)" >/dev/null
 cat >"$WORK/execute.lua" <<LUA
@@ -77,18 +97,6 @@ for r in $(seq "$ROUNDS"); do
   wrk_run post_execute -s "$WORK/execute.lua" "http://127.0.0.1:$HP/api/v1/execute"
 done >"$WORK/wrk.results"
 
-# ---- 2. RESP with the web plane off / on-and-idle / redis-server
-for r in $(seq "$ROUNDS"); do
-  for n in nohttp http redis; do
-    for c in set get; do
-      rps=$(redis-benchmark -p "${PORT[$n]}" -c 50 -n "$N" -t $c --csv 2>/dev/null | tail -1 | cut -d'"' -f4)
-      echo "server=$n case=${c}_50c rps=$rps"
-      rps=$(redis-benchmark -p "${PORT[$n]}" -c 50 -P 16 -n $((N * 4)) -t $c --csv 2>/dev/null | tail -1 | cut -d'"' -f4)
-      echo "server=$n case=${c}_50c_p16 rps=$rps"
-    done
-  done
-done >"$WORK/resp.results"
-
 python3 - "$WORK/wrk.results" "$WORK/resp.results" <<'PY'
 import sys, statistics, collections
 runs = collections.defaultdict(list)
@@ -109,6 +117,7 @@ for line in open(sys.argv[2]):
 med = {k: statistics.median(v) for k, v in rps.items()}
 for case in ["set_50c", "get_50c", "set_50c_p16", "get_50c_p16"]:
     off, on, red = med[(case, "nohttp")], med[(case, "http")], med[(case, "redis")]
+    off2 = med[(case, "nohttp2")]
     print(f"resp case={case} flashdb_http_off={off:.0f} flashdb_http_on={on:.0f} on/off={on/off:.2f} "
-          f"redis={red:.0f} off/redis={off/red:.2f} on/redis={on/red:.2f}")
+          f"a/a={off2/off:.2f} redis={red:.0f} off/redis={off/red:.2f} on/redis={on/red:.2f}")
 PY
