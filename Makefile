@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test test-browser lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls clean
+.PHONY: all build release run test test-browser lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls bench-http clean
 
 all: release
 
@@ -76,6 +76,11 @@ bench-pubsub: release
 # What TLS costs, FlashDB and redis-server, plaintext vs TLS.
 bench-tls: release
 	benches/tls.sh
+
+# The web plane: wrk against GET /api/v1/key/:key and POST /api/v1/execute,
+# and RESP throughput with the HTTP plane off vs on-and-idle vs redis-server.
+bench-http: release
+	benches/http.sh
 
 clean:
 	$(CARGO) clean

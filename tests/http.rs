@@ -727,57 +727,195 @@ fn monitoring_and_management_routes() {
     assert!(list[0]["lsn"].is_u64() && list[0]["modified"].is_u64());
 }
 
-/// A strict reader of the Prometheus text format 0.0.4: every sample's
-/// family has HELP and TYPE before it, names and labels are well formed,
-/// values parse, no series twice. Returns (name+labels → value).
+/// The labels of a sample, `{a="x",b="y\"z"}` → [(a, x), (b, y"z)],
+/// strictly: names well formed, values quoted, only `\\`, `\"` and `\n`
+/// escaped, no raw newline, no trailing comma garbage, no name twice.
+fn prom_labels(line: &str, inner: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut rest = inner;
+    while !rest.is_empty() {
+        let (k, after) = rest
+            .split_once("=\"")
+            .unwrap_or_else(|| panic!("label without =\": {line}"));
+        assert!(
+            prom_name_ok(k) && !k.contains(':'),
+            "label name {k:?}: {line}"
+        );
+        let mut v = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            let (i, c) = chars
+                .next()
+                .unwrap_or_else(|| panic!("unterminated label: {line}"));
+            match c {
+                '"' => break i,
+                '\\' => match chars.next() {
+                    Some((_, '\\')) => v.push('\\'),
+                    Some((_, '"')) => v.push('"'),
+                    Some((_, 'n')) => v.push('\n'),
+                    other => panic!("bad escape {other:?}: {line}"),
+                },
+                '\n' => panic!("raw newline in a label: {line}"),
+                c => v.push(c),
+            }
+        };
+        assert!(!out.iter().any(|(n, _)| n == k), "label {k} twice: {line}");
+        out.push((k.to_string(), v));
+        rest = &after[end + 1..];
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r;
+            assert!(!rest.is_empty(), "trailing comma: {line}");
+        } else {
+            assert!(rest.is_empty(), "junk after a label: {line}");
+        }
+    }
+    out
+}
+
+fn prom_name_ok(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars().enumerate().all(|(i, c)| {
+            c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+        })
+}
+
+fn prom_value(line: &str, v: &str) -> f64 {
+    match v {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        v => {
+            assert!(
+                !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)),
+                "value {v:?}: {line}"
+            );
+            v.parse().unwrap_or_else(|_| panic!("value {v:?}: {line}"))
+        }
+    }
+}
+
+/// A strict reader of the Prometheus text format 0.0.4 (prometheus-parse
+/// is lenient): every family has one HELP and one TYPE before its
+/// samples, and its samples are contiguous; names and labels are well
+/// formed and escaped; values parse; no series twice; counters end in
+/// `_total` and are ≥ 0; a histogram has only `_bucket` (with `le`),
+/// `_sum` and `_count` samples, per label set its `le` bounds increase
+/// and end at `+Inf`, its bucket counts never decrease, and `_count`
+/// equals the `+Inf` bucket. Returns (name+labels → value).
 fn check_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
-    let mut typed = std::collections::HashMap::new();
+    use std::collections::HashMap;
+    assert!(
+        text.ends_with('\n'),
+        "the exposition must end with a newline"
+    );
+    let mut typed: HashMap<String, String> = HashMap::new();
     let mut helped = HashSet::new();
-    let mut series = std::collections::HashMap::new();
-    let name_ok = |n: &str| {
-        !n.is_empty()
-            && n.chars().enumerate().all(|(i, c)| {
-                c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
-            })
+    let mut series = HashMap::new();
+    let mut done_families = HashSet::new();
+    let mut current: Option<String> = None;
+    // Histogram series: (family, labels without le) → (buckets, sum, count).
+    type Hist = (Vec<(f64, f64)>, Option<f64>, Option<f64>);
+    let mut hists: HashMap<(String, String), Hist> = HashMap::new();
+    let mut enter = |family: &str, current: &mut Option<String>| {
+        if current.as_deref() != Some(family) {
+            if let Some(c) = current.take() {
+                done_families.insert(c);
+            }
+            assert!(
+                !done_families.contains(family),
+                "family {family} is not contiguous"
+            );
+            *current = Some(family.to_string());
+        }
     };
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# HELP ") {
-            let name = rest.split(' ').next().unwrap();
-            assert!(name_ok(name) && helped.insert(name.to_string()), "{line}");
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            assert!(!help.is_empty(), "empty HELP: {line}");
+            assert!(
+                prom_name_ok(name) && helped.insert(name.to_string()),
+                "{line}"
+            );
+            enter(name, &mut current);
         } else if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').unwrap();
-            assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind));
+            assert!(
+                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
+                "{line}"
+            );
+            assert!(helped.contains(name), "TYPE before HELP: {line}");
             assert!(
                 typed.insert(name.to_string(), kind.to_string()).is_none(),
                 "{line}"
             );
+            enter(name, &mut current);
         } else {
             assert!(!line.starts_with('#') && !line.is_empty(), "{line:?}");
             let (series_id, value) = line.rsplit_once(' ').unwrap();
+            let v = prom_value(line, value);
             let name = series_id.split('{').next().unwrap();
-            assert!(
-                name_ok(name) && typed.contains_key(name) && helped.contains(name),
-                "{line}"
-            );
-            if let Some(labels) = series_id.strip_prefix(name).filter(|l| !l.is_empty()) {
-                let inner = labels
-                    .strip_prefix('{')
-                    .and_then(|l| l.strip_suffix('}'))
-                    .unwrap();
-                for pair in inner.split("\",") {
-                    let (k, v) = pair.split_once("=\"").unwrap();
-                    assert!(name_ok(k), "{line}");
-                    assert!(!v.trim_end_matches('"').contains('\n'));
+            assert!(prom_name_ok(name), "{line}");
+            let labels = match series_id.strip_prefix(name).filter(|l| !l.is_empty()) {
+                Some(l) => {
+                    let inner = l
+                        .strip_prefix('{')
+                        .and_then(|l| l.strip_suffix('}'))
+                        .unwrap_or_else(|| panic!("{line}"));
+                    prom_labels(line, inner)
                 }
-            }
-            let v: f64 = match value {
-                "+Inf" => f64::INFINITY,
-                "-Inf" => f64::NEG_INFINITY,
-                "NaN" => f64::NAN,
-                v => v.parse().unwrap_or_else(|_| panic!("{line}")),
+                None => Vec::new(),
             };
-            if typed[name] == "counter" {
-                assert!(name.ends_with("_total") && v >= 0.0, "{line}");
+            // The family: the name itself, or a histogram's name + suffix.
+            let (family, suffix) = if typed.contains_key(name) {
+                (name.to_string(), "")
+            } else {
+                let (f, suf) = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|suf| name.strip_suffix(suf).map(|f| (f, *suf)))
+                    .unwrap_or_else(|| panic!("sample without TYPE: {line}"));
+                (f.to_string(), suf)
+            };
+            assert!(helped.contains(&family), "sample without HELP: {line}");
+            enter(&family, &mut current);
+            let kind = typed
+                .get(&family)
+                .unwrap_or_else(|| panic!("sample without TYPE: {line}"));
+            match kind.as_str() {
+                "counter" => {
+                    assert!(
+                        suffix.is_empty() && name.ends_with("_total") && v >= 0.0,
+                        "{line}"
+                    )
+                }
+                "histogram" => {
+                    assert!(!suffix.is_empty(), "a bare histogram sample: {line}");
+                    let le = labels
+                        .iter()
+                        .find(|(k, _)| k == "le")
+                        .map(|(_, v)| v.clone());
+                    let rest: Vec<String> = labels
+                        .iter()
+                        .filter(|(k, _)| k != "le")
+                        .map(|(k, v)| format!("{k}={v:?}"))
+                        .collect();
+                    let h = hists.entry((family.clone(), rest.join(","))).or_default();
+                    assert!(v >= 0.0, "{line}");
+                    match suffix {
+                        "_bucket" => {
+                            let le = le.unwrap_or_else(|| panic!("bucket without le: {line}"));
+                            h.0.push((prom_value(line, &le), v));
+                        }
+                        "_sum" => {
+                            assert!(le.is_none() && h.1.replace(v).is_none(), "{line}")
+                        }
+                        _ => {
+                            assert!(le.is_none() && h.2.replace(v).is_none(), "{line}")
+                        }
+                    }
+                }
+                _ => assert!(suffix.is_empty(), "{line}"),
             }
             assert!(
                 series.insert(series_id.to_string(), v).is_none(),
@@ -785,7 +923,88 @@ fn check_prometheus(text: &str) -> std::collections::HashMap<String, f64> {
             );
         }
     }
+    for ((family, labels), (buckets, sum, count)) in &hists {
+        let what = format!("{family}{{{labels}}}");
+        assert!(!buckets.is_empty(), "{what}: no buckets");
+        for w in buckets.windows(2) {
+            assert!(w[0].0 < w[1].0, "{what}: le not increasing");
+            assert!(w[0].1 <= w[1].1, "{what}: bucket counts decrease");
+        }
+        let last = buckets.last().unwrap();
+        assert!(
+            last.0.is_infinite() && last.0 > 0.0,
+            "{what}: no le=\"+Inf\""
+        );
+        assert_eq!(
+            Some(last.1),
+            *count,
+            "{what}: _count is not the +Inf bucket"
+        );
+        assert!(sum.is_some(), "{what}: no _sum");
+    }
     series
+}
+
+/// The same text through prometheus-parse: (family → HELP) for every
+/// sample, and the histograms as (family, cmd label) → buckets.
+fn parse_prometheus(text: &str) -> prometheus_parse::Scrape {
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("prometheus-parse reads the exposition");
+    let plain_lines = text.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(!scrape.samples.is_empty());
+    for s in &scrape.samples {
+        // It reads a histogram's `_sum` and `_count` as samples of their own.
+        let family = ["_sum", "_count"]
+            .iter()
+            .find_map(|suf| s.metric.strip_suffix(suf))
+            .filter(|f| scrape.docs.contains_key(*f))
+            .unwrap_or(&s.metric);
+        assert!(scrape.docs.contains_key(family), "no HELP for {}", s.metric);
+    }
+    // Every sample line was understood (the buckets fold into one).
+    let folded: usize = scrape
+        .samples
+        .iter()
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(b) => b.len(),
+            _ => 1,
+        })
+        .sum();
+    assert_eq!(folded, plain_lines, "prometheus-parse skipped samples");
+    scrape
+}
+
+#[test]
+fn prometheus_checker_refuses_bad_text() {
+    let good = "# HELP h_seconds H.\n# TYPE h_seconds histogram\n\
+                h_seconds_bucket{cmd=\"a\\\"b\",le=\"0.1\"} 1\n\
+                h_seconds_bucket{cmd=\"a\\\"b\",le=\"+Inf\"} 2\n\
+                h_seconds_sum{cmd=\"a\\\"b\"} 0.3\nh_seconds_count{cmd=\"a\\\"b\"} 2\n\
+                # HELP c_total C.\n# TYPE c_total counter\nc_total 1\n";
+    let m = check_prometheus(good);
+    assert_eq!(m["h_seconds_count{cmd=\"a\\\"b\"}"], 2.0);
+    parse_prometheus(good);
+    let bad = [
+        // A bucket count decreasing.
+        good.replace("le=\"+Inf\"} 2", "le=\"+Inf\"} 0"),
+        // _count different from the +Inf bucket.
+        good.replace("_count{cmd=\"a\\\"b\"} 2", "_count{cmd=\"a\\\"b\"} 3"),
+        // No +Inf bucket.
+        good.replace("le=\"+Inf\"", "le=\"5\""),
+        // A bad escape in a label value.
+        good.replace("a\\\"b", "a\\qb"),
+        // A counter without _total, a sample without HELP/TYPE.
+        good.replace("c_total", "c"),
+        format!("{good}orphan 1\n"),
+        // A family split in two.
+        format!("{good}h_seconds_sum{{cmd=\"z\"}} 1\n"),
+        // Not a number.
+        good.replace("c_total 1", "c_total one"),
+    ];
+    for b in bad {
+        let r = std::panic::catch_unwind(|| check_prometheus(&b));
+        assert!(r.is_err(), "accepted:\n{b}");
+    }
 }
 
 #[test]
@@ -827,6 +1046,81 @@ fn metrics_are_valid_prometheus_text() {
     }
     assert_eq!(
         m["flashdb_http_requests_total{route=\"unknown\",status=\"404\"}"],
+        1.0
+    );
+}
+
+/// The latency histograms after real traffic: per command, and the WAL's
+/// fsyncs under `appendfsync always` (every write waits for one).
+#[test]
+fn metrics_histograms_after_real_traffic() {
+    let w = start(&["--appendfsync", "always"]);
+    let mut c = w.srv.raw();
+    for i in 0..50 {
+        calls(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    for i in 0..20 {
+        calls(&mut c, &["GET", &format!("k{i}")]);
+    }
+    w.get("/api/v1/healthz");
+    w.get("/api/v1/stats");
+    let text = String::from_utf8(w.get("/api/v1/metrics").body).unwrap();
+    let m = check_prometheus(&text);
+    let scrape = parse_prometheus(&text);
+    assert!(text.contains("# TYPE flashdb_command_duration_seconds histogram\n"));
+    assert!(text.contains("# TYPE flashdb_wal_fsync_duration_seconds histogram\n"));
+    // Per command: every call counted, in cumulative buckets.
+    let set_count = m["flashdb_command_duration_seconds_count{cmd=\"set\"}"];
+    assert_eq!(set_count, 50.0);
+    assert_eq!(
+        m["flashdb_command_duration_seconds_bucket{cmd=\"set\",le=\"+Inf\"}"],
+        50.0
+    );
+    assert_eq!(
+        m["flashdb_command_duration_seconds_count{cmd=\"get\"}"],
+        20.0
+    );
+    assert!(m["flashdb_command_duration_seconds_sum{cmd=\"set\"}"] > 0.0);
+    // The bounds: 4^k µs from 1 µs to 1.048576 s.
+    assert!(m.contains_key("flashdb_command_duration_seconds_bucket{cmd=\"set\",le=\"0.000001\"}"));
+    assert!(m.contains_key("flashdb_command_duration_seconds_bucket{cmd=\"set\",le=\"1.048576\"}"));
+    // A command never called has no histogram (as in INFO latencystats).
+    assert!(!m.contains_key("flashdb_command_duration_seconds_count{cmd=\"lpush\"}"));
+    // The WAL: each SET waited for an fsync, each timed.
+    let fsyncs = m["flashdb_wal_fsyncs_total"];
+    let timed = m["flashdb_wal_fsync_duration_seconds_count"];
+    assert!(fsyncs >= 1.0, "{fsyncs}");
+    assert!(timed >= fsyncs, "{timed} < {fsyncs}");
+    assert!(m["flashdb_wal_fsync_duration_seconds_sum"] > 0.0);
+    assert!(m.contains_key("flashdb_wal_fsync_duration_seconds_bucket{le=\"16.777216\"}"));
+    // prometheus-parse sees the same histograms.
+    let hist = |metric: &str, cmd: Option<&str>| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && s.labels.get("cmd") == cmd)
+            .map(|s| match &s.value {
+                prometheus_parse::Value::Histogram(b) => b.clone(),
+                v => panic!("{metric} is {v:?}"),
+            })
+            .unwrap_or_else(|| panic!("no {metric} {cmd:?}"))
+    };
+    let set = hist("flashdb_command_duration_seconds", Some("set"));
+    assert_eq!(set.len(), 12);
+    assert_eq!(set.last().unwrap().count, 50.0);
+    assert!(set.last().unwrap().less_than.is_infinite());
+    let wal = hist("flashdb_wal_fsync_duration_seconds", None);
+    assert_eq!(wal.len(), 14);
+    assert_eq!(wal.last().unwrap().count, timed);
+    // Snapshot figures and the HTTP request counters.
+    assert_eq!(m["flashdb_last_snapshot_success"], 1.0);
+    assert!(m.contains_key("flashdb_last_snapshot_duration_seconds"));
+    assert_eq!(
+        m["flashdb_http_requests_total{route=\"/api/v1/stats\",status=\"200\"}"],
+        1.0
+    );
+    assert_eq!(
+        m["flashdb_http_requests_total{route=\"/api/v1/healthz\",status=\"200\"}"],
         1.0
     );
 }

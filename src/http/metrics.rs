@@ -7,14 +7,17 @@
 
 use super::api::parse_info;
 use super::Http;
+use crate::obs::hist::{pow4_bound_us, POW4_BUCKETS, PROM_BOUNDS_US};
 use serde_json::{Map, Value};
 use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 struct Family {
     name: String,
     kind: &'static str,
     help: &'static str,
-    samples: Vec<(String, f64)>,
+    /// (sample name suffix: "" or `_bucket`/`_sum`/`_count`, labels, value).
+    samples: Vec<(&'static str, String, f64)>,
 }
 
 #[derive(Default)]
@@ -22,16 +25,58 @@ struct Out(Vec<Family>);
 
 impl Out {
     fn add(&mut self, name: &str, kind: &'static str, help: &'static str, labels: String, v: f64) {
-        if let Some(f) = self.0.iter_mut().find(|f| f.name == name) {
-            f.samples.push((labels, v));
-            return;
+        self.family(name, kind, help).push(("", labels, v));
+    }
+    fn family(
+        &mut self,
+        name: &str,
+        kind: &'static str,
+        help: &'static str,
+    ) -> &mut Vec<(&'static str, String, f64)> {
+        let i = match self.0.iter().position(|f| f.name == name) {
+            Some(i) => i,
+            None => {
+                self.0.push(Family {
+                    name: name.to_string(),
+                    kind,
+                    help,
+                    samples: Vec::new(),
+                });
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].samples
+    }
+    /// One histogram series: `bounds` in seconds with their cumulative
+    /// counts (`le="+Inf"` is `count`), and the sum in seconds.
+    #[allow(clippy::too_many_arguments)]
+    fn histogram(
+        &mut self,
+        name: &str,
+        help: &'static str,
+        pairs: &[(&str, &str)],
+        bounds: &[f64],
+        cumulative: &[u64],
+        count: u64,
+        sum: f64,
+    ) {
+        let f = self.family(name, "histogram", help);
+        let with_le = |le: &str| {
+            let mut p = pairs.to_vec();
+            p.push(("le", le));
+            labels(&p)
+        };
+        for (b, c) in bounds.iter().zip(cumulative) {
+            f.push(("_bucket", with_le(&number(*b)), *c as f64));
         }
-        self.0.push(Family {
-            name: name.to_string(),
-            kind,
-            help,
-            samples: vec![(labels, v)],
-        });
+        f.push(("_bucket", with_le("+Inf"), count as f64));
+        let plain = if pairs.is_empty() {
+            String::new()
+        } else {
+            labels(pairs)
+        };
+        f.push(("_sum", plain.clone(), sum));
+        f.push(("_count", plain, count as f64));
     }
     fn one(&mut self, name: &str, kind: &'static str, help: &'static str, v: f64) {
         self.add(name, kind, help, String::new(), v);
@@ -41,8 +86,8 @@ impl Out {
         for f in &self.0 {
             let _ = writeln!(s, "# HELP {} {}", f.name, f.help);
             let _ = writeln!(s, "# TYPE {} {}", f.name, f.kind);
-            for (labels, v) in &f.samples {
-                let _ = writeln!(s, "{}{} {}", f.name, labels, number(*v));
+            for (suffix, labels, v) in &f.samples {
+                let _ = writeln!(s, "{}{}{} {}", f.name, suffix, labels, number(*v));
             }
         }
         s
@@ -200,6 +245,7 @@ pub fn render(http: &Http) -> String {
             );
         }
     }
+    command_histograms(srv, &mut o);
     if let Some(Value::Object(errs)) = info.get("errorstats") {
         for (k, v) in errs {
             let code = k.trim_start_matches("errorstat_");
@@ -246,6 +292,26 @@ pub fn render(http: &Http) -> String {
             "WAL fsyncs since start.",
             st.fsyncs as f64,
         );
+        let h = &st.fsync_hist;
+        let bounds: Vec<f64> = (0..POW4_BUCKETS)
+            .map(|k| pow4_bound_us(k) as f64 / 1e6)
+            .collect();
+        let cumulative: Vec<u64> = h.counts[..POW4_BUCKETS]
+            .iter()
+            .scan(0, |acc, n| {
+                *acc += n;
+                Some(*acc)
+            })
+            .collect();
+        o.histogram(
+            "flashdb_wal_fsync_duration_seconds",
+            "How long successful WAL fsyncs took.",
+            &[],
+            &bounds,
+            &cumulative,
+            h.total(),
+            h.sum_ns as f64 / 1e9,
+        );
         o.one(
             "flashdb_wal_write_errors_total",
             C,
@@ -290,9 +356,57 @@ pub fn render(http: &Http) -> String {
     o.render()
 }
 
+/// `flashdb_command_duration_seconds`: the per-command latency
+/// histograms INFO latencystats and LATENCY HISTOGRAM read (recorded
+/// while `latency-tracking` is on), as cumulative 4^k µs buckets. The
+/// sum is commandstats' `usec`, which counts every call even while
+/// tracking is off.
+fn command_histograms(srv: &crate::server::Server, o: &mut Out) {
+    let bounds: Vec<f64> = PROM_BOUNDS_US.iter().map(|&b| b as f64 / 1e6).collect();
+    let t = crate::command::table::table();
+    for id in t.all_ids() {
+        let st = &srv.stats.cmd[id];
+        let Some(h) = st.hist.snapshot() else {
+            continue;
+        };
+        let name = t.full_name(id);
+        o.histogram(
+            "flashdb_command_duration_seconds",
+            "Command latency (the latency-tracking histograms), by command.",
+            &[("cmd", &name)],
+            &bounds,
+            &h.cumulative_at_us(&PROM_BOUNDS_US),
+            h.total,
+            st.usec.load(Relaxed) as f64 / 1e6,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_format() {
+        let mut o = Out::default();
+        o.histogram(
+            "h_seconds",
+            "H.",
+            &[("cmd", "get")],
+            &[0.001, 0.5],
+            &[1, 3],
+            4,
+            2.5,
+        );
+        assert_eq!(
+            o.render(),
+            "# HELP h_seconds H.\n# TYPE h_seconds histogram\n\
+             h_seconds_bucket{cmd=\"get\",le=\"0.001\"} 1\n\
+             h_seconds_bucket{cmd=\"get\",le=\"0.5\"} 3\n\
+             h_seconds_bucket{cmd=\"get\",le=\"+Inf\"} 4\n\
+             h_seconds_sum{cmd=\"get\"} 2.5\nh_seconds_count{cmd=\"get\"} 4\n"
+        );
+    }
 
     #[test]
     fn format() {

@@ -388,27 +388,38 @@ impl Out {
     }
 }
 
+/// Every REST/WebSocket route: its label (the path; `:key` stands for
+/// the rest of the path) and its methods (HEAD and OPTIONS go with them).
+/// docs/openapi.json lists exactly these (tests/openapi.rs checks it).
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/healthz", &["GET"]),
+    ("/api/v1/readyz", &["GET"]),
+    ("/api/v1/stats", &["GET"]),
+    ("/api/v1/keys", &["GET"]),
+    ("/api/v1/key/:key", &["GET", "PUT", "DELETE"]),
+    ("/api/v1/execute", &["POST"]),
+    ("/api/v1/clients", &["GET"]),
+    ("/api/v1/slowlog", &["GET"]),
+    ("/api/v1/metrics", &["GET"]),
+    ("/api/v1/config", &["GET", "PUT"]),
+    ("/api/v1/snapshot", &["POST"]),
+    ("/api/v1/snapshots", &["GET"]),
+    ("/api/v1/ws", &["GET"]),
+];
+
 /// The route a path belongs to (its label in metrics) and its methods.
 fn route(path: &str) -> (&'static str, &'static [&'static str]) {
-    const GET: &[&str] = &["GET"];
-    if path.starts_with("/api/v1/key/") {
-        return ("/api/v1/key/:key", &["GET", "PUT", "DELETE"]);
-    }
-    match path {
-        "/api/v1/healthz" => ("/api/v1/healthz", GET),
-        "/api/v1/readyz" => ("/api/v1/readyz", GET),
-        "/api/v1/stats" => ("/api/v1/stats", GET),
-        "/api/v1/keys" => ("/api/v1/keys", GET),
-        "/api/v1/execute" => ("/api/v1/execute", &["POST"]),
-        "/api/v1/clients" => ("/api/v1/clients", GET),
-        "/api/v1/slowlog" => ("/api/v1/slowlog", GET),
-        "/api/v1/metrics" => ("/api/v1/metrics", GET),
-        "/api/v1/config" => ("/api/v1/config", &["GET", "PUT"]),
-        "/api/v1/snapshot" => ("/api/v1/snapshot", &["POST"]),
-        "/api/v1/snapshots" => ("/api/v1/snapshots", GET),
-        "/api/v1/ws" | "/ws" => ("/api/v1/ws", GET),
-        _ => ("unknown", &[]),
-    }
+    let label = if path.starts_with("/api/v1/key/") {
+        "/api/v1/key/:key"
+    } else if path == "/ws" {
+        "/api/v1/ws"
+    } else {
+        path
+    };
+    ROUTES
+        .iter()
+        .find(|(r, _)| *r == label)
+        .map_or(("unknown", &[]), |&(r, m)| (r, m))
 }
 
 fn allow_list(allowed: &[&str]) -> String {

@@ -193,6 +193,93 @@ impl Snapshot {
     }
 }
 
+/// Prometheus bucket bounds for the command histograms: 4^k µs, 1 µs to
+/// 1 048 576 µs (the histograms clamp at 1 s; `le="+Inf"` follows).
+pub const PROM_BOUNDS_US: [u64; 11] = [
+    1, 4, 16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576,
+];
+
+impl Snapshot {
+    /// Cumulative counts at each bound (µs), for a Prometheus histogram:
+    /// calls in every counter whose range starts at or below the bound.
+    /// Exact up to 128 µs; above, a bound can take in calls up to one
+    /// counter width (under 0.8 %) above it.
+    pub fn cumulative_at_us(&self, bounds_us: &[u64]) -> Vec<u64> {
+        let mut out = Vec::with_capacity(bounds_us.len());
+        let (mut idx, mut cum) = (0usize, 0u64);
+        for &b in bounds_us {
+            let limit = b.saturating_mul(1000).min(i64::MAX as u64) as i64;
+            while idx < self.counts.len() && value_at_index(idx) <= limit {
+                cum += self.counts[idx];
+                idx += 1;
+            }
+            out.push(cum);
+        }
+        out
+    }
+}
+
+/// Buckets of [`Pow4`]: 4^k µs for k = 0..=12 (1 µs to 16.8 s), then
+/// the overflow.
+pub const POW4_BUCKETS: usize = 13;
+
+/// A small lock-free histogram with fixed 4^k µs bounds, cheap enough
+/// for a hot path (two relaxed atomic adds a record): WAL fsyncs.
+#[derive(Default)]
+pub struct Pow4 {
+    counts: [AtomicU64; POW4_BUCKETS + 1],
+    sum_ns: AtomicU64,
+}
+
+/// The bucket of a duration of `us` µs: the smallest k with us ≤ 4^k,
+/// or [`POW4_BUCKETS`] beyond the last bound.
+pub fn pow4_index(us: u64) -> usize {
+    if us <= 1 {
+        return 0;
+    }
+    let log2_ceil = 64 - (us - 1).leading_zeros() as usize;
+    log2_ceil.div_ceil(2).min(POW4_BUCKETS)
+}
+
+/// The bound of bucket `k` in µs (4^k).
+pub fn pow4_bound_us(k: usize) -> u64 {
+    1u64 << (2 * k)
+}
+
+/// A [`Pow4`] at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pow4Snapshot {
+    /// Per bucket (not cumulative); the last is the overflow.
+    pub counts: [u64; POW4_BUCKETS + 1],
+    pub sum_ns: u64,
+}
+
+impl Pow4 {
+    pub fn record(&self, d: std::time::Duration) {
+        let us = d.as_micros().min(u64::MAX as u128) as u64;
+        self.counts[pow4_index(us)].fetch_add(1, Relaxed);
+        let ns = d.as_nanos().min(u64::MAX as u128) as u64;
+        self.sum_ns.fetch_add(ns, Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Pow4Snapshot {
+        let mut s = Pow4Snapshot {
+            sum_ns: self.sum_ns.load(Relaxed),
+            ..Default::default()
+        };
+        for (o, c) in s.counts.iter_mut().zip(&self.counts) {
+            *o = c.load(Relaxed);
+        }
+        s
+    }
+}
+
+impl Pow4Snapshot {
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +345,37 @@ mod tests {
         assert_eq!(h.snapshot().unwrap().total, 3);
         h.reset();
         assert!(h.snapshot().is_none());
+    }
+
+    #[test]
+    fn prometheus_buckets_are_cumulative() {
+        let s = snap(&[0, 1, 3, 4, 5, 100, 2_000_000]);
+        let c = s.cumulative_at_us(&PROM_BOUNDS_US);
+        // le=1: 0 and 1 µs; le=4: + 3, 4; le=16: + 5; le=256: + 100;
+        // the 2 s call is clamped to 1 s: in the last bound.
+        assert_eq!(c, vec![2, 4, 5, 5, 6, 6, 6, 6, 6, 6, 7]);
+        assert_eq!(*c.last().unwrap(), s.total);
+    }
+
+    #[test]
+    fn pow4_buckets() {
+        assert_eq!(pow4_index(0), 0);
+        assert_eq!(pow4_index(1), 0);
+        assert_eq!(pow4_index(2), 1);
+        assert_eq!(pow4_index(4), 1);
+        assert_eq!(pow4_index(5), 2);
+        assert_eq!(pow4_index(16), 2);
+        assert_eq!(pow4_index(17), 3);
+        assert_eq!(pow4_index(pow4_bound_us(12)), 12);
+        assert_eq!(pow4_index(pow4_bound_us(12) + 1), POW4_BUCKETS);
+        assert_eq!(pow4_index(u64::MAX), POW4_BUCKETS);
+        let h = Pow4::default();
+        h.record(std::time::Duration::from_micros(3));
+        h.record(std::time::Duration::from_secs(100));
+        let s = h.snapshot();
+        assert_eq!(s.counts[1], 1);
+        assert_eq!(s.counts[POW4_BUCKETS], 1);
+        assert_eq!(s.total(), 2);
+        assert_eq!(s.sum_ns, 100_000_003_000);
     }
 }

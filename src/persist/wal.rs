@@ -190,6 +190,9 @@ pub struct WalStats {
     pub fsyncs: u64,
     /// Failed writes / fsyncs / rotations since open.
     pub write_errors: u64,
+    /// How long the successful fsyncs took (Prometheus
+    /// `flashdb_wal_fsync_duration_seconds`).
+    pub fsync_hist: crate::obs::hist::Pow4Snapshot,
     /// Bytes are appended but not yet written to the OS.
     pub pending: bool,
     /// Stream position written to the OS (tickets up to it are written).
@@ -280,6 +283,8 @@ pub struct Wal {
     fsyncs: AtomicU64,
     last_fsync: AtomicU64,
     last_fsync_usec: AtomicU64,
+    /// Durations of the successful fsyncs (two relaxed adds each).
+    fsync_hist: crate::obs::hist::Pow4,
     thread: Mutex<Option<JoinHandle<()>>>,
     #[cfg(test)]
     fault: AtomicU8,
@@ -386,6 +391,7 @@ impl Wal {
             fsyncs: AtomicU64::new(0),
             last_fsync: AtomicU64::new(0),
             last_fsync_usec: AtomicU64::new(0),
+            fsync_hist: Default::default(),
             thread: Mutex::new(None),
             #[cfg(test)]
             fault: AtomicU8::new(fault::NONE),
@@ -662,6 +668,7 @@ impl Wal {
             last_fsync_usec: self.last_fsync_usec.load(Ordering::Relaxed),
             fsyncs: self.fsyncs.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
+            fsync_hist: self.fsync_hist.snapshot(),
             pending,
             written,
             durable: self.durable.load(Ordering::Acquire),
@@ -850,10 +857,14 @@ impl Wal {
             return Err(io::Error::from_raw_os_error(5));
         }
         let t = crate::obs::latency::start();
-        let began = std::time::Instant::now();
+        let began = Instant::now();
         f.sync_data()?;
-        let took = began.elapsed().as_micros().min(u64::MAX as u128) as u64;
-        self.last_fsync_usec.store(took, Ordering::Relaxed);
+        let took = began.elapsed();
+        self.fsync_hist.record(took);
+        self.last_fsync_usec.store(
+            took.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
         if self.fsync_policy() == FsyncPolicy::Always {
             crate::obs::latency::end("aof-fsync-always", t);
         }
