@@ -45,6 +45,36 @@ pub fn format(r: &Reply, mode: Output) -> Vec<u8> {
     }
 }
 
+/// Commands whose reply is text meant to be shown as it is, even on a
+/// terminal (redis-cli's list: INFO, CLIENT LIST, LATENCY DOCTOR, ...).
+fn shown_verbatim(argv: &[Vec<u8>]) -> bool {
+    let w: Vec<String> = argv
+        .iter()
+        .take(2)
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    let sub = w.get(1).map(|s| s.as_str()).unwrap_or("");
+    let n = argv.len();
+    match w.first().map(|s| s.as_str()).unwrap_or("") {
+        "info" | "lolwut" => true,
+        "debug" => matches!(sub, "htstats" | "htstats-key"),
+        "memory" => matches!(sub, "malloc-stats" | "doctor"),
+        "cluster" => n == 2 && matches!(sub, "nodes" | "info"),
+        "client" => matches!(sub, "list" | "info"),
+        "latency" => (n == 3 && sub == "graph") || (n == 2 && sub == "doctor"),
+        _ => false,
+    }
+}
+
+/// The reply to `argv` as printed by `mode`.
+pub fn format_reply(argv: &[Vec<u8>], r: &Reply, mode: Output) -> Vec<u8> {
+    if shown_verbatim(argv) {
+        raw(r)
+    } else {
+        format(r, mode)
+    }
+}
+
 /// The terminal form; `prefix` is the indentation of nested elements.
 pub fn tty(r: &Reply, prefix: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -106,7 +136,13 @@ fn aggregate(out: &mut Vec<u8>, items: &[(&Reply, Option<&Reply>)], sep: char, p
         if let Some(v) = val {
             out.pop();
             out.extend_from_slice(b" => ");
-            out.extend_from_slice(&tty(v, &inner));
+            // A value of several lines starts on a line of its own.
+            let value = tty(v, &inner);
+            if value.iter().filter(|&&b| b == b'\n').count() > 1 {
+                out.push(b'\n');
+                out.extend_from_slice(inner.as_bytes());
+            }
+            out.extend_from_slice(&value);
         }
     }
 }
@@ -288,6 +324,17 @@ mod tests {
             "1# (integer) 0 => (false)\n2# \"k\" => (empty array)\n"
         );
         assert_eq!(text(&m, Output::Raw), "0 (false)\nk \n");
+        let nested = Reply::Map(vec![(
+            bulk("get"),
+            Reply::Map(vec![
+                (bulk("a"), Reply::Set(vec![Reply::Int(1)])),
+                (bulk("b"), Reply::Array(vec![Reply::Int(1), Reply::Int(2)])),
+            ]),
+        )]);
+        assert_eq!(
+            text(&nested, Output::Standard),
+            "1# \"get\" => \n   1# \"a\" => 1~ (integer) 1\n   2# \"b\" => \n      1) (integer) 1\n      2) (integer) 2\n"
+        );
         let s = Reply::Set(vec![Reply::Int(0)]);
         assert_eq!(text(&s, Output::Standard), "1~ (integer) 0\n");
         assert_eq!(

@@ -130,7 +130,7 @@ fn one_shot(cfg: &Config, mut argv: Vec<Vec<u8>>, output: Output) -> i32 {
             eprintln!("{}", reply.text());
             return 1;
         }
-        emit(&format::format(&reply, output));
+        emit(&format::format_reply(&argv, &reply, output));
         if streaming && !reply.is_error() {
             let mut s = Session { conn: Some(conn) };
             s.stream(output);

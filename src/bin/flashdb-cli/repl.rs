@@ -162,6 +162,9 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
             _ => {}
         }
         for _ in 0..repeat {
+            if crate::is_streaming(&name) && name != "monitor" && output == Output::Standard {
+                crate::emit(b"Reading messages... (press Ctrl-C to quit)\n");
+            }
             let reply = match sess.call_reconnecting(&cfg, &argv) {
                 Ok(r) => r,
                 Err(e) => {
@@ -170,7 +173,7 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
                 }
             };
             let ok = !reply.is_error();
-            crate::emit(&format::format(&reply, output));
+            crate::emit(&format::format_reply(&argv, &reply, output));
             track(&mut cfg, &words, &reply, &mut in_multi, &mut pre_multi_db);
             if ok && crate::is_streaming(&name) {
                 sess.stream(output);
