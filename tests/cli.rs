@@ -769,3 +769,206 @@ fn interactive_history_is_loaded_and_auth_is_not_saved() {
     }
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[test]
+fn unix_socket_errors_name_the_path() {
+    let path = temp_dir("cli-sock").join("nope.sock");
+    let path = path.to_str().unwrap();
+    let a = Command::new("redis-cli")
+        .args(["-s", path, "PING"])
+        .output()
+        .unwrap();
+    let b = Command::new(cli_bin())
+        .args(["-s", path, "PING"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&b),
+        format!("Could not connect to Redis at {path}: No such file or directory\n")
+    );
+    assert_eq!(stderr(&a), stderr(&b));
+    assert_eq!(b.status.code(), Some(1));
+}
+
+#[cfg(feature = "tls")]
+mod tls {
+    use super::*;
+    use std::path::Path;
+
+    fn openssl(dir: &Path, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl CLI");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn make_ca(dir: &Path, name: &str) {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=flashdb-cli test {name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.crt"),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+    }
+
+    fn issue(dir: &Path, name: &str, ext: &str) {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-subj",
+                &format!("/CN={name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-out",
+                &format!("{name}.crt"),
+                "-extfile",
+                &format!("{name}.ext"),
+            ],
+        );
+    }
+
+    #[test]
+    fn tls_connections() {
+        let dir = temp_dir("cli-pki");
+        make_ca(&dir, "ca");
+        make_ca(&dir, "other-ca");
+        issue(
+            &dir,
+            "server",
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        );
+        issue(
+            &dir,
+            "client",
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+        );
+        let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+        let tls_port = free_port();
+        let srv = TestServer::start_with(&[
+            "--tls-port",
+            &tls_port.to_string(),
+            "--tls-cert-file",
+            &f("server.crt"),
+            "--tls-key-file",
+            &f("server.key"),
+            "--tls-ca-cert-file",
+            &f("ca.crt"),
+        ]);
+        let (ca, other, cert, key) = (
+            f("ca.crt"),
+            f("other-ca.crt"),
+            f("client.crt"),
+            f("client.key"),
+        );
+        let client = ["--cert", cert.as_str(), "--key", key.as_str()];
+        let mut args = vec!["--tls", "--cacert", &ca];
+        args.extend(client);
+        args.push("PING");
+        let o = ours(tls_port, &args);
+        assert_eq!(stdout(&o), "PONG\n", "{}", stderr(&o));
+        // By name (SNI/verification against DNS:localhost), and by URI.
+        let o = Command::new(cli_bin())
+            .args([
+                "-u",
+                &format!("rediss://localhost:{tls_port}/3"),
+                "--cacert",
+                &ca,
+            ])
+            .args(client)
+            .args(["SET", "overtls", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&o), "OK\n", "{}", stderr(&o));
+        assert_eq!(
+            stdout(&ours(srv.port, &["-n", "3", "GET", "overtls"])),
+            "1\n"
+        );
+        // --pipe over TLS (one handle: written first, then read).
+        let mut args = vec!["--tls", "--cacert", &ca];
+        args.extend(client);
+        args.push("--pipe");
+        let mut input = Vec::new();
+        for i in 0..100 {
+            input.extend(resp(&["SET", &format!("t{i}"), "v"]));
+        }
+        let o = run_with(cli_bin(), tls_port, &args, &input);
+        assert!(
+            stdout(&o).ends_with("errors: 0, replies: 100\n"),
+            "{}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        // --insecure skips the server check.
+        let mut args = vec!["--tls", "--insecure"];
+        args.extend(client);
+        args.push("PING");
+        assert_eq!(stdout(&ours(tls_port, &args)), "PONG\n");
+        // No trust anchors, or the wrong ones: clear errors, status 1.
+        let o = ours(tls_port, &["--tls", "PING"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("--cacert"), "{}", stderr(&o));
+        let mut args = vec!["--tls", "--cacert", &other];
+        args.extend(client);
+        args.push("PING");
+        let o = ours(tls_port, &args);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("Could not negotiate a TLS connection"),
+            "{}",
+            stderr(&o)
+        );
+        let o = ours(tls_port, &["--tls", "--cacert", "/nonexistent.crt", "PING"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("/nonexistent.crt"), "{}", stderr(&o));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
