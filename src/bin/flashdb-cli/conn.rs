@@ -181,13 +181,13 @@ impl Conn {
     }
 }
 
+/// The error for `--tls` / `rediss://` in a build without TLS.
+pub const NO_TLS: &str = "TLS is not available: this flashdb-cli was built without the `tls` \
+                          feature (rebuild with default features)";
+
 #[cfg(not(feature = "tls"))]
 fn tls_stream(_cfg: &Config, _sock: TcpStream) -> Result<Stream, String> {
-    Err(
-        "TLS is not available: this flashdb-cli was built without the `tls` feature \
-         (rebuild with default features)"
-            .into(),
-    )
+    Err(NO_TLS.into())
 }
 
 #[cfg(feature = "tls")]

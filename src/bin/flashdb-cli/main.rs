@@ -166,6 +166,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if cfg.tls && !cfg!(feature = "tls") {
+        eprintln!("{}", conn::NO_TLS);
+        std::process::exit(1);
+    }
     if cfg.auth_on_cmdline && !cfg.no_auth_warning {
         eprintln!(
             "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe."
