@@ -281,6 +281,19 @@ fn exit_codes_and_errors() {
 }
 
 #[test]
+fn one_shot_help_comes_from_command_docs() {
+    let srv = TestServer::start();
+    let o = ours(srv.port, &["help", "get"]);
+    let text = stdout(&o);
+    assert!(text.contains("GET\x1b[0m \x1b[90mkey\x1b[0m"), "{text:?}");
+    assert!(text.contains("summary:\x1b[0m "), "{text:?}");
+    assert!(text.contains("group:\x1b[0m string"), "{text:?}");
+    let text = stdout(&ours(srv.port, &["help", "@hash"]));
+    assert!(text.contains("HSET") && !text.contains("LPUSH"), "{text:?}");
+    assert!(stdout(&ours(srv.port, &["help"])).contains("\"help <command>\""));
+}
+
+#[test]
 fn repeat_interval_db_uri_and_stdin_argument() {
     let srv = TestServer::start();
     let p = srv.port;
@@ -703,6 +716,7 @@ fn interactive_prompt_history_completion_select_help_reconnect() {
     let mut second = flashdb_on(port, &dir);
     t.type_text("set after restart");
     t.keys(&["Enter"]);
+    t.wait("OK after the restart", |s| s.matches("OK").count() >= 3);
     t.type_text("dbsize");
     t.keys(&["Enter"]);
     t.wait("the reply after the restart", |s| s.contains("(integer) 1"));
@@ -711,6 +725,33 @@ fn interactive_prompt_history_completion_select_help_reconnect() {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     call(&mut s, &["SELECT", "1"]);
     assert_eq!(calls(&mut s, &["GET", "after"]), "$7\r\nrestart\r\n");
+    drop(s);
+
+    // The server is down: the error, then the "not connected" prompt; once
+    // it is back, the next command connects again (to db 1).
+    let _ = second.kill();
+    let _ = second.wait();
+    t.type_text("ping");
+    t.keys(&["Enter"]);
+    t.wait("the connection error", |s| {
+        s.contains(&format!(
+            "Could not connect to Redis at 127.0.0.1:{port}: Connection refused"
+        ))
+    });
+    t.wait("the not connected prompt", |_| {
+        t.last_line().trim_end() == "not connected>"
+    });
+    let mut second = flashdb_on(port, &dir);
+    t.type_text("set back again");
+    t.keys(&["Enter"]);
+    t.wait("the reply after reconnecting", |_| {
+        t.last_line().trim_end() == prompt1.trim_end() && t.screen().matches("OK").count() >= 4
+    });
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    call(&mut s, &["SELECT", "1"]);
+    assert_eq!(calls(&mut s, &["GET", "back"]), "$5\r\nagain\r\n");
+    assert_eq!(t.last_line().trim_end(), prompt1.trim_end());
 
     // The history file keeps the lines typed (quit ends the session).
     t.type_text("quit");

@@ -79,7 +79,9 @@ mod term {
     const IEXTEN: u32 = 0o100000;
     const VTIME: usize = 5;
     const VMIN: usize = 6;
-    const TCSAFLUSH: c_int = 2;
+    // TCSADRAIN, not linenoise's TCSAFLUSH: what was typed while a
+    // command ran is kept (type-ahead), not thrown away.
+    const TCSADRAIN: c_int = 1;
     const TIOCGWINSZ: c_ulong = 0x5413;
 
     /// Raw mode on stdin until dropped.
@@ -101,7 +103,7 @@ mod term {
                 t.lflag &= !(ECHO | ICANON | IEXTEN | ISIG);
                 t.cc[VMIN] = 1;
                 t.cc[VTIME] = 0;
-                if tcsetattr(0, TCSAFLUSH, &t) != 0 {
+                if tcsetattr(0, TCSADRAIN, &t) != 0 {
                     return None;
                 }
                 Some(Raw(orig))
@@ -113,7 +115,7 @@ mod term {
         fn drop(&mut self) {
             // SAFETY: restores the settings read in `enable`.
             unsafe {
-                tcsetattr(0, TCSAFLUSH, &self.0);
+                tcsetattr(0, TCSADRAIN, &self.0);
             }
         }
     }

@@ -110,6 +110,19 @@ fn one_shot(cfg: &Config, mut argv: Vec<Vec<u8>>, output: Output) -> i32 {
         }
     };
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+    if name == "help" || name == "?" {
+        // `flashdb-cli help get`: answered from COMMAND DOCS, not sent.
+        let words: Vec<String> = argv[1..]
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if words.is_empty() {
+            emit(help::general(env!("CARGO_PKG_VERSION")).as_bytes());
+        } else if let Some(t) = help::lookup(&repl::load_docs(&mut conn), &words) {
+            emit(t.as_bytes());
+        }
+        return 0;
+    }
     let streaming = is_streaming(&name);
     let mut left = cfg.repeat;
     while left != 0 {

@@ -227,7 +227,7 @@ fn track(cfg: &mut Config, w: &[String], reply: &Reply, in_multi: &mut bool, pre
 }
 
 /// The help entries from COMMAND DOCS (empty if the server has none).
-fn load_docs(c: &mut Conn) -> Vec<Entry> {
+pub fn load_docs(c: &mut Conn) -> Vec<Entry> {
     match c.cmd(&["COMMAND", "DOCS"]) {
         Ok(r) if !r.is_error() => help::parse_docs(r),
         _ => Vec::new(),
