@@ -67,6 +67,10 @@ pub fn target(cfg: &Config) -> String {
 /// An OS error without Rust's " (os error N)" suffix, as C's strerror.
 pub fn os_error(e: &io::Error) -> String {
     let s = e.to_string();
+    let s = match s.strip_prefix("failed to lookup address information: ") {
+        Some(rest) => rest.to_string(),
+        None => s,
+    };
     match s.find(" (os error ") {
         Some(p) => s[..p].to_string(),
         None => s,

@@ -10,7 +10,6 @@ use crate::help::{self, Entry};
 use crate::line::{Editor, Helper, Input};
 use crate::resp::Reply;
 use crate::Session;
-use std::io::Write;
 use std::path::PathBuf;
 
 struct Docs(Vec<Entry>);
@@ -90,7 +89,7 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
             }
         };
         let Some(argv) = format::split_args(&line) else {
-            println!("Invalid argument(s)");
+            crate::emit(b"Invalid argument(s)\n");
             continue;
         };
         if argv.is_empty() {
@@ -114,8 +113,7 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
         match name.as_str() {
             "quit" | "exit" => return 0,
             "clear" => {
-                print!("\x1b[H\x1b[2J");
-                let _ = std::io::stdout().flush();
+                crate::emit(b"\x1b[H\x1b[2J");
                 continue;
             }
             "help" | "?" => {
@@ -126,18 +124,17 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
                     }
                 }
                 if words.len() == 1 {
-                    print!("{}", help::general(env!("CARGO_PKG_VERSION")));
+                    crate::emit(help::general(env!("CARGO_PKG_VERSION")).as_bytes());
                 } else if let Some(t) = help::lookup(&docs.0, &words[1..]) {
-                    print!("{}", t);
+                    crate::emit(t.as_bytes());
                 }
-                let _ = std::io::stdout().flush();
                 continue;
             }
             ":set" if words.len() == 2 => {
                 match words[1].as_str() {
                     "hints" => ed.hints = true,
                     "nohints" => ed.hints = false,
-                    other => println!("unknown preference '{}'", other),
+                    other => crate::emit(format!("unknown preference '{}'\n", other).as_bytes()),
                 }
                 continue;
             }
@@ -148,7 +145,7 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
                     match p.parse() {
                         Ok(p) => cfg.port = p,
                         Err(_) => {
-                            println!("Invalid port: {}", p);
+                            crate::emit(format!("Invalid port: {}\n", p).as_bytes());
                             continue;
                         }
                     }
