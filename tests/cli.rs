@@ -240,6 +240,20 @@ fn resp3_types_and_nesting_match_redis_cli_on_redis_server() {
     }
 }
 
+/// Client-tracking invalidations (RESP3 pushes) between replies: piped,
+/// redis-cli drops them and prints the replies in order; so must we.
+#[test]
+fn resp3_pushes_between_replies_match_redis_cli() {
+    let Some(r) = RedisRef::start() else {
+        return;
+    };
+    let input = b"FLUSHALL\nCLIENT TRACKING on\nGET k\nSET k v\nPING\nGET k\nSET k w\nECHO x\n";
+    let a = run_with("redis-cli", r.port, &["-3"], input);
+    let b = run_with(cli_bin(), r.port, &["-3"], input);
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_eq!(stdout(&b), "OK\nOK\n\nOK\nPONG\nv\nOK\nx\n");
+}
+
 #[test]
 fn exit_codes_and_errors() {
     let srv = TestServer::start();

@@ -75,6 +75,30 @@ pub fn format_reply(argv: &[Vec<u8>], r: &Reply, mode: Output) -> Vec<u8> {
     }
 }
 
+/// An out-of-band RESP3 push: a client-tracking invalidation reads
+/// `-> invalidate: 'k1', 'k2'` on a terminal (redis-cli's form); any other
+/// push is formatted as a reply.
+pub fn format_push(r: &Reply, mode: Output) -> Vec<u8> {
+    if let (Output::Standard, Reply::Push(v)) = (mode, r) {
+        if let [kind, Reply::Array(keys)] = v.as_slice() {
+            if kind.as_bytes() == Some(b"invalidate") {
+                let mut out = b"-> invalidate: ".to_vec();
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    out.push(b'\'');
+                    out.extend_from_slice(k.as_bytes().unwrap_or_default());
+                    out.push(b'\'');
+                }
+                out.push(b'\n');
+                return out;
+            }
+        }
+    }
+    format(r, mode)
+}
+
 /// The terminal form; `prefix` is the indentation of nested elements.
 pub fn tty(r: &Reply, prefix: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -355,6 +379,19 @@ mod tests {
         assert_eq!(text(&e, Output::Raw), "ERR boom\n\n");
         assert_eq!(text(&Reply::Nil, Output::Standard), "(nil)\n");
         assert_eq!(text(&Reply::Nil, Output::Raw), "\n");
+    }
+
+    #[test]
+    fn invalidation_pushes() {
+        let p = Reply::Push(vec![
+            bulk("invalidate"),
+            Reply::Array(vec![bulk("a"), bulk("b")]),
+        ]);
+        assert_eq!(
+            format_push(&p, Output::Standard),
+            b"-> invalidate: 'a', 'b'\n"
+        );
+        assert_eq!(format_push(&p, Output::Raw), b"invalidate\na\nb\n");
     }
 
     fn split(s: &str) -> Option<Vec<String>> {

@@ -41,6 +41,27 @@ pub fn is_streaming(name: &str) -> bool {
     matches!(name, "subscribe" | "psubscribe" | "ssubscribe" | "monitor")
 }
 
+/// Sends `argv` and returns its reply. RESP3 pushes that come first (client
+/// tracking invalidations) are printed on the way in terminal mode, as
+/// redis-cli's push handler does; for (un)subscribe commands the push is
+/// the reply.
+pub fn call(c: &mut Conn, argv: &[Vec<u8>], output: Output) -> std::io::Result<Reply> {
+    c.send(argv)?;
+    let name = String::from_utf8_lossy(argv.first().map(|a| a.as_slice()).unwrap_or_default())
+        .to_ascii_lowercase();
+    loop {
+        let r = c.read()?;
+        if matches!(r, Reply::Push(_)) && !name.ends_with("subscribe") && name != "monitor" {
+            // Piped, redis-cli drops them; so do we.
+            if output == Output::Standard {
+                emit(&format::format_push(&r, output));
+            }
+            continue;
+        }
+        return Ok(r);
+    }
+}
+
 /// The connection, if any, and how to get it back.
 pub struct Session {
     pub conn: Option<Conn>,
@@ -58,11 +79,16 @@ impl Session {
 
     /// Runs one command; when the connection is gone (server restarted),
     /// reconnects once and sends it again, as redis-cli does.
-    pub fn call_reconnecting(&mut self, cfg: &Config, argv: &[Vec<u8>]) -> Result<Reply, String> {
+    pub fn call_reconnecting(
+        &mut self,
+        cfg: &Config,
+        argv: &[Vec<u8>],
+        output: Output,
+    ) -> Result<Reply, String> {
         if self.conn.is_none() {
             self.connect(cfg)?;
         }
-        let first = self.conn.as_mut().map(|c| c.call(argv));
+        let first = self.conn.as_mut().map(|c| call(c, argv, output));
         match first {
             Some(Ok(r)) => Ok(r),
             Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
@@ -73,7 +99,7 @@ impl Session {
                 self.conn = None;
                 self.connect(cfg)?;
                 let c = self.conn.as_mut().expect("just connected");
-                c.call(argv).map_err(|e| {
+                call(c, argv, output).map_err(|e| {
                     self.conn = None;
                     format!("Error: {}", conn::os_error(&e))
                 })
@@ -132,7 +158,7 @@ fn one_shot(cfg: &Config, mut argv: Vec<Vec<u8>>, output: Output) -> i32 {
         if streaming && name != "monitor" && output == Output::Standard {
             emit(b"Reading messages... (press Ctrl-C to quit)\n");
         }
-        let reply = match conn.call(&argv) {
+        let reply = match call(&mut conn, &argv, output) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("Error: {}", conn::os_error(&e));

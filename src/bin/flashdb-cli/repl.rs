@@ -162,7 +162,7 @@ pub fn run(mut cfg: Config, output: Output) -> i32 {
             if crate::is_streaming(&name) && name != "monitor" && output == Output::Standard {
                 crate::emit(b"Reading messages... (press Ctrl-C to quit)\n");
             }
-            let reply = match sess.call_reconnecting(&cfg, &argv) {
+            let reply = match sess.call_reconnecting(&cfg, &argv, output) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("{}", e);
