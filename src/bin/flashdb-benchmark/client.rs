@@ -617,7 +617,8 @@ mod tests {
 
     #[test]
     fn skims_whole_replies_only() {
-        let cases: [(&[u8], Option<(usize, bool)>); 9] = [
+        type Case = (&'static [u8], Option<(usize, bool)>);
+        let cases: [Case; 9] = [
             (b"+OK\r\n", Some((5, false))),
             (b"-ERR x\r\n", Some((8, true))),
             (b":12\r\n", Some((5, false))),

@@ -125,7 +125,7 @@ fn run_test(cfg: &Config, test: &Test, progress: bool) -> Result<TestResult, Str
         groups[i % cfg.threads].push(client::connect(cfg)?);
     }
     let shared = Shared::new(cfg);
-    let seed = shared.start.elapsed().as_nanos() as u64 ^ u64::from(std::process::id()) << 32;
+    let seed = shared.start.elapsed().as_nanos() as u64 ^ (u64::from(std::process::id()) << 32);
     let outcomes = std::thread::scope(|s| {
         let handles: Vec<_> = groups
             .into_iter()
@@ -133,7 +133,7 @@ fn run_test(cfg: &Config, test: &Test, progress: bool) -> Result<TestResult, Str
             .map(|(i, socks)| {
                 let shared = &shared;
                 s.spawn(move || {
-                    client::run_loop(shared, test, cfg, socks, seed ^ (i as u64 + 1) * 0x9E37)
+                    client::run_loop(shared, test, cfg, socks, seed ^ ((i as u64 + 1) * 0x9E37))
                 })
             })
             .collect();

@@ -307,8 +307,10 @@ mod tests {
 
     #[test]
     fn selection() {
-        let mut c = Config::default();
-        c.tests = vec!["ping".into(), "lrange_300".into(), "set".into()];
+        let mut c = Config {
+            tests: vec!["ping".into(), "lrange_300".into(), "set".into()],
+            ..Config::default()
+        };
         let titles: Vec<String> = plan(&c).unwrap().into_iter().map(|t| t.title).collect();
         assert_eq!(
             titles,
