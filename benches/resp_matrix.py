@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Runs flashdb-benchmark and redis-benchmark side by side against
+redis-server and FlashDB (both started here on free loopback ports, no
+persistence), interleaved in one run, and prints medians and ratios.
+
+Used by benches/agree.sh (do the two load generators agree?) and
+benches/compare.sh (FlashDB vs redis-server, measured by both tools).
+
+  resp_matrix.py [--tests set,get] [--pipelines 1,16] [--rounds 3]
+                 [--servers redis,flashdb] [--flashdb BIN] [--bench BIN]
+                 [--clients 50] [--n1 100000] [--n16 400000]
+
+Every cell is run ROUNDS times; within a round the servers, cases and tools
+alternate order, so drift on a shared machine hits both sides alike. For
+each run the client's CPU time (user + sys, from getrusage of the child)
+is divided by its requests: a load generator that needs more CPU per
+request steals more of the cores the server shares with it.
+"""
+import argparse, os, resource, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_ping(port, proc, what):
+    for _ in range(400):
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    sys.exit(f"{what} did not start on port {port}")
+
+
+def run_tool(tool, port, test, p, n, clients):
+    """One run: (rps, client cpu seconds). The CSV row's second field is rps."""
+    args = [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
+            "-r", "100000", "-t", test, "--csv"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    if out.returncode != 0 or not rows:
+        sys.exit(f"{' '.join(args)} failed: {out.stderr.strip()}")
+    rps = float(rows[-1].split('","')[1])
+    return rps, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tests", default="set,get,incr,lpush")
+    ap.add_argument("--pipelines", default="1,16")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--servers", default="redis,flashdb")
+    ap.add_argument("--flashdb", default="target/release/flashdb")
+    ap.add_argument("--bench", default="target/release/flashdb-benchmark")
+    ap.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "redis-benchmark")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--n1", type=int, default=100000, help="requests per run without pipelining")
+    ap.add_argument("--n16", type=int, default=400000, help="requests per run with pipelining")
+    a = ap.parse_args()
+
+    tools = {"flashdb-benchmark": a.bench, "redis-benchmark": a.redis_benchmark}
+    servers = a.servers.split(",")
+    cases = [(t, int(p)) for p in a.pipelines.split(",") for t in a.tests.split(",")]
+    work = tempfile.mkdtemp(prefix="flashdb-resp-matrix-")
+    procs, ports = {}, {}
+    try:
+        for s in servers:
+            port = free_port()
+            d = os.path.join(work, s)
+            os.makedirs(d)
+            if s == "redis":
+                cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+                       "--save", "", "--appendonly", "no"]
+            else:
+                cmd = [a.flashdb, "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+                       "--appendonly", "no", "--http-port", "0"]
+            procs[s] = subprocess.Popen(cmd, stdout=open(os.path.join(d, "log"), "w"),
+                                        stderr=subprocess.STDOUT)
+            ports[s] = port
+            wait_ping(port, procs[s], s)
+
+        res = {}  # (server, test, p, tool) -> [(rps, cpu_us_per_req)]
+        total = a.rounds * len(servers) * len(cases) * len(tools)
+        done = 0
+        for r in range(a.rounds):
+            order = servers if r % 2 == 0 else servers[::-1]
+            for s in order:
+                for i, (t, p) in enumerate(cases):
+                    names = list(tools)
+                    if (r + i) % 2:
+                        names.reverse()
+                    for tool in names:
+                        n = a.n1 if p == 1 else a.n16
+                        rps, cpu = run_tool(tools[tool], ports[s], t, p, n, a.clients)
+                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n))
+                        done += 1
+                        print(f"# [{done}/{total}] round {r + 1} {s} {t} -P {p} {tool}: {rps:.0f} rps, "
+                              f"{cpu * 1e6 / n:.2f} us CPU/request", file=sys.stderr)
+
+        med = lambda v: statistics.median(v)
+        worst = 0.0
+        print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000, "
+              f"ratio = flashdb-benchmark / redis-benchmark rps")
+        for s in servers:
+            for t, p in cases:
+                fb = res[(s, t, p, "flashdb-benchmark")]
+                rb = res[(s, t, p, "redis-benchmark")]
+                f_rps, r_rps = med(x[0] for x in fb), med(x[0] for x in rb)
+                ratio = f_rps / r_rps if r_rps else 0.0
+                worst = max(worst, abs(1 - ratio))
+                print(f"server={s} test={t} P={p} flashdb_benchmark_rps={f_rps:.0f} "
+                      f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} "
+                      f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f}")
+        print(f"max_tool_deviation={worst * 100:.1f}%")
+        if "redis" in servers and "flashdb" in servers:
+            print("# FlashDB / redis-server rps, as each tool measured it")
+            for t, p in cases:
+                parts = []
+                for tool in tools:
+                    f = med(x[0] for x in res[("flashdb", t, p, tool)])
+                    rr = med(x[0] for x in res[("redis", t, p, tool)])
+                    parts.append(f"{tool.split('-')[0]}_ratio={f / rr if rr else 0:.2f}")
+                print(f"test={t} P={p} " + " ".join(parts))
+    finally:
+        for pr in procs.values():
+            pr.terminate()
+            try:
+                pr.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
