@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # agree.sh - does flashdb-benchmark report what redis-benchmark reports?
 #
-# Usage: benches/agree.sh [ROUNDS]   (make bench-agree; needs a release build)
+# Usage: benches/agree.sh [ROUNDS] [resp_matrix.py flags]   (make bench-agree)
 #
 # Starts redis-server and FlashDB (no persistence) on free loopback ports and
 # runs both load generators alternately against each: SET, GET, INCR, LPUSH
@@ -9,7 +9,8 @@
 # (-n 400000), ROUNDS rounds (default 3). Prints per server and case the
 # median rps of each tool, their ratio, and each tool's client CPU time per
 # request; last `max_tool_deviation=N%`. docs/BENCHMARK.md has figures.
+# TESTS=set,get,mset picks tests; SERVER_CPU=0 CLIENT_CPU=1 pin (taskset).
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
-exec python3 benches/resp_matrix.py --tests set,get,incr,lpush --pipelines 1,16 \
+exec python3 benches/resp_matrix.py --tests "${TESTS:-set,get,incr,lpush}" --pipelines 1,16 \
   --rounds "${1:-3}" --servers redis,flashdb "${@:2}"

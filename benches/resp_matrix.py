@@ -10,13 +10,19 @@ benches/compare.sh (FlashDB vs redis-server, measured by both tools).
                  [--servers redis,flashdb] [--flashdb BIN] [--bench BIN]
                  [--clients 50] [--n1 100000] [--n16 400000]
 
+Environment: SERVER_CPU / CLIENT_CPU pin the servers / the load generators
+with `taskset -c` (e.g. SERVER_CPU=0 CLIENT_CPU=1), so a client's CPU cost
+cannot take cycles from the server.
+
 Every cell is run ROUNDS times; within a round the servers, cases and tools
-alternate order, so drift on a shared machine hits both sides alike. For
+alternate order, so drift on a shared machine hits both sides alike.
+`ratio` compares the medians; `paired_ratio` is the median over rounds of
+the ratio of the two back-to-back runs. For
 each run the client's CPU time (user + sys, from getrusage of the child)
 is divided by its requests: a load generator that needs more CPU per
 request steals more of the cores the server shares with it.
 """
-import argparse, os, resource, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 
 def free_port():
@@ -42,9 +48,14 @@ def wait_ping(port, proc, what):
     sys.exit(f"{what} did not start on port {port}")
 
 
+def pin(var):
+    cpu = os.environ.get(var)
+    return ["taskset", "-c", cpu] if cpu else []
+
+
 def run_tool(tool, port, test, p, n, clients):
     """One run: (rps, client cpu seconds). The CSV row's second field is rps."""
-    args = [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
+    args = pin("CLIENT_CPU") + [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
             "-r", "100000", "-t", test, "--csv"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, capture_output=True, text=True, timeout=600)
@@ -58,6 +69,9 @@ def run_tool(tool, port, test, p, n, clients):
 
 
 def main():
+    # SIGTERM / SIGHUP end the run through `finally`: the servers stop too.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(1))
     ap = argparse.ArgumentParser()
     ap.add_argument("--tests", default="set,get,incr,lpush")
     ap.add_argument("--pipelines", default="1,16")
@@ -87,7 +101,7 @@ def main():
             else:
                 cmd = [a.flashdb, "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
                        "--appendonly", "no", "--http-port", "0"]
-            procs[s] = subprocess.Popen(cmd, stdout=open(os.path.join(d, "log"), "w"),
+            procs[s] = subprocess.Popen(pin("SERVER_CPU") + cmd, stdout=open(os.path.join(d, "log"), "w"),
                                         stderr=subprocess.STDOUT)
             ports[s] = port
             wait_ping(port, procs[s], s)
@@ -112,19 +126,24 @@ def main():
 
         med = lambda v: statistics.median(v)
         worst = 0.0
-        print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000, "
-              f"ratio = flashdb-benchmark / redis-benchmark rps")
+        pins = " ".join(f"{v}={os.environ[v]}" for v in ("SERVER_CPU", "CLIENT_CPU") if os.environ.get(v))
+        print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000 -n {a.n1} (-P 1) / {a.n16} (-P 16) "
+              f"{pins}; ratio = flashdb-benchmark / redis-benchmark rps; "
+              f"client CPU us/request: flashdb-benchmark/redis-benchmark")
         for s in servers:
             for t, p in cases:
                 fb = res[(s, t, p, "flashdb-benchmark")]
                 rb = res[(s, t, p, "redis-benchmark")]
                 f_rps, r_rps = med(x[0] for x in fb), med(x[0] for x in rb)
                 ratio = f_rps / r_rps if r_rps else 0.0
-                worst = max(worst, abs(1 - ratio))
+                # The two runs of a round are back to back: their ratio is
+                # less exposed to load drifting over the whole run.
+                pair = med(f[0] / r[0] for f, r in zip(fb, rb) if r[0])
+                worst = max(worst, abs(1 - pair))
                 print(f"server={s} test={t} P={p} flashdb_benchmark_rps={f_rps:.0f} "
-                      f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} "
+                      f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} paired_ratio={pair:.3f} "
                       f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f}")
-        print(f"max_tool_deviation={worst * 100:.1f}%")
+        print(f"max_tool_deviation={worst * 100:.1f}% (paired)")
         if "redis" in servers and "flashdb" in servers:
             print("# FlashDB / redis-server rps, as each tool measured it")
             for t, p in cases:
