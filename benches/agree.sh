@@ -9,7 +9,8 @@
 # (-n 400000), ROUNDS rounds (default 3). Prints per server and case the
 # median rps of each tool, their ratio, and each tool's client CPU time per
 # request; last `max_tool_deviation=N%`. docs/BENCHMARK.md has figures.
-# TESTS=set,get,mset picks tests; SERVER_CPU=0 CLIENT_CPU=1 pin (taskset).
+# TESTS=set,get,... picks tests (eval_busy: a server-bound Lua loop, against
+# redis-server only); SERVER_CPU=0 CLIENT_CPU=1 pin (taskset).
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 exec python3 benches/resp_matrix.py --tests "${TESTS:-set,get,incr,lpush}" --pipelines 1,16 \
