@@ -20,7 +20,10 @@ alternate order, so drift on a shared machine hits both sides alike.
 the ratio of the two back-to-back runs. For
 each run the client's CPU time (user + sys, from getrusage of the child)
 is divided by its requests: a load generator that needs more CPU per
-request steals more of the cores the server shares with it.
+request steals more of the cores the server shares with it. `in_flight`
+is rps x mean latency (Little's law): how many of the -c x -P requests
+were, on average, at the server; a client that is itself the bottleneck
+leaves the rest waiting in its own event loop.
 """
 import argparse, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -59,7 +62,7 @@ def pin(var):
 
 
 def run_tool(tool, port, test, p, n, clients):
-    """One run: (rps, client cpu seconds). The CSV row's second field is rps."""
+    """One run: (rps, client cpu seconds, mean latency ms) from the CSV row."""
     args = pin("CLIENT_CPU") + [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
             "-r", "100000", "--csv"]
     args += SERVER_BOUND if test == "eval_busy" else ["-t", test]
@@ -70,8 +73,8 @@ def run_tool(tool, port, test, p, n, clients):
     rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     if out.returncode != 0 or not rows:
         sys.exit(f"{' '.join(args)} failed: {out.stderr.strip()}")
-    rps = float(rows[-1].split('","')[1])
-    return rps, cpu
+    f = rows[-1].split('","')
+    return float(f[1]), cpu, float(f[2])
 
 
 def main():
@@ -128,8 +131,9 @@ def main():
                         names.reverse()
                     for tool in names:
                         n = a.n1 if p == 1 else a.n16
-                        rps, cpu = run_tool(tools[tool], ports[s], t, p, n, a.clients)
-                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n))
+                        rps, cpu, avg = run_tool(tools[tool], ports[s], t, p, n, a.clients)
+                        # Little's law: requests in flight = rate x latency.
+                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n, rps * avg / 1e3))
                         done += 1
                         print(f"# [{done}/{total}] round {r + 1} {s} {t} -P {p} {tool}: {rps:.0f} rps, "
                               f"{cpu * 1e6 / n:.2f} us CPU/request", file=sys.stderr)
@@ -139,7 +143,8 @@ def main():
         pins = " ".join(f"{v}={os.environ[v]}" for v in ("SERVER_CPU", "CLIENT_CPU") if os.environ.get(v))
         print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000 -n {a.n1} (-P 1) / {a.n16} (-P 16) "
               f"{pins}; ratio = flashdb-benchmark / redis-benchmark rps; "
-              f"client CPU us/request: flashdb-benchmark/redis-benchmark")
+              f"client CPU us/request and in_flight (rps x mean latency, of -c x -P): "
+              f"flashdb-benchmark/redis-benchmark")
         for s in servers:
             for t, p in cases:
                 if skip(s, t):
@@ -154,7 +159,8 @@ def main():
                 worst = max(worst, abs(1 - pair))
                 print(f"server={s} test={t} P={p} flashdb_benchmark_rps={f_rps:.0f} "
                       f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} paired_ratio={pair:.3f} "
-                      f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f}")
+                      f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f} "
+                      f"in_flight={med(x[2] for x in fb):.1f}/{med(x[2] for x in rb):.1f}")
         print(f"max_tool_deviation={worst * 100:.1f}% (paired)")
         if "redis" in servers and "flashdb" in servers:
             print("# FlashDB / redis-server rps, as each tool measured it")
