@@ -2,7 +2,7 @@
 CARGO ?= cargo
 ARGS ?=
 
-.PHONY: all build release run test test-browser lint fmt docs fuzz bench bench-compare bench-persistence bench-structures bench-pubsub bench-tls bench-http clean
+.PHONY: all build release run test test-browser lint fmt docs fuzz bench bench-compare bench-agree bench-persistence bench-structures bench-pubsub bench-tls bench-http clean
 
 all: release
 
@@ -53,12 +53,23 @@ fuzz:
 docs:
 	UPDATE_DOCS=1 $(CARGO) test --lib reference
 
+# In-process micro-benchmarks (benches/core.rs): parser, reply encoding,
+# store GET/SET from 1 and 2 threads, ACL check, WAL appends per fsync
+# policy, snapshot write/load of 1M keys. BENCH_GROUPS="wal snapshot" picks.
 bench:
-	$(CARGO) bench
+	$(CARGO) bench --bench core -- $(BENCH_GROUPS)
 
-# FlashDB vs redis-server with redis-benchmark, interleaved, as ratios.
+# FlashDB vs redis-server with redis-benchmark, interleaved, as ratios; then
+# both servers measured by flashdb-benchmark and redis-benchmark side by
+# side (benches/compare.sh).
 bench-compare: release
 	../shared/tools/bench-vs-redis.sh target/release/flashdb
+	benches/compare.sh
+
+# Do flashdb-benchmark and redis-benchmark agree? Both against redis-server
+# and FlashDB, SET/GET/INCR/LPUSH, -c 50, -P 1 and 16, 3 rounds.
+bench-agree: release
+	benches/agree.sh
 
 # What durability costs: FlashDB with no WAL, everysec and always, and
 # redis-server --appendfsync always, interleaved, as ratios.

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Runs flashdb-benchmark and redis-benchmark side by side against
+redis-server and FlashDB (both started here on free loopback ports, no
+persistence), interleaved in one run, and prints medians and ratios.
+
+Used by benches/agree.sh (do the two load generators agree?) and
+benches/compare.sh (FlashDB vs redis-server, measured by both tools).
+
+  resp_matrix.py [--tests set,get] [--pipelines 1,16] [--rounds 3]
+                 [--servers redis,flashdb] [--flashdb BIN] [--bench BIN]
+                 [--clients 50] [--n1 100000] [--n16 400000]
+
+Environment: SERVER_CPU / CLIENT_CPU pin the servers / the load generators
+with `taskset -c` (e.g. SERVER_CPU=0 CLIENT_CPU=1), so a client's CPU cost
+cannot take cycles from the server.
+
+Every cell is run ROUNDS times; within a round the servers, cases and tools
+alternate order, so drift on a shared machine hits both sides alike.
+`ratio` compares the medians; `paired_ratio` is the median over rounds of
+the ratio of the two back-to-back runs. For
+each run the client's CPU time (user + sys, from getrusage of the child)
+is divided by its requests: a load generator that needs more CPU per
+request steals more of the cores the server shares with it. `in_flight`
+is rps x mean latency (Little's law): how many of the -c x -P requests
+were, on average, at the server; a client that is itself the bottleneck
+leaves the rest waiting in its own event loop.
+"""
+import argparse, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_ping(port, proc, what):
+    for _ in range(400):
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    sys.exit(f"{what} did not start on port {port}")
+
+
+# A server-bound case (redis-server only: a Lua loop of ~0.1 ms per call),
+# where the client's own CPU cost cannot limit the rate.
+SERVER_BOUND = ["eval", "for i=1,20000 do end return 1", "0"]
+
+
+def pin(var):
+    cpu = os.environ.get(var)
+    return ["taskset", "-c", cpu] if cpu else []
+
+
+def run_tool(tool, port, test, p, n, clients):
+    """One run: (rps, client cpu seconds, mean latency ms) from the CSV row."""
+    args = pin("CLIENT_CPU") + [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
+            "-r", "100000", "--csv"]
+    args += SERVER_BOUND if test == "eval_busy" else ["-t", test]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    if out.returncode != 0 or not rows:
+        sys.exit(f"{' '.join(args)} failed: {out.stderr.strip()}")
+    f = rows[-1].split('","')
+    return float(f[1]), cpu, float(f[2])
+
+
+def main():
+    # SIGTERM / SIGHUP end the run through `finally`: the servers stop too.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(1))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tests", default="set,get,incr,lpush")
+    ap.add_argument("--pipelines", default="1,16")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--servers", default="redis,flashdb")
+    ap.add_argument("--flashdb", default="target/release/flashdb")
+    ap.add_argument("--bench", default="target/release/flashdb-benchmark")
+    ap.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "redis-benchmark")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--n1", type=int, default=100000, help="requests per run without pipelining")
+    ap.add_argument("--n16", type=int, default=400000, help="requests per run with pipelining")
+    a = ap.parse_args()
+
+    tools = {"flashdb-benchmark": a.bench, "redis-benchmark": a.redis_benchmark}
+    servers = a.servers.split(",")
+    cases = [(t, int(p)) for p in a.pipelines.split(",") for t in a.tests.split(",")]
+    # eval_busy runs against redis-server only (FlashDB has no Lua).
+    skip = lambda s, t: t == "eval_busy" and s != "redis"
+    work = tempfile.mkdtemp(prefix="flashdb-resp-matrix-")
+    procs, ports = {}, {}
+    try:
+        for s in servers:
+            port = free_port()
+            d = os.path.join(work, s)
+            os.makedirs(d)
+            if s == "redis":
+                cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+                       "--save", "", "--appendonly", "no"]
+            else:
+                cmd = [a.flashdb, "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+                       "--appendonly", "no", "--http-port", "0"]
+            procs[s] = subprocess.Popen(pin("SERVER_CPU") + cmd, stdout=open(os.path.join(d, "log"), "w"),
+                                        stderr=subprocess.STDOUT)
+            ports[s] = port
+            wait_ping(port, procs[s], s)
+
+        res = {}  # (server, test, p, tool) -> [(rps, cpu_us_per_req)]
+        total = a.rounds * len(tools) * sum(1 for s in servers for t, _ in cases if not skip(s, t))
+        done = 0
+        for r in range(a.rounds):
+            order = servers if r % 2 == 0 else servers[::-1]
+            for s in order:
+                for i, (t, p) in enumerate(cases):
+                    if skip(s, t):
+                        continue
+                    names = list(tools)
+                    if (r + i) % 2:
+                        names.reverse()
+                    for tool in names:
+                        n = a.n1 if p == 1 else a.n16
+                        rps, cpu, avg = run_tool(tools[tool], ports[s], t, p, n, a.clients)
+                        # Little's law: requests in flight = rate x latency.
+                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n, rps * avg / 1e3))
+                        done += 1
+                        print(f"# [{done}/{total}] round {r + 1} {s} {t} -P {p} {tool}: {rps:.0f} rps, "
+                              f"{cpu * 1e6 / n:.2f} us CPU/request", file=sys.stderr)
+
+        med = lambda v: statistics.median(v)
+        worst = 0.0
+        pins = " ".join(f"{v}={os.environ[v]}" for v in ("SERVER_CPU", "CLIENT_CPU") if os.environ.get(v))
+        print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000 -n {a.n1} (-P 1) / {a.n16} (-P 16) "
+              f"{pins}; ratio = flashdb-benchmark / redis-benchmark rps; "
+              f"client CPU us/request and in_flight (rps x mean latency, of -c x -P): "
+              f"flashdb-benchmark/redis-benchmark")
+        for s in servers:
+            for t, p in cases:
+                if skip(s, t):
+                    continue
+                fb = res[(s, t, p, "flashdb-benchmark")]
+                rb = res[(s, t, p, "redis-benchmark")]
+                f_rps, r_rps = med(x[0] for x in fb), med(x[0] for x in rb)
+                ratio = f_rps / r_rps if r_rps else 0.0
+                # The two runs of a round are back to back: their ratio is
+                # less exposed to load drifting over the whole run.
+                pair = med(f[0] / r[0] for f, r in zip(fb, rb) if r[0])
+                worst = max(worst, abs(1 - pair))
+                print(f"server={s} test={t} P={p} flashdb_benchmark_rps={f_rps:.0f} "
+                      f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} paired_ratio={pair:.3f} "
+                      f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f} "
+                      f"in_flight={med(x[2] for x in fb):.1f}/{med(x[2] for x in rb):.1f}")
+        print(f"max_tool_deviation={worst * 100:.1f}% (paired)")
+        if "redis" in servers and "flashdb" in servers:
+            print("# FlashDB / redis-server rps, as each tool measured it")
+            for t, p in cases:
+                if t == "eval_busy":
+                    continue
+                parts = []
+                for tool in tools:
+                    f = med(x[0] for x in res[("flashdb", t, p, tool)])
+                    rr = med(x[0] for x in res[("redis", t, p, tool)])
+                    parts.append(f"{tool.split('-')[0]}_ratio={f / rr if rr else 0:.2f}")
+                print(f"test={t} P={p} " + " ".join(parts))
+    finally:
+        for pr in procs.values():
+            pr.terminate()
+            try:
+                pr.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
