@@ -11,7 +11,8 @@
 #    (D) gives the noise floor of the run: `a/a` is D over A, two identical
 #    servers, so an on/off ratio is meaningful only well outside |1 - a/a|.
 #    This part runs first, on fresh servers.
-# 2. wrk (HTTP/1.1 keep-alive, WRK_THREADS threads, WRK_CONNS connections,
+# 2. wrk (HTTP/1.1; the server closes every connection, so each request is
+#    a new one; WRK_THREADS threads, WRK_CONNS connections,
 #    WRK_SECS seconds) against FlashDB's REST API: GET /api/v1/key/:key on a
 #    100-byte string, and POST /api/v1/execute {"command":["GET",key]}
 #    (a wrk Lua script sets method and body). Median requests/s and
