@@ -17,7 +17,7 @@
 //! Redis's order and distances, hashes and coordinates print the same.
 
 use super::args::is;
-use super::zset::{limits, parse_score, store_result, zadd_generic, zset_of};
+use super::zset::{limits, parse_score, read_z, store_result, zadd_generic, zset_of};
 use super::*;
 use crate::resp::Reply;
 use crate::server::Ctx;
@@ -582,91 +582,59 @@ fn geoadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     zadd_generic(ctx, &zargs, 0)
 }
 
-/// Runs `f` on the zset at `key` for a read; `missing` when there is none.
-fn read(
-    ctx: &mut Ctx,
-    key: &[u8],
-    missing: impl FnOnce(bool) -> Reply,
-    f: impl FnOnce(&ZSetValue, bool) -> Reply,
-) -> Reply {
-    let resp3 = ctx.resp3();
-    let (s, h) = ctx.db().read(key);
-    let (found, r) = match s.get(h, key, now_ms()) {
-        None => (false, missing(resp3)),
-        Some(e) => (
-            true,
-            match zset_of(e) {
-                Ok(z) => f(z, resp3),
-                Err(r) => r,
-            },
-        ),
-    };
-    drop(s);
-    ctx.lookup(key, found);
-    r
-}
-
 fn geopos(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let members = &args[2..];
     let null = |r3: bool| if r3 { Reply::Null } else { Reply::NullArray };
-    read(
-        ctx,
-        &args[1],
-        |r3| Reply::Array(members.iter().map(|_| null(r3)).collect()),
-        |z, r3| {
-            Reply::Array(
-                members
-                    .iter()
-                    .map(|m| match z.score(m) {
-                        None => null(r3),
-                        Some(s) => {
-                            let [lon, lat] = decode_score(s);
-                            Reply::Array(vec![coord(r3, lon), coord(r3, lat)])
-                        }
-                    })
-                    .collect(),
-            )
-        },
-    )
+    let missing = Reply::Array(members.iter().map(|_| null(ctx.resp3())).collect());
+    read_z(ctx, &args[1], missing, |z, r3| {
+        Reply::Array(
+            members
+                .iter()
+                .map(|m| match z.score(m) {
+                    None => null(r3),
+                    Some(s) => {
+                        let [lon, lat] = decode_score(s);
+                        Reply::Array(vec![coord(r3, lon), coord(r3, lat)])
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 fn geohash(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     const ALPHABET: &[u8] = b"0123456789bcdefghjkmnpqrstuvwxyz";
     let members = &args[2..];
-    read(
-        ctx,
-        &args[1],
-        |_| Reply::Array(members.iter().map(|_| Reply::Null).collect()),
-        |z, _| {
-            Reply::Array(
-                members
-                    .iter()
-                    .map(|m| match z.score(m) {
-                        None => Reply::Null,
-                        Some(s) => {
-                            let [lon, lat] = decode_score(s);
-                            let full = Range {
-                                min: -90.0,
-                                max: 90.0,
-                            };
-                            let h = encode(WGS84_LONG, full, lon, lat, 26).unwrap_or_default();
-                            let text: Vec<u8> = (0..11)
-                                .map(|i| {
-                                    let idx = if i == 10 {
-                                        0
-                                    } else {
-                                        (h.bits >> (52 - (i + 1) * 5)) & 0x1f
-                                    };
-                                    ALPHABET[idx as usize]
-                                })
-                                .collect();
-                            Reply::Bulk(text)
-                        }
-                    })
-                    .collect(),
-            )
-        },
-    )
+    let missing = Reply::Array(members.iter().map(|_| Reply::Null).collect());
+    read_z(ctx, &args[1], missing, |z, _| {
+        Reply::Array(
+            members
+                .iter()
+                .map(|m| match z.score(m) {
+                    None => Reply::Null,
+                    Some(s) => {
+                        let [lon, lat] = decode_score(s);
+                        let full = Range {
+                            min: -90.0,
+                            max: 90.0,
+                        };
+                        let h = encode(WGS84_LONG, full, lon, lat, 26).unwrap_or_default();
+                        let text: Vec<u8> = (0..11)
+                            .map(|i| {
+                                let idx = if i == 10 {
+                                    0
+                                } else {
+                                    (h.bits >> (52 - (i + 1) * 5)) & 0x1f
+                                };
+                                ALPHABET[idx as usize]
+                            })
+                            .collect();
+                        Reply::Bulk(text)
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 fn geodist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
@@ -678,19 +646,16 @@ fn geodist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         4 => 1.0,
         _ => return err::syntax(),
     };
-    read(
-        ctx,
-        &args[1],
-        |_| Reply::Null,
-        |z, _| match (z.score(&args[2]), z.score(&args[3])) {
+    read_z(ctx, &args[1], Reply::Null, |z, _| {
+        match (z.score(&args[2]), z.score(&args[3])) {
             (Some(a), Some(b)) => {
                 let [x1, y1] = decode_score(a);
                 let [x2, y2] = decode_score(b);
                 dist_reply(distance(x1, y1, x2, y2) / to_meter)
             }
             _ => Reply::Null,
-        },
-    )
+        }
+    })
 }
 
 const RADIUS_COORDS: u8 = 1;

@@ -439,7 +439,7 @@ fn modify<R>(
 
 /// Runs `f` on the zset at `key` for a read (counts the hit or miss);
 /// `missing` is the reply for an absent key.
-fn read_z(
+pub(crate) fn read_z(
     ctx: &mut Ctx,
     key: &[u8],
     missing: Reply,
