@@ -3,6 +3,7 @@
 //! revalidation, 404 for anything else, the API untouched.
 
 mod common;
+use common::http::{parse, Resp};
 
 use common::{free_port, TestServer};
 use std::io::{Read, Write};
@@ -23,21 +24,6 @@ fn start(extra: &[&str]) -> (TestServer, u16) {
     (srv, http)
 }
 
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// One request on a fresh connection; reads to EOF. (The server answers
 /// `Connection: close` and tiny_http then waits for the client to close,
 /// which this client announces, as browsers and curl do on seeing it.)
@@ -52,29 +38,7 @@ fn req(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
     s.write_all(head.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let text = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut lines = text.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Resp {
-        status,
-        headers,
-        body: raw[end + 4..].to_vec(),
-    }
+    parse(&raw)
 }
 
 fn get(port: u16, path: &str) -> Resp {
