@@ -972,7 +972,7 @@ fn metrics_are_valid_prometheus_text() {
     assert_eq!(m["flashdb_keyspace_hits_total"], 1.0);
     assert_eq!(m["flashdb_keyspace_misses_total"], 1.0);
     assert!(m["flashdb_command_calls_total{cmd=\"get\"}"] >= 2.0);
-    assert!(m.contains_key("flashdb_command_duration_seconds_total{cmd=\"set\"}"));
+    assert!(m.contains_key("flashdb_command_time_seconds_total{cmd=\"set\"}"));
     assert!(m["flashdb_errors_total{code=\"ERR\"}"] >= 1.0);
     assert!(m["flashdb_connected_clients"] >= 1.0);
     assert!(m["flashdb_memory_used_bytes"] > 0.0);

@@ -223,7 +223,7 @@ pub fn render(http: &Http) -> String {
                 f("calls"),
             );
             o.add(
-                "flashdb_command_duration_seconds_total",
+                "flashdb_command_time_seconds_total",
                 C,
                 "Time spent running each command.",
                 l.clone(),
