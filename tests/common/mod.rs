@@ -582,3 +582,4 @@ pub fn read_to_eof<S: Read>(s: &mut S, limit: Duration) -> Vec<u8> {
     }
 }
 pub mod http;
+pub mod pki;
