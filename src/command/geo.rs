@@ -425,7 +425,7 @@ struct Point {
 
 /// Every member inside the shape, in Redis's scan order; with `limit`,
 /// stops once that many are found (ANY).
-fn search(z: &ZSetValue, s: &Search, limit: usize) -> Vec<Point> {
+fn scan_boxes(z: &ZSetValue, s: &Search, limit: usize) -> Vec<Point> {
     let boxes = s.boxes();
     let mut out = Vec::new();
     let mut last: Option<usize> = None;
@@ -815,7 +815,7 @@ fn run(args: &[Vec<u8>], flags: u8, z: Option<&ZSetValue>, resp3: bool) -> Resul
     }
     search.xy = opts.center.expect("parse found the centre");
     let limit = if opts.any { opts.count } else { 0 };
-    let mut points = search_points(z, &search, limit);
+    let mut points = scan_boxes(z, &search, limit);
     if points.is_empty() && opts.store.is_none() {
         return Ok(Outcome::Reply(Reply::Array(Vec::new())));
     }
@@ -865,10 +865,6 @@ fn run(args: &[Vec<u8>], flags: u8, z: Option<&ZSetValue>, resp3: bool) -> Resul
             })
             .collect(),
     )))
-}
-
-fn search_points(z: &ZSetValue, s: &Search, limit: usize) -> Vec<Point> {
-    search(z, s, limit)
 }
 
 struct Opts {
