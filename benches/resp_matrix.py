@@ -8,7 +8,12 @@ benches/compare.sh (FlashDB vs redis-server, measured by both tools).
 
   resp_matrix.py [--tests set,get] [--pipelines 1,16] [--rounds 3]
                  [--servers redis,flashdb] [--flashdb BIN] [--bench BIN]
-                 [--clients 50] [--n1 100000] [--n16 400000]
+                 [--clients 50] [--n1 100000] [--n16 400000] [--check]
+
+With --check (benches/agree.sh) every row gets a verdict, and the exit
+status is 1 unless each row either agrees (paired ratio within 10 %) or
+the tool that reported less kept fewer than 90 % of its requests at the
+server (it measured itself, not the server).
 
 Environment: SERVER_CPU / CLIENT_CPU pin the servers / the load generators
 with `taskset -c` (e.g. SERVER_CPU=0 CLIENT_CPU=1), so a client's CPU cost
@@ -51,9 +56,42 @@ def wait_ping(port, proc, what):
     sys.exit(f"{what} did not start on port {port}")
 
 
-# A server-bound case (redis-server only: a Lua loop of ~0.1 ms per call),
-# where the client's own CPU cost cannot limit the rate.
-SERVER_BOUND = ["eval", "for i=1,20000 do end return 1", "0"]
+# Server-bound cases: the server spends far longer on each request than
+# either load generator, so the client's own CPU cost cannot limit the rate.
+#   eval_busy  a Lua loop of ~0.1 ms per call (redis-server only: no Lua in FlashDB)
+#   lpos_scan  LPOS for an absent element of a 5,000-element list: a scan that
+#              compares every element (same length as the needle), tiny reply
+SERVER_BOUND = {
+    "eval_busy": ["eval", "for i=1,20000 do end return 1", "0"],
+    "lpos_scan": ["lpos", "agree:biglist", "element:999999"],
+}
+# Their runs are shorter: they go at 5-20 thousand requests a second.
+SERVER_BOUND_N = {1: 10000, 16: 20000}
+BIGLIST = 5000
+
+
+def preload_biglist(port):
+    """RPUSH agree:biglist element:000000 ... element:004999 (fresh)."""
+    def cmd(*args):
+        return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+    buf = cmd(b"DEL", b"agree:biglist")
+    for i in range(0, BIGLIST, 500):
+        buf += cmd(b"RPUSH", b"agree:biglist", *[b"element:%06d" % j for j in range(i, i + 500)])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(buf)
+        want, got = b":%d\r\n" % BIGLIST, b""
+        while not got.endswith(want):
+            chunk = c.recv(65536)
+            if not chunk:
+                sys.exit(f"preloading agree:biglist on port {port} failed: {got[-80:]!r}")
+            got += chunk
+
+
+# A row "agrees" when the paired ratio is within this of 1.
+AGREE = 0.10
+# A tool that keeps fewer than this share of its -c x -P requests at the
+# server is its own bottleneck: it reports its own rate, not the server's.
+SATURATED = 0.90
 
 
 def pin(var):
@@ -61,20 +99,50 @@ def pin(var):
     return ["taskset", "-c", cpu] if cpu else []
 
 
+# The command whose INFO commandstats entry each test drives.
+STAT_NAME = {"eval_busy": "eval", "lpos_scan": "lpos"}
+
+
+def cmd_usec(port, name):
+    """Microseconds the server has spent executing `name` (INFO commandstats),
+    or None if it does not say."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"INFO commandstats\r\n")
+        got = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+            head, _, body = got.partition(b"\r\n")
+            if head.startswith(b"$") and len(body) >= int(head[1:]) + 2:
+                break
+    for line in got.decode(errors="replace").splitlines():
+        if line.startswith(f"cmdstat_{name}:"):
+            fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
+            return int(fields["usec"])
+    return 0 if got.startswith(b"$") else None
+
+
 def run_tool(tool, port, test, p, n, clients):
-    """One run: (rps, client cpu seconds, mean latency ms) from the CSV row."""
+    """One run: (rps, client cpu seconds, mean latency ms, server usec per
+    request or None) from the CSV row and the server's INFO commandstats."""
     args = pin("CLIENT_CPU") + [tool, "-p", str(port), "-c", str(clients), "-n", str(n), "-P", str(p),
             "-r", "100000", "--csv"]
-    args += SERVER_BOUND if test == "eval_busy" else ["-t", test]
+    args += SERVER_BOUND[test] if test in SERVER_BOUND else ["-t", test]
+    stat = STAT_NAME.get(test, test)
+    usec0 = cmd_usec(port, stat)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, capture_output=True, text=True, timeout=600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    usec1 = cmd_usec(port, stat)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     if out.returncode != 0 or not rows:
         sys.exit(f"{' '.join(args)} failed: {out.stderr.strip()}")
     f = rows[-1].split('","')
-    return float(f[1]), cpu, float(f[2])
+    per_call = (usec1 - usec0) / n if usec0 is not None and usec1 is not None else None
+    return float(f[1]), cpu, float(f[2]), per_call
 
 
 def main():
@@ -92,6 +160,7 @@ def main():
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--n1", type=int, default=100000, help="requests per run without pipelining")
     ap.add_argument("--n16", type=int, default=400000, help="requests per run with pipelining")
+    ap.add_argument("--check", action="store_true", help="verdict per row; exit 1 on an unexplained disagreement")
     a = ap.parse_args()
 
     tools = {"flashdb-benchmark": a.bench, "redis-benchmark": a.redis_benchmark}
@@ -101,6 +170,7 @@ def main():
     skip = lambda s, t: t == "eval_busy" and s != "redis"
     work = tempfile.mkdtemp(prefix="flashdb-resp-matrix-")
     procs, ports = {}, {}
+    verdicts = []  # (row label, verdict), with --check
     try:
         for s in servers:
             port = free_port()
@@ -116,6 +186,8 @@ def main():
                                         stderr=subprocess.STDOUT)
             ports[s] = port
             wait_ping(port, procs[s], s)
+            if any(t == "lpos_scan" for t, _ in cases):
+                preload_biglist(port)
 
         res = {}  # (server, test, p, tool) -> [(rps, cpu_us_per_req)]
         total = a.rounds * len(tools) * sum(1 for s in servers for t, _ in cases if not skip(s, t))
@@ -131,9 +203,14 @@ def main():
                         names.reverse()
                     for tool in names:
                         n = a.n1 if p == 1 else a.n16
-                        rps, cpu, avg = run_tool(tools[tool], ports[s], t, p, n, a.clients)
+                        if t in SERVER_BOUND:
+                            n = min(n, SERVER_BOUND_N.get(p, n))
+                        rps, cpu, avg, per_call = run_tool(tools[tool], ports[s], t, p, n, a.clients)
                         # Little's law: requests in flight = rate x latency.
-                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n, rps * avg / 1e3))
+                        # busy: the share of the run the server spent executing
+                        # the command (its own clock, INFO commandstats).
+                        busy = rps * per_call / 1e6 if per_call is not None else None
+                        res.setdefault((s, t, p, tool), []).append((rps, cpu * 1e6 / n, rps * avg / 1e3, busy))
                         done += 1
                         print(f"# [{done}/{total}] round {r + 1} {s} {t} -P {p} {tool}: {rps:.0f} rps, "
                               f"{cpu * 1e6 / n:.2f} us CPU/request", file=sys.stderr)
@@ -142,6 +219,7 @@ def main():
         worst = 0.0
         pins = " ".join(f"{v}={os.environ[v]}" for v in ("SERVER_CPU", "CLIENT_CPU") if os.environ.get(v))
         print(f"# medians of {a.rounds} rounds, -c {a.clients} -r 100000 -n {a.n1} (-P 1) / {a.n16} (-P 16) "
+              f"({'/'.join(str(v) for v in SERVER_BOUND_N.values())} for {', '.join(SERVER_BOUND)}) "
               f"{pins}; ratio = flashdb-benchmark / redis-benchmark rps; "
               f"client CPU us/request and in_flight (rps x mean latency, of -c x -P): "
               f"flashdb-benchmark/redis-benchmark")
@@ -157,11 +235,50 @@ def main():
                 # less exposed to load drifting over the whole run.
                 pair = med(f[0] / r[0] for f, r in zip(fb, rb) if r[0])
                 worst = max(worst, abs(1 - pair))
+                f_fl, r_fl = med(x[2] for x in fb), med(x[2] for x in rb)
+                offered = a.clients * p
+                busy_pair = None
+                # Busy time tells only where the command itself is the
+                # server's work (the server-bound cases); for cheap commands
+                # the I/O around it dominates and per-call times are < 1 us.
+                if t in SERVER_BOUND and all(x[3] for x in fb + rb):
+                    busy_pair = med(f[3] / r[3] for f, r in zip(fb, rb))
+                if abs(1 - pair) <= AGREE:
+                    verdict = "agree"
+                elif busy_pair is not None and abs(1 - busy_pair) <= AGREE and \
+                        min(med(x[2] for x in fb), med(x[2] for x in rb)) >= SATURATED * a.clients * p:
+                    # Both kept the server saturated, and the server was busy
+                    # with the command for the same share of each run: it
+                    # ran faster in one tool's runs (its own usec per call
+                    # says so), the tools did not differ.
+                    verdict = "agree-busy"
+                else:
+                    # Which tool reported less, and did it keep the server busy?
+                    low, low_fl = ("redis-benchmark", r_fl) if pair > 1 else ("flashdb-benchmark", f_fl)
+                    if low_fl < SATURATED * offered:
+                        verdict = f"{low}-bound"
+                    else:
+                        verdict = "DISAGREE"
+                verdicts.append((f"{s} {t} -P {p}", verdict))
                 print(f"server={s} test={t} P={p} flashdb_benchmark_rps={f_rps:.0f} "
                       f"redis_benchmark_rps={r_rps:.0f} ratio={ratio:.3f} paired_ratio={pair:.3f} "
                       f"client_cpu_us_per_req={med(x[1] for x in fb):.2f}/{med(x[1] for x in rb):.2f} "
-                      f"in_flight={med(x[2] for x in fb):.1f}/{med(x[2] for x in rb):.1f}")
+                      f"in_flight={f_fl:.1f}/{r_fl:.1f}"
+                      + (f" server_busy={med(x[3] for x in fb):.2f}/{med(x[3] for x in rb):.2f}"
+                         f" busy_paired_ratio={busy_pair:.3f}" if busy_pair is not None else "")
+                      + (f" verdict={verdict}" if a.check else ""))
         print(f"max_tool_deviation={worst * 100:.1f}% (paired)")
+        if a.check:
+            agree = sum(v == "agree" for _, v in verdicts)
+            busy = [r for r, v in verdicts if v == "agree-busy"]
+            bound = [f"{r} ({v})" for r, v in verdicts if v.endswith("-bound")]
+            bad = [r for r, v in verdicts if v == "DISAGREE"]
+            print(f"# agreement: {agree} of {len(verdicts)} rows within {AGREE:.0%}; "
+                  f"{len(busy)} within {AGREE:.0%} on server busy time per run, the server's speed "
+                  f"having varied{': ' + ', '.join(busy) if busy else ''}; "
+                  f"{len(bound)} explained by a load generator keeping < {SATURATED:.0%} of its requests "
+                  f"at the server{': ' + ', '.join(bound) if bound else ''}; "
+                  f"{len(bad)} unexplained{': ' + ', '.join(bad) if bad else ''}")
         if "redis" in servers and "flashdb" in servers:
             print("# FlashDB / redis-server rps, as each tool measured it")
             for t, p in cases:
@@ -181,6 +298,8 @@ def main():
             except subprocess.TimeoutExpired:
                 pr.kill()
         shutil.rmtree(work, ignore_errors=True)
+    if a.check and any(v == "DISAGREE" for _, v in verdicts):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
