@@ -780,6 +780,132 @@ fn ws_handshake(api: &Api, headers: &[(&str, &str)]) -> Resp {
     r
 }
 
+/// The server-side failures: 500 (the snapshot directory cannot be
+/// listed), 503 PERSISTENCE_ERROR (the WAL cannot be written) and 503
+/// NOT_READY / LOADING (recovery still loading), each validated.
+#[test]
+fn server_failures_match_the_document() {
+    // 500: `snapshots` is a file, so listing it fails.
+    let api = start(&["--save", ""]);
+    let snaps = api.srv.dir.join("snapshots");
+    let _ = std::fs::remove_dir_all(&snaps);
+    std::fs::write(&snaps, b"not a directory").unwrap();
+    let r = api.get("/api/v1/snapshots");
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["code"], "INTERNAL");
+    drop(api);
+
+    // 503 PERSISTENCE_ERROR: writes past 1 MiB of WAL fail (RLIMIT_FSIZE,
+    // like a full disk). The write that hits the limit is held unanswered;
+    // the ones after it are refused with MISCONF, over RESP and HTTP alike.
+    let api = start(&["--save", "", "--appendfsync", "always"]);
+    let st = std::process::Command::new("prlimit")
+        .args(["--pid", &api.srv.pid().to_string(), "--fsize=1048576:"])
+        .status()
+        .expect("prlimit (util-linux)");
+    assert!(st.success());
+    let big = "x".repeat(64 * 1024);
+    let mut refused = false;
+    for i in 0..100 {
+        let mut w = api.srv.raw();
+        w.set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
+        w.write_all(&common::cmd(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            big.as_bytes(),
+        ]))
+        .unwrap();
+        let mut buf = [0u8; 64];
+        match w.read(&mut buf) {
+            Ok(n) if buf[..n].starts_with(b"+OK") => continue,
+            Ok(n) => assert!(buf[..n].starts_with(b"-MISCONF"), "{:?}", &buf[..n]),
+            Err(_) => {} // the held write
+        }
+        refused = true;
+        break;
+    }
+    assert!(refused, "the WAL never failed");
+    let t = Instant::now();
+    loop {
+        let r = api.send("PUT", "/api/v1/key/after", json!({"value": "v"}));
+        if r.status == 503 {
+            let v: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(v["error"]["code"], "PERSISTENCE_ERROR", "{v}");
+            break;
+        }
+        // Only the held write's own reply can still be pending.
+        assert!(t.elapsed() < Duration::from_secs(10), "status {}", r.status);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = api.exec(json!(["SET", "after", "v"]));
+    assert_eq!(r.status, 503);
+    drop(api);
+
+    // 503 NOT_READY and LOADING: a restart that loads 200,000 keys.
+    let mut api = start(&["--save", ""]);
+    {
+        let mut c = api.srv.client();
+        for batch in 0..200 {
+            let mut m = redis::cmd("MSET");
+            for i in 0..1000 {
+                m.arg(format!("key:{batch}:{i}")).arg(i);
+            }
+            let _: () = m.query(&mut c).unwrap();
+        }
+        let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+    }
+    assert!(api.srv.terminate().success());
+    let dir = api.srv.dir.clone();
+    // The old server's Drop must not delete the data directory.
+    api.srv.dir = common::temp_dir("openapi-moved");
+    let (port, http) = (free_port(), free_port());
+    let child = std::process::Command::new(common::binary())
+        .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+        .args(["--http-port", &http.to_string(), "--save", ""])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let api = Api {
+        srv: TestServer { child, port, dir },
+        http,
+        auth: Vec::new(),
+    };
+    let t = Instant::now();
+    let (mut not_ready, mut loading) = (0, 0);
+    loop {
+        assert!(t.elapsed() < Duration::from_secs(60), "never ready");
+        if TcpStream::connect(("127.0.0.1", http)).is_err() {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        let r = api.get("/api/v1/key/key:0:7");
+        if r.status == 503 {
+            let v: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(v["error"]["code"], "LOADING", "{v}");
+            loading += 1;
+        } else {
+            assert_eq!(r.status, 200);
+        }
+        let r = api.get("/api/v1/readyz");
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 503);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["error"]["code"], "NOT_READY", "{v}");
+        not_ready += 1;
+    }
+    // A debug build takes over a second to load 200,000 keys, ~60 rounds.
+    assert!(not_ready > 0, "readyz never answered 503 while loading");
+    assert!(loading > 0, "GET /key never answered LOADING");
+    eprintln!("loading seen over HTTP: {not_ready} readyz 503, {loading} GET /key 503");
+    let r = api.get("/api/v1/key/key:199:999");
+    assert_eq!(r.status, 200);
+}
+
 /// Authentication, ACL refusals and the rate limit.
 #[test]
 fn auth_acl_and_rate_limit_errors_match_the_document() {

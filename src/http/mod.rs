@@ -628,6 +628,13 @@ mod tests {
             get(port, "/api/v1/execute", Some(r#"{"command":["GET","k"]}"#)).0,
             200
         );
+        // Once shutdown has begun, every route answers 503 SHUTTING_DOWN.
+        srv.shutting_down.store(true, Relaxed);
+        for route in ["/api/v1/healthz", "/api/v1/stats"] {
+            let (status, body) = get(port, route, None);
+            assert_eq!(status, 503, "{route}: {body}");
+            assert!(body.contains("\"SHUTTING_DOWN\""), "{body}");
+        }
         h.stop();
     }
 }
