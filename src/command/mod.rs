@@ -22,6 +22,7 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod strutil;
 pub mod table;
@@ -377,6 +378,21 @@ pub mod testutil {
                             .map(|(m, sc)| format!("{}:{}", hex(m), sc))
                             .collect::<Vec<_>>()
                             .join(","),
+                        Value::Stream(x) => {
+                            let mut v: Vec<String> = x
+                                .entries
+                                .iter()
+                                .map(|(id, f)| {
+                                    let f: Vec<String> = f.iter().map(|b| hex(b)).collect();
+                                    format!("{id}={}", f.join(" "))
+                                })
+                                .collect();
+                            v.push(format!(
+                                "last={} added={} maxdel={}",
+                                x.last_id, x.entries_added, x.max_deleted
+                            ));
+                            v.join(",")
+                        }
                     };
                     out.push(format!(
                         "db{d} {} {} ttl={} [{}]",

@@ -48,7 +48,7 @@
 //!  +12  8  count        u64, entries in this section
 //!  +20     count entries, DBs in ascending order, each:
 //!          db          u16
-//!          type        u8: 0 string, 1 hash, 2 set, 3 list, 4 zset
+//!          type        u8: 0 string, 1 hash, 2 set, 3 list, 4 zset, 5 stream
 //!          expire_at   u64, absolute Unix ms; 0 = no TTL
 //!          key         bytes
 //!          value       by type:
@@ -58,7 +58,13 @@
 //!            list    u64 n, then n × element bytes, head to tail
 //!            zset    u64 n, then n × (member bytes, score u64 = f64 bits),
 //!                    in ascending (score, member) order
-//!   where "bytes" = u32 length + that many bytes.
+//!            stream  u64 n, last_id (id), entries_added u64,
+//!                    max_deleted_id (id), then n × (id, u32 pairs,
+//!                    pairs × (field bytes, value bytes)) in ascending ID
+//!                    order, then u64 groups = 0 (consumer groups are
+//!                    not supported yet; anything else is rejected)
+//!   where "bytes" = u32 length + that many bytes and "id" = u64 ms +
+//!   u64 seq.
 //!
 //! footer (starts at footer_start; nstripes × 8 + 28 bytes)
 //!   +0      nstripes × u64  file offset of each section, by stripe index
@@ -86,6 +92,7 @@ use crate::store::hash::{HashValue, Limits as HashLimits};
 use crate::store::list::{End, ListValue};
 use crate::store::set::SetValue;
 use crate::store::siphash::KeyHasher;
+use crate::store::stream::{StreamId, StreamValue};
 use crate::store::zset::{AddOutcome, ZSetValue};
 use crate::store::{now_ms, CompactBytes, Entry, Store, Value};
 use crate::tx::Gate;
@@ -113,6 +120,7 @@ const T_HASH: u8 = 1;
 const T_SET: u8 = 2;
 const T_LIST: u8 = 3;
 const T_ZSET: u8 = 4;
+const T_STREAM: u8 = 5;
 
 const SNAP_DIR: &str = "snapshots";
 const PREFIX: &str = "snapshot-";
@@ -319,6 +327,12 @@ fn put_bytes(b: &mut Vec<u8>, s: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+#[inline]
+fn put_id(b: &mut Vec<u8>, id: StreamId) {
+    put_u64(b, id.ms);
+    put_u64(b, id.seq);
+}
+
 /// Appends one entry (see the module docs).
 fn put_entry(b: &mut Vec<u8>, db: u16, key: &[u8], e: &Entry) -> io::Result<()> {
     let ty = match &e.value {
@@ -327,6 +341,7 @@ fn put_entry(b: &mut Vec<u8>, db: u16, key: &[u8], e: &Entry) -> io::Result<()> 
         Value::Set(_) => T_SET,
         Value::List(_) => T_LIST,
         Value::ZSet(_) => T_ZSET,
+        Value::Stream(_) => T_STREAM,
     };
     b.extend_from_slice(&db.to_le_bytes());
     b.push(ty);
@@ -359,6 +374,21 @@ fn put_entry(b: &mut Vec<u8>, db: u16, key: &[u8], e: &Entry) -> io::Result<()> 
                 put_bytes(b, m)?;
                 put_u64(b, s.to_bits());
             }
+        }
+        Value::Stream(x) => {
+            put_u64(b, x.len() as u64);
+            put_id(b, x.last_id);
+            put_u64(b, x.entries_added);
+            put_id(b, x.max_deleted);
+            for (id, fields) in x.entries.iter() {
+                put_id(b, *id);
+                b.extend_from_slice(&((fields.len() / 2) as u32).to_le_bytes());
+                for f in fields {
+                    put_bytes(b, f)?;
+                }
+            }
+            // Consumer groups: none (reserved for when they are supported).
+            put_u64(b, 0);
         }
     }
     Ok(())
@@ -717,6 +747,56 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads a stream value (layout in the module docs), checking that IDs
+/// strictly increase, do not pass the last ID, and that the counters fit.
+fn read_stream(r: &mut Reader) -> Result<StreamValue, Bad> {
+    let at = r.pos;
+    let n = r.u64()?;
+    // Each entry takes at least 16 (ID) + 4 (pairs) + 8 (one pair) bytes.
+    if n > (r.data.len() - r.pos) as u64 / 28 {
+        return bad(at, format!("stream entry count {n} exceeds the section"));
+    }
+    let id = |r: &mut Reader| -> Result<StreamId, Bad> { Ok(StreamId::new(r.u64()?, r.u64()?)) };
+    let last = id(r)?;
+    let added_at = r.pos;
+    let added = r.u64()?;
+    let maxdel = id(r)?;
+    if added < n {
+        return bad(added_at, "stream entries-added below its length");
+    }
+    if maxdel > last {
+        return bad(added_at + 8, "stream max deleted ID beyond its last ID");
+    }
+    let mut x = StreamValue::new();
+    let mut prev: Option<StreamId> = None;
+    for _ in 0..n {
+        let eat = r.pos;
+        let eid = id(r)?;
+        if prev.is_some_and(|p| eid <= p) || eid > last || eid.is_zero() {
+            return bad(eat, format!("stream entry ID {eid} out of order"));
+        }
+        prev = Some(eid);
+        let pat = r.pos;
+        let pairs = r.u32()? as usize;
+        if pairs == 0 || pairs > (r.data.len() - r.pos) / 8 {
+            return bad(pat, format!("stream entry with {pairs} field pairs"));
+        }
+        let mut fields = Vec::with_capacity(pairs * 2);
+        for _ in 0..pairs * 2 {
+            fields.push(r.bytes()?.to_vec());
+        }
+        x.append(eid, fields);
+    }
+    let gat = r.pos;
+    if r.u64()? != 0 {
+        return bad(gat, "stream consumer groups are not supported");
+    }
+    x.last_id = last;
+    x.entries_added = added;
+    x.max_deleted = maxdel;
+    Ok(x)
+}
+
 /// Reads one value of type `ty`, rebuilt with the encoding rules of a
 /// normal write.
 fn read_value(r: &mut Reader, ty: u8, lim: &Limits) -> Result<Value, Bad> {
@@ -782,6 +862,7 @@ fn read_value(r: &mut Reader, ty: u8, lim: &Limits) -> Result<Value, Bad> {
             }
             Value::ZSet(Box::new(z))
         }
+        T_STREAM => Value::Stream(Box::new(read_stream(r)?)),
         t => return bad(at, format!("unknown value type {t}")),
     })
 }
@@ -966,7 +1047,7 @@ impl Loaded {
             }
             let tat = r.pos;
             let ty = r.u8()?;
-            if ty > T_ZSET {
+            if ty > T_STREAM {
                 return bad(tat, format!("unknown value type {ty}"));
             }
             let expire_at = r.u64()?;
@@ -1083,6 +1164,15 @@ mod tests {
                 .iter()
                 .flat_map(|(m, s)| [m.to_vec(), s.to_bits().to_le_bytes().to_vec()])
                 .collect(),
+            Value::Stream(x) => {
+                let mut v: Vec<Vec<u8>> = x
+                    .entries
+                    .iter()
+                    .flat_map(|(id, f)| std::iter::once(id.to_bytes()).chain(f.iter().cloned()))
+                    .collect();
+                v.push(format!("{} {} {}", x.last_id, x.entries_added, x.max_deleted).into_bytes());
+                v
+            }
         }
     }
 

@@ -1,0 +1,347 @@
+//! Stream values: entries ordered by ID in a `BTreeMap`, plus the
+//! metadata Redis 7.0 keeps beside them (last generated ID, entries ever
+//! added, the largest deleted ID). The stream command family
+//! (src/command/stream.rs) builds on this; consumer groups are not here
+//! (not supported yet).
+//!
+//! Redis stores entries in listpack "nodes" of a radix tree, and
+//! approximate trimming (`MAXLEN ~`, `MINID ~`) removes whole nodes only.
+//! So that `~` trims exactly what Redis would, the node boundaries are
+//! modelled (`nodes`): a node takes new entries until it holds
+//! `NODE_MAX_ENTRIES` entries, live or deleted (Redis's
+//! `stream-node-max-entries` default; its byte limit,
+//! `stream-node-max-bytes`, is not modelled). Node boundaries are not
+//! saved in snapshots: after a restart the entries are packed afresh.
+
+use super::bytes::malloc_size;
+use std::collections::BTreeMap;
+
+/// Redis's `stream-node-max-entries` default.
+pub const NODE_MAX_ENTRIES: u64 = 100;
+
+/// A stream entry ID: milliseconds and sequence number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    pub fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == StreamId::MIN
+    }
+
+    /// The next ID (Redis's streamIncrID); None after the last possible.
+    pub fn incr(&self) -> Option<StreamId> {
+        if self.seq == u64::MAX {
+            if self.ms == u64::MAX {
+                None
+            } else {
+                Some(StreamId::new(self.ms + 1, 0))
+            }
+        } else {
+            Some(StreamId::new(self.ms, self.seq + 1))
+        }
+    }
+
+    /// The previous ID (Redis's streamDecrID); None before 0-0.
+    pub fn decr(&self) -> Option<StreamId> {
+        if self.seq == 0 {
+            if self.ms == 0 {
+                None
+            } else {
+                Some(StreamId::new(self.ms - 1, u64::MAX))
+            }
+        } else {
+            Some(StreamId::new(self.ms, self.seq - 1))
+        }
+    }
+
+    /// "ms-seq".
+    pub fn to_bytes(&self) -> Vec<u8> {
+        format!("{}-{}", self.ms, self.seq).into_bytes()
+    }
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// One listpack node of Redis's representation (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Node {
+    /// Live entries in the node.
+    live: u64,
+    /// Entries flagged deleted but still in the node.
+    deleted: u64,
+    /// The last ID ever appended to the node (live or deleted).
+    last: StreamId,
+}
+
+/// How a trim is bounded (XADD / XTRIM options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trim {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+#[derive(Clone, Default)]
+pub struct StreamValue {
+    /// Entry ID → field, value, field, value, ...
+    pub entries: BTreeMap<StreamId, Vec<Vec<u8>>>,
+    /// The last ID generated or set (XSETID); 0-0 for a new stream.
+    pub last_id: StreamId,
+    /// Entries ever added (XINFO entries-added).
+    pub entries_added: u64,
+    /// The largest ID XDEL removed.
+    pub max_deleted: StreamId,
+    /// Node model for approximate trimming: first ID → node.
+    nodes: BTreeMap<StreamId, Node>,
+    /// Heap bytes of the entries' fields and values.
+    bytes: usize,
+}
+
+/// Heap bytes one entry costs beyond its fields (BTreeMap slot, Vec).
+fn entry_overhead(fields: &[Vec<u8>]) -> usize {
+    16 + 24 + malloc_size(fields.len() * 24)
+}
+
+fn entry_size(fields: &[Vec<u8>]) -> usize {
+    entry_overhead(fields) + fields.iter().map(|f| malloc_size(f.len())).sum::<usize>()
+}
+
+impl StreamValue {
+    pub fn new() -> StreamValue {
+        StreamValue::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn heap_size(&self) -> usize {
+        self.bytes + self.nodes.len() * 64
+    }
+
+    /// The first live entry's ID, or 0-0 (Redis's `first_id`).
+    pub fn first_id(&self) -> StreamId {
+        self.entries.keys().next().copied().unwrap_or_default()
+    }
+
+    /// The last live entry's ID, or 0-0 (Redis's streamLastValidID).
+    pub fn last_valid_id(&self) -> StreamId {
+        self.entries.keys().next_back().copied().unwrap_or_default()
+    }
+
+    /// Appends an entry with `id`, which must be greater than `last_id`.
+    pub fn append(&mut self, id: StreamId, fields: Vec<Vec<u8>>) {
+        self.bytes += entry_size(&fields);
+        self.entries.insert(id, fields);
+        self.last_id = id;
+        self.entries_added += 1;
+        match self.nodes.iter_mut().next_back() {
+            Some((_, n)) if n.live + n.deleted < NODE_MAX_ENTRIES => {
+                n.live += 1;
+                n.last = id;
+            }
+            _ => {
+                self.nodes.insert(
+                    id,
+                    Node {
+                        live: 1,
+                        deleted: 0,
+                        last: id,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Removes the entry `id` if present (XDEL's streamDeleteItem); does
+    /// not update `max_deleted` (the caller does, as XDEL does).
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some(fields) = self.entries.remove(&id) else {
+            return false;
+        };
+        self.bytes -= entry_size(&fields);
+        let key = self.nodes.range(..=id).next_back().map(|(k, _)| *k);
+        if let Some(k) = key {
+            let remove = match self.nodes.get_mut(&k) {
+                Some(n) if n.live <= 1 => true,
+                Some(n) => {
+                    n.live -= 1;
+                    n.deleted += 1;
+                    false
+                }
+                None => false,
+            };
+            if remove {
+                self.nodes.remove(&k);
+            }
+        }
+        true
+    }
+
+    /// Redis 7.0's streamTrim: removes entries from the head by `trim`;
+    /// with `approx` whole nodes only, at most `limit` entries (0 = no
+    /// limit). Returns how many were removed.
+    pub fn trim(&mut self, trim: Trim, approx: bool, limit: u64) -> u64 {
+        let mut deleted = 0u64;
+        while let Some((&key, node)) = self.nodes.iter().next() {
+            let node = node.clone();
+            if let Trim::MaxLen(max) = trim {
+                if self.len() as u64 <= max {
+                    break;
+                }
+            }
+            if limit != 0 && deleted + node.live > limit {
+                break;
+            }
+            let remove_node = match trim {
+                Trim::MaxLen(max) => self.len() as u64 - node.live >= max,
+                Trim::MinId(min) => node.last < min,
+            };
+            let node_end = self
+                .nodes
+                .range(key..)
+                .nth(1)
+                .map(|(k, _)| *k)
+                .unwrap_or(StreamId::MAX);
+            let ids: Vec<StreamId> = self
+                .entries
+                .range(key..)
+                .take_while(|(id, _)| **id < node_end || node_end == StreamId::MAX)
+                .map(|(id, _)| *id)
+                .collect();
+            if remove_node {
+                for id in &ids {
+                    if let Some(f) = self.entries.remove(id) {
+                        self.bytes -= entry_size(&f);
+                    }
+                }
+                self.nodes.remove(&key);
+                deleted += node.live;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            let mut from_node = 0;
+            for id in ids {
+                match trim {
+                    Trim::MaxLen(max) if self.len() as u64 <= max => break,
+                    Trim::MinId(min) if id >= min => break,
+                    _ => {}
+                }
+                if let Some(f) = self.entries.remove(&id) {
+                    self.bytes -= entry_size(&f);
+                }
+                deleted += 1;
+                from_node += 1;
+            }
+            if let Some(n) = self.nodes.get_mut(&key) {
+                n.live -= from_node;
+                n.deleted += from_node;
+            }
+            break;
+        }
+        deleted
+    }
+}
+
+/// Redis's string2ull: string2ll for non-negative values, else C's
+/// strtoull (leading spaces, a sign, base 10, the whole string).
+pub fn string2ull(s: &[u8]) -> Option<u64> {
+    if let Some(v) = super::value::parse_i64(s) {
+        return if v < 0 { None } else { Some(v as u64) };
+    }
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        neg = s[i] == b'-';
+        i += 1;
+    }
+    let start = i;
+    let mut v: u64 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        v = v.checked_mul(10)?.checked_add((s[i] - b'0') as u64)?;
+        i += 1;
+    }
+    if i == start || i != s.len() {
+        return None;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(n: u64) -> StreamValue {
+        let mut s = StreamValue::new();
+        for i in 1..=n {
+            s.append(StreamId::new(i, 0), vec![b"f".to_vec(), b"v".to_vec()]);
+        }
+        s
+    }
+
+    #[test]
+    fn approximate_trims_whole_nodes() {
+        let mut s = filled(250);
+        assert_eq!(s.trim(Trim::MaxLen(10), true, 0), 200);
+        assert_eq!(s.len(), 50);
+        assert_eq!(s.trim(Trim::MaxLen(10), true, 0), 0);
+        assert_eq!(s.trim(Trim::MaxLen(10), false, 0), 40);
+        assert_eq!(s.first_id(), StreamId::new(241, 0));
+        let mut s = filled(250);
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(150, 0)), true, 0), 100);
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(150, 0)), false, 0), 49);
+        let mut s = filled(250);
+        assert_eq!(s.trim(Trim::MaxLen(0), true, 150), 100);
+    }
+
+    #[test]
+    fn deletes_and_sizes() {
+        let mut s = filled(3);
+        let before = s.heap_size();
+        assert!(s.delete(StreamId::new(2, 0)));
+        assert!(!s.delete(StreamId::new(2, 0)));
+        assert!(s.heap_size() < before);
+        assert!(s.delete(StreamId::new(1, 0)));
+        assert!(s.delete(StreamId::new(3, 0)));
+        assert_eq!(s.heap_size(), 0);
+        assert_eq!(s.last_id, StreamId::new(3, 0));
+    }
+
+    #[test]
+    fn strtoull_like_redis() {
+        assert_eq!(string2ull(b"12"), Some(12));
+        assert_eq!(string2ull(b"012"), Some(12));
+        assert_eq!(string2ull(b"+3"), Some(3));
+        assert_eq!(string2ull(b" 3"), Some(3));
+        assert_eq!(string2ull(b"-1"), None);
+        assert_eq!(string2ull(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(string2ull(b"18446744073709551616"), None);
+        assert_eq!(string2ull(b""), None);
+        assert_eq!(string2ull(b"1a"), None);
+    }
+}
