@@ -465,7 +465,7 @@ fn tips(full: &str) -> &'static [&'static str] {
         "mget" => &["request_policy:multi_shard"],
         "hgetall" | "hkeys" | "hvals" => ND_ORDER,
         "hrandfield" | "hscan" => ND,
-        "xadd" | "xtrim" => ND,
+        "xadd" | "xtrim" | "xpending" | "xclaim" | "xautoclaim" | "xinfo|consumers" => ND,
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
         "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
@@ -530,8 +530,11 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
             &["RW", "update"],
             Some("UPDATE instead of INSERT because of the optional trimming feature"),
         ),
-        "xdel" | "xtrim" => (&["RW", "delete"], None),
-        "xsetid" => (&["RW", "update"], None),
+        "xdel" | "xtrim" | "xautoclaim" | "xgroup|delconsumer" | "xgroup|destroy" => {
+            (&["RW", "delete"], None)
+        }
+        "xsetid" | "xack" | "xclaim" | "xgroup|setid" => (&["RW", "update"], None),
+        "xgroup|create" | "xgroup|createconsumer" => (&["RW", "insert"], None),
         "xlen" => (&["RO"], None),
         "hset" | "hmset" => (&["RW", "update"], None),
         "hdel" => (&["RW", "delete"], None),
@@ -797,9 +800,10 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
     if let Some(v) = sort_key_specs(full) {
         return v;
     }
-    if full == "xread" {
+    if full == "xread" || full == "xreadgroup" {
         // The keys: the first half of what follows STREAMS.
-        let Reply::Map(mut m) = keyword_key_spec(&["RO", "access"], "STREAMS", 1) else {
+        let from = if full == "xread" { 1 } else { 4 };
+        let Reply::Map(mut m) = keyword_key_spec(&["RO", "access"], "STREAMS", from) else {
             unreachable!("key_spec builds a map");
         };
         if let Some(last) = m.last_mut() {
@@ -1059,7 +1063,7 @@ fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
         // Redis's georadiusGetKeys: the source and the STORE destination.
         return Ok(super::geo::radius_keys(cmd));
     }
-    if full == "xread" {
+    if full == "xread" || full == "xreadgroup" {
         return xread_keys(cmd);
     }
     let keys = spec.key_indexes(cmd.len());
@@ -1125,6 +1129,7 @@ pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let full = t.full_name_str(id);
     let varies = full == "set"
         || full == "xread"
+        || full == "xreadgroup"
         || full == "sort"
         || full == "sort_ro"
         || is_georadius(full)
@@ -1151,7 +1156,12 @@ pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> 
         }
     } else if let Some((.., f)) = keynum_spec(full) {
         f
-    } else if full == "sort" || full == "sort_ro" || full == "xread" || is_georadius(full) {
+    } else if full == "sort"
+        || full == "sort_ro"
+        || full == "xread"
+        || full == "xreadgroup"
+        || is_georadius(full)
+    {
         &["RO", "access"]
     } else {
         key_flags(full, t.spec(id)).0

@@ -27,6 +27,7 @@ pub mod string;
 pub mod strutil;
 pub mod table;
 pub mod tx;
+pub mod xgroup;
 pub mod zset;
 
 use crate::resp::Reply;

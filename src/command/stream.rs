@@ -20,7 +20,7 @@ use crate::blocking;
 use crate::pubsub::NOTIFY_STREAM;
 use crate::resp::Reply;
 use crate::server::Ctx;
-use crate::store::stream::{string2ull, StreamId, StreamValue, Trim};
+use crate::store::stream::{string2ull, wall_ms, Group, StreamId, StreamValue, Trim};
 use crate::store::value::parse_i64;
 use crate::store::{now_ms, Entry, Stripe, Value};
 
@@ -74,14 +74,14 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 // ---------------------------------------------------------------- helpers
 
-fn invalid_id() -> Reply {
+pub(super) fn invalid_id() -> Reply {
     Reply::err("ERR Invalid stream ID specified as stream command argument")
 }
 
 /// Redis's streamGenericParseIDOrReply: `-`, `+` (unless `strict`),
 /// `ms`, `ms-seq`, and with `seq_star` `ms-*` (Ok((id, false))).
 /// Returns the ID and whether the sequence was given.
-fn parse_id(
+pub(super) fn parse_id(
     a: &[u8],
     missing_seq: u64,
     strict: bool,
@@ -120,12 +120,12 @@ fn parse_id(
     }
 }
 
-fn strict_id(a: &[u8]) -> Result<StreamId, Reply> {
+pub(super) fn strict_id(a: &[u8]) -> Result<StreamId, Reply> {
     parse_id(a, 0, true, false).map(|x| x.0)
 }
 
 /// An XRANGE bound: `(id` exclusive, else any ID form.
-fn interval_id(a: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reply> {
+pub(super) fn interval_id(a: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reply> {
     if a.len() > 1 && a[0] == b'(' {
         Ok((parse_id(&a[1..], missing_seq, true, false)?.0, true))
     } else {
@@ -133,12 +133,12 @@ fn interval_id(a: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reply> {
     }
 }
 
-fn id_reply(id: StreamId) -> Reply {
+pub(super) fn id_reply(id: StreamId) -> Reply {
     Reply::Bulk(id.to_bytes())
 }
 
 /// One entry as Redis replies it: [id, [field, value, ...]].
-fn entry_reply(id: StreamId, fields: &[Vec<u8>]) -> Reply {
+pub(super) fn entry_reply(id: StreamId, fields: &[Vec<u8>]) -> Reply {
     Reply::Array(vec![
         id_reply(id),
         Reply::Array(fields.iter().map(|f| Reply::bulk(f)).collect()),
@@ -168,7 +168,7 @@ fn range_reply(s: &StreamValue, start: StreamId, end: StreamId, count: u64, rev:
     Reply::Array(v)
 }
 
-fn stream_of(e: &Entry) -> Result<&StreamValue, Reply> {
+pub(super) fn stream_of(e: &Entry) -> Result<&StreamValue, Reply> {
     match &e.value {
         Value::Stream(s) => Ok(s),
         _ => Err(err::wrong_type()),
@@ -177,7 +177,7 @@ fn stream_of(e: &Entry) -> Result<&StreamValue, Reply> {
 
 /// Runs `f` on the stream at `key` in place: Ok(None) if absent,
 /// WRONGTYPE for another type. Fixes the stripe's memory accounting.
-fn modify<R>(
+pub(super) fn modify<R>(
     s: &mut Stripe,
     h: u64,
     key: &[u8],
@@ -409,7 +409,7 @@ fn xadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     id_reply(id)
 }
 
-fn too_small() -> Reply {
+pub(super) fn too_small() -> Reply {
     Reply::err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
 }
 
@@ -633,10 +633,86 @@ fn range_generic(ctx: &mut Ctx, args: &[Vec<u8>], rev: bool) -> Reply {
 
 /// XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...]
 fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    read_generic(ctx, args, false)
+}
+
+/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK]
+/// STREAMS key [key ...] id [id ...]
+pub(super) fn xreadgroup(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    read_generic(ctx, args, true)
+}
+
+/// What one XREADGROUP changed in one group, for the WAL.
+struct GroupLog<'a> {
+    key: &'a [u8],
+    group: &'a [u8],
+    consumer: &'a [u8],
+    created: bool,
+    /// (id, delivery time, delivery count) now owned by the consumer.
+    claimed: Vec<(StreamId, u64, u64)>,
+    /// The group's last ID and read counter moved.
+    moved: Option<(StreamId, i64)>,
+}
+
+/// Logs a group change as Redis propagates it: CREATECONSUMER, one
+/// `XCLAIM ... FORCE JUSTID` per PEL change, `XGROUP SETID ... ENTRIESREAD`.
+fn log_group(b: &mut crate::persist::Batch, db: usize, g: &GroupLog) {
+    if g.created {
+        b.cmd(
+            db,
+            &[
+                &b"XGROUP"[..],
+                b"CREATECONSUMER",
+                g.key,
+                g.group,
+                g.consumer,
+            ],
+        );
+    }
+    for (id, t, n) in &g.claimed {
+        b.cmd(
+            db,
+            &[
+                &b"XCLAIM"[..],
+                g.key,
+                g.group,
+                g.consumer,
+                b"0",
+                &id.to_bytes(),
+                b"TIME",
+                t.to_string().as_bytes(),
+                b"RETRYCOUNT",
+                n.to_string().as_bytes(),
+                b"FORCE",
+                b"JUSTID",
+            ],
+        );
+    }
+    if let Some((last, read)) = g.moved {
+        b.cmd(
+            db,
+            &[
+                &b"XGROUP"[..],
+                b"SETID",
+                g.key,
+                g.group,
+                &last.to_bytes(),
+                b"ENTRIESREAD",
+                read.to_string().as_bytes(),
+            ],
+        );
+    }
+}
+
+/// XREAD and XREADGROUP (Redis's xreadCommand).
+fn read_generic(ctx: &mut Ctx, args: &[Vec<u8>], xgroup: bool) -> Reply {
     let mut timeout: Option<i64> = None;
     let mut count: u64 = 0;
     let mut streams_at = 0;
+    let mut group: Option<(&[u8], &[u8])> = None;
+    let mut noack = false;
     let mut i = 1;
+    let name = if xgroup { "XREADGROUP" } else { "XREAD" };
     while i < args.len() {
         let more = args.len() - i - 1;
         let o = &args[i];
@@ -659,17 +735,25 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         } else if is(o, "streams") && more > 0 {
             streams_at = i + 1;
             if !(args.len() - streams_at).is_multiple_of(2) {
-                return Reply::err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+                let sym = if xgroup { '>' } else { '$' };
+                return Reply::error(format!("ERR Unbalanced {name} list of streams: for each stream key an ID or '{sym}' must be specified."));
             }
             break;
         } else if is(o, "group") && more >= 2 {
-            return Reply::err(
-                "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-            );
+            if !xgroup {
+                return Reply::err(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                );
+            }
+            group = Some((&args[i + 1], &args[i + 2]));
+            i += 2;
         } else if is(o, "noack") {
-            return Reply::err(
-                "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-            );
+            if !xgroup {
+                return Reply::err(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                );
+            }
+            noack = true;
         } else {
             return err::syntax();
         }
@@ -677,6 +761,9 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     }
     if streams_at == 0 {
         return err::syntax();
+    }
+    if xgroup && group.is_none() {
+        return Reply::err("ERR Missing GROUP option for XREADGROUP");
     }
     if let Some(r) = blocking::unblocked(ctx) {
         return r;
@@ -688,10 +775,10 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let db = ctx.client.db;
     let now = now_ms();
     let lk: Vec<(usize, &[u8])> = keys.iter().map(|k| (db, k.as_slice())).collect();
-    let l = srv.store.lock(&lk, false);
-    // The IDs: on a re-run after a wake-up those resolved when the client
-    // blocked (`$` means the last ID as of then).
-    let ids: Vec<StreamId> = if rerun && ctx.client.xread_ids.len() == n {
+    let mut l = srv.store.lock(&lk, xgroup);
+    // The IDs (MAX = `>`): on a re-run of XREAD after a wake-up those
+    // resolved when the client blocked (`$` means the last ID as of then).
+    let ids: Vec<StreamId> = if rerun && !xgroup && ctx.client.xread_ids.len() == n {
         ctx.client.xread_ids.clone()
     } else {
         let mut ids = Vec::with_capacity(n);
@@ -704,12 +791,28 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
                     Err(r) => return r,
                 },
             };
+            if let Some((g, _)) = group {
+                if !st.is_some_and(|x| x.groups.contains_key(g)) {
+                    return Reply::error(format!(
+                        "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+                        String::from_utf8_lossy(k),
+                        String::from_utf8_lossy(g)
+                    ));
+                }
+            }
             if a == b"$" {
+                if xgroup {
+                    return Reply::err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+                }
                 ids.push(st.map(|x| x.last_id).unwrap_or_default());
                 continue;
             }
             if a == b">" {
-                return Reply::err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+                if !xgroup {
+                    return Reply::err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+                }
+                ids.push(StreamId::MAX);
+                continue;
             }
             match strict_id(a) {
                 Ok(id) => ids.push(id),
@@ -723,7 +826,23 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     // (XREAD_BLOCKED_DEFAULT_COUNT).
     let count = if rerun && count == 0 { 1000 } else { count };
     let mut out: Vec<(Reply, Reply)> = Vec::new();
+    let mut batch = crate::persist::Batch::new();
+    let mut events: Vec<&[u8]> = Vec::new();
     for (k, gt) in keys.iter().zip(&ids) {
+        if let Some((gname, cname)) = group {
+            let (s, h) = l.stripe_mut(&srv.store, db, k);
+            let r = modify(s, h, k, now, |x| {
+                read_group(x, k, gname, cname, *gt, count, noack)
+            });
+            if let Ok(Some(Some((reply, glog)))) = r {
+                if glog.created {
+                    events.push(k);
+                }
+                log_group(&mut batch, db, &glog);
+                out.push((Reply::bulk(k), reply));
+            }
+            continue;
+        }
         let (s, h) = l.stripe(&srv.store, db, k);
         let x = match s.get(h, k, now) {
             Some(e) => match &e.value {
@@ -742,12 +861,18 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         ));
     }
     if !out.is_empty() {
+        batch.commit();
+        for k in events {
+            crate::pubsub::notify(NOTIFY_STREAM, "xgroup-createconsumer", k, db);
+        }
         drop(l);
         if rerun {
             blocking::served(ctx);
-            // XREAD is no write: pass the wake-up on to the next reader.
-            for k in keys {
-                srv.blocking.signal(db, k);
+            if !xgroup {
+                // XREAD is no write: pass the wake-up on to the next reader.
+                for k in keys {
+                    srv.blocking.signal(db, k);
+                }
             }
         }
         return if resp3 {
@@ -769,6 +894,99 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let r = blocking::block(ctx, &names, t, Reply::NullArray);
     drop(l);
     r
+}
+
+/// One stream of an XREADGROUP: None when there is nothing to serve
+/// (`>` with no new entries, or the group is gone); else the entries'
+/// reply and what changed.
+fn read_group<'a>(
+    x: &mut StreamValue,
+    key: &'a [u8],
+    gname: &'a [u8],
+    cname: &'a [u8],
+    gt: StreamId,
+    count: u64,
+    noack: bool,
+) -> Option<(Reply, GroupLog<'a>)> {
+    let mut g = x.groups.remove(gname)?;
+    let r = read_group_in(x, &mut g, key, gname, cname, gt, count, noack);
+    x.groups.insert(gname.to_vec(), g);
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_group_in<'a>(
+    x: &StreamValue,
+    g: &mut Group,
+    key: &'a [u8],
+    gname: &'a [u8],
+    cname: &'a [u8],
+    gt: StreamId,
+    count: u64,
+    noack: bool,
+) -> Option<(Reply, GroupLog<'a>)> {
+    let history = gt != StreamId::MAX;
+    if !history && (x.is_empty() || x.last_valid_id() <= g.last_id) {
+        return None;
+    }
+    let now = wall_ms();
+    let created = g.create_consumer(cname, now);
+    if let Some(c) = g.consumers.get_mut(cname) {
+        c.seen_time = now;
+    }
+    let mut glog = GroupLog {
+        key,
+        group: gname,
+        consumer: cname,
+        created,
+        claimed: Vec::new(),
+        moved: None,
+    };
+    let take = if count == 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
+    let mut out = Vec::new();
+    if history {
+        let start = match gt.incr() {
+            Some(s) => s,
+            None => return Some((Reply::Array(out), glog)),
+        };
+        let ids: Vec<StreamId> = g
+            .consumers
+            .get(cname)
+            .map(|c| c.pel.range(start..).take(take).copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            match x.entries.get(&id) {
+                None => out.push(Reply::Array(vec![id_reply(id), Reply::NullArray])),
+                Some(f) => {
+                    out.push(entry_reply(id, f));
+                    if let Some(n) = g.pel.get_mut(&id) {
+                        n.delivery_time = now;
+                        n.delivery_count += 1;
+                        glog.claimed.push((id, now, n.delivery_count));
+                    }
+                }
+            }
+        }
+        return Some((Reply::Array(out), glog));
+    }
+    let before = (g.last_id, g.entries_read);
+    let start = g.last_id.incr().unwrap_or(StreamId::MAX);
+    for (id, f) in x.entries.range(start..).take(take) {
+        x.advance_group(g, *id);
+        out.push(entry_reply(*id, f));
+        if !noack {
+            g.assign(*id, cname, now, 1);
+            glog.claimed.push((*id, now, 1));
+        }
+    }
+    if (g.last_id, g.entries_read) != before {
+        glog.moved = Some((g.last_id, g.entries_read));
+    }
+    Some((Reply::Array(out), glog))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 19] {
+fn families() -> [&'static [CommandSpec]; 20] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -54,6 +54,7 @@ fn families() -> [&'static [CommandSpec]; 19] {
         super::memory::COMMANDS,
         super::geo::COMMANDS,
         super::stream::COMMANDS,
+        super::xgroup::COMMANDS,
     ]
 }
 

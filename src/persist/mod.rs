@@ -274,6 +274,45 @@ impl Batch {
                         &x.max_deleted.to_bytes(),
                     ],
                 );
+                // Groups, their consumers and PELs (a pending entry no
+                // longer in the stream is not rebuilt: XCLAIM needs it).
+                for (g, grp) in x.groups.iter() {
+                    let read = grp.entries_read.to_string();
+                    self.cmd(
+                        db,
+                        &[
+                            &b"XGROUP"[..],
+                            b"CREATE",
+                            key,
+                            g,
+                            &grp.last_id.to_bytes(),
+                            b"ENTRIESREAD",
+                            read.as_bytes(),
+                        ],
+                    );
+                    for c in grp.consumers.keys() {
+                        self.cmd(db, &[&b"XGROUP"[..], b"CREATECONSUMER", key, g, c]);
+                    }
+                    for (id, n) in grp.pel.iter() {
+                        self.cmd(
+                            db,
+                            &[
+                                &b"XCLAIM"[..],
+                                key,
+                                g,
+                                &n.consumer,
+                                b"0",
+                                &id.to_bytes(),
+                                b"TIME",
+                                n.delivery_time.to_string().as_bytes(),
+                                b"RETRYCOUNT",
+                                n.delivery_count.to_string().as_bytes(),
+                                b"FORCE",
+                                b"JUSTID",
+                            ],
+                        );
+                    }
+                }
             }
         }
         if e.expire_at != 0 {

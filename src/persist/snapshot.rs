@@ -61,8 +61,12 @@
 //!            stream  u64 n, last_id (id), entries_added u64,
 //!                    max_deleted_id (id), then n × (id, u32 pairs,
 //!                    pairs × (field bytes, value bytes)) in ascending ID
-//!                    order, then u64 groups = 0 (consumer groups are
-//!                    not supported yet; anything else is rejected)
+//!                    order, then u64 g groups, each: name bytes,
+//!                    last_id (id), entries_read u64 (i64 bits, -1 =
+//!                    unknown), u64 c consumers × (name bytes, seen_time
+//!                    u64), u64 p pending × (id, delivery_time u64,
+//!                    delivery_count u64, consumer name bytes) in
+//!                    ascending ID order
 //!   where "bytes" = u32 length + that many bytes and "id" = u64 ms +
 //!   u64 seq.
 //!
@@ -92,7 +96,7 @@ use crate::store::hash::{HashValue, Limits as HashLimits};
 use crate::store::list::{End, ListValue};
 use crate::store::set::SetValue;
 use crate::store::siphash::KeyHasher;
-use crate::store::stream::{StreamId, StreamValue};
+use crate::store::stream::{Group, StreamId, StreamValue};
 use crate::store::zset::{AddOutcome, ZSetValue};
 use crate::store::{now_ms, CompactBytes, Entry, Store, Value};
 use crate::tx::Gate;
@@ -387,8 +391,24 @@ fn put_entry(b: &mut Vec<u8>, db: u16, key: &[u8], e: &Entry) -> io::Result<()> 
                     put_bytes(b, f)?;
                 }
             }
-            // Consumer groups: none (reserved for when they are supported).
-            put_u64(b, 0);
+            put_u64(b, x.groups.len() as u64);
+            for (name, g) in x.groups.iter() {
+                put_bytes(b, name)?;
+                put_id(b, g.last_id);
+                put_u64(b, g.entries_read as u64);
+                put_u64(b, g.consumers.len() as u64);
+                for (cn, c) in g.consumers.iter() {
+                    put_bytes(b, cn)?;
+                    put_u64(b, c.seen_time);
+                }
+                put_u64(b, g.pel.len() as u64);
+                for (id, n) in g.pel.iter() {
+                    put_id(b, *id);
+                    put_u64(b, n.delivery_time);
+                    put_u64(b, n.delivery_count);
+                    put_bytes(b, &n.consumer)?;
+                }
+            }
         }
     }
     Ok(())
@@ -788,8 +808,60 @@ fn read_stream(r: &mut Reader) -> Result<StreamValue, Bad> {
         x.append(eid, fields);
     }
     let gat = r.pos;
-    if r.u64()? != 0 {
-        return bad(gat, "stream consumer groups are not supported");
+    let ngroups = r.u64()?;
+    // A group takes at least 4 + 16 + 8 + 8 + 8 bytes.
+    if ngroups > (r.data.len() - r.pos) as u64 / 44 {
+        return bad(
+            gat,
+            format!("stream group count {ngroups} exceeds the section"),
+        );
+    }
+    for _ in 0..ngroups {
+        let nat = r.pos;
+        let name = r.bytes()?.to_vec();
+        let glast = id(r)?;
+        let read = r.u64()? as i64;
+        if read < -1 {
+            return bad(nat, "stream group with a bad entries-read counter");
+        }
+        let mut g = Group::new(glast, read);
+        let cat = r.pos;
+        let nc = r.u64()?;
+        if nc > (r.data.len() - r.pos) as u64 / 12 {
+            return bad(cat, format!("consumer count {nc} exceeds the section"));
+        }
+        for _ in 0..nc {
+            let at = r.pos;
+            let cn = r.bytes()?;
+            let seen = r.u64()?;
+            if !g.create_consumer(cn, seen) {
+                return bad(at, "duplicate consumer");
+            }
+        }
+        let pat = r.pos;
+        let np = r.u64()?;
+        if np > (r.data.len() - r.pos) as u64 / 36 {
+            return bad(pat, format!("pending entry count {np} exceeds the section"));
+        }
+        let mut prev: Option<StreamId> = None;
+        for _ in 0..np {
+            let at = r.pos;
+            let pid = id(r)?;
+            let t = r.u64()?;
+            let n = r.u64()?;
+            let cn = r.bytes()?;
+            if prev.is_some_and(|p| pid <= p) {
+                return bad(at, format!("pending entry {pid} out of order"));
+            }
+            prev = Some(pid);
+            if !g.consumers.contains_key(cn) {
+                return bad(at, "pending entry of an unknown consumer");
+            }
+            g.assign(pid, cn, t, n);
+        }
+        if x.groups.insert(name, g).is_some() {
+            return bad(nat, "duplicate consumer group");
+        }
     }
     x.last_id = last;
     x.entries_added = added;

@@ -1,8 +1,10 @@
 //! Stream values: entries ordered by ID in a `BTreeMap`, plus the
 //! metadata Redis 7.0 keeps beside them (last generated ID, entries ever
 //! added, the largest deleted ID). The stream command family
-//! (src/command/stream.rs) builds on this; consumer groups are not here
-//! (not supported yet).
+//! (src/command/stream.rs, src/command/xgroup.rs) builds on this. Consumer
+//! groups (`Group`) hold their last delivered ID, their read counter, the
+//! pending entries list (PEL: ID → `Nack`) and their consumers, each with
+//! its own PEL as a set of IDs (the NACK itself lives in the group's PEL).
 //!
 //! Redis stores entries in listpack "nodes" of a radix tree, and
 //! approximate trimming (`MAXLEN ~`, `MINID ~`) removes whole nodes only.
@@ -14,7 +16,7 @@
 //! saved in snapshots: after a restart the entries are packed afresh.
 
 use super::bytes::malloc_size;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Redis's `stream-node-max-entries` default.
 pub const NODE_MAX_ENTRIES: u64 = 100;
@@ -97,6 +99,105 @@ pub enum Trim {
     MinId(StreamId),
 }
 
+/// Redis's SCG_INVALID_ENTRIES_READ: a group's read counter is unknown.
+pub const ENTRIES_READ_INVALID: i64 = -1;
+
+/// A pending (delivered, not acknowledged) entry of a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nack {
+    /// Unix ms of the last delivery.
+    pub delivery_time: u64,
+    pub delivery_count: u64,
+    pub consumer: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consumer {
+    /// Unix ms of the consumer's last read or claim.
+    pub seen_time: u64,
+    /// Its pending entries (their NACKs are in the group's PEL).
+    pub pel: BTreeSet<StreamId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub last_id: StreamId,
+    /// Entries read (XINFO entries-read), or ENTRIES_READ_INVALID.
+    pub entries_read: i64,
+    pub pel: BTreeMap<StreamId, Nack>,
+    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+}
+
+impl Group {
+    pub fn new(last_id: StreamId, entries_read: i64) -> Group {
+        Group {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
+    }
+
+    /// Creates consumer `name` (seen now) if absent; true if created.
+    pub fn create_consumer(&mut self, name: &[u8], now: u64) -> bool {
+        if self.consumers.contains_key(name) {
+            return false;
+        }
+        self.consumers.insert(
+            name.to_vec(),
+            Consumer {
+                seen_time: now,
+                pel: BTreeSet::new(),
+            },
+        );
+        true
+    }
+
+    /// Removes `id` from the group's PEL and its consumer's; the NACK.
+    pub fn remove_nack(&mut self, id: StreamId) -> Option<Nack> {
+        let n = self.pel.remove(&id)?;
+        if let Some(c) = self.consumers.get_mut(&n.consumer) {
+            c.pel.remove(&id);
+        }
+        Some(n)
+    }
+
+    /// Gives the NACK of `id` (created if absent) to `consumer` (which
+    /// must exist), with `time` and `count`.
+    pub fn assign(&mut self, id: StreamId, consumer: &[u8], time: u64, count: u64) {
+        if let Some(old) = self.pel.get(&id).map(|n| n.consumer.clone()) {
+            if old != consumer {
+                if let Some(c) = self.consumers.get_mut(&old) {
+                    c.pel.remove(&id);
+                }
+            }
+        }
+        self.pel.insert(
+            id,
+            Nack {
+                delivery_time: time,
+                delivery_count: count,
+                consumer: consumer.to_vec(),
+            },
+        );
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pel.insert(id);
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        self.pel
+            .values()
+            .map(|n| 96 + malloc_size(n.consumer.len()))
+            .sum::<usize>()
+            + self
+                .consumers
+                .iter()
+                .map(|(k, c)| 96 + malloc_size(k.len()) + c.pel.len() * 24)
+                .sum::<usize>()
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct StreamValue {
     /// Entry ID → field, value, field, value, ...
@@ -111,6 +212,8 @@ pub struct StreamValue {
     nodes: BTreeMap<StreamId, Node>,
     /// Heap bytes of the entries' fields and values.
     bytes: usize,
+    /// Consumer groups by name.
+    pub groups: BTreeMap<Vec<u8>, Group>,
 }
 
 /// Heap bytes one entry costs beyond its fields (BTreeMap slot, Vec).
@@ -136,7 +239,86 @@ impl StreamValue {
     }
 
     pub fn heap_size(&self) -> usize {
-        self.bytes + self.nodes.len() * 64
+        self.bytes
+            + self.nodes.len() * 64
+            + self
+                .groups
+                .iter()
+                .map(|(k, g)| 128 + malloc_size(k.len()) + g.heap_size())
+                .sum::<usize>()
+    }
+
+    /// Redis's streamRangeHasTombstones: whether a deleted entry may lie
+    /// in [start, end] (None = unbounded).
+    pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
+        if self.is_empty() || self.max_deleted.is_zero() {
+            return false;
+        }
+        if self.first_id() > self.max_deleted {
+            return false;
+        }
+        let s = start.unwrap_or(StreamId::MIN);
+        let e = end.unwrap_or(StreamId::MAX);
+        s <= self.max_deleted && self.max_deleted <= e
+    }
+
+    /// Redis's streamEstimateDistanceFromFirstEverEntry: the read counter
+    /// of `id`, or ENTRIES_READ_INVALID when unknown.
+    pub fn estimate_distance(&self, id: StreamId) -> i64 {
+        let added = self.entries_added as i64;
+        if self.entries_added == 0 {
+            return 0;
+        }
+        if self.is_empty() && id <= self.last_id {
+            return added;
+        }
+        if id == self.last_id {
+            return added;
+        } else if id > self.last_id {
+            return ENTRIES_READ_INVALID;
+        }
+        let first = self.first_id();
+        if self.max_deleted.is_zero() || self.max_deleted < first {
+            if id < first {
+                return added - self.len() as i64;
+            } else if id == first {
+                return added - self.len() as i64 + 1;
+            }
+        }
+        ENTRIES_READ_INVALID
+    }
+
+    /// Redis's streamReplyWithCGLag: a group's lag, None when unknown.
+    pub fn lag(&self, g: &Group) -> Option<i64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if g.entries_read != ENTRIES_READ_INVALID
+            && !self.range_has_tombstones(Some(g.last_id), None)
+        {
+            return Some(self.entries_added as i64 - g.entries_read);
+        }
+        let n = self.estimate_distance(g.last_id);
+        (n != ENTRIES_READ_INVALID).then(|| self.entries_added as i64 - n)
+    }
+
+    /// What delivering `id` does to a group's counters (the start of
+    /// Redis's streamReplyWithRange loop): last_id and entries_read.
+    pub fn advance_group(&self, g: &mut Group, id: StreamId) {
+        if id > g.last_id {
+            if g.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(Some(id), None)
+            {
+                g.entries_read += 1;
+            } else if self.entries_added != 0 {
+                g.entries_read = self.estimate_distance(id);
+            }
+            g.last_id = id;
+        }
+    }
+
+    /// Node model counters for XINFO: (radix-tree keys, nodes).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
     }
 
     /// The first live entry's ID, or 0-0 (Redis's `first_id`).
@@ -263,6 +445,15 @@ impl StreamValue {
         }
         deleted
     }
+}
+
+/// Wall-clock Unix ms for delivery and seen times: the real clock even
+/// during WAL replay (where `store::now_ms` is stopped at 0).
+pub fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Redis's string2ull: string2ll for non-negative values, else C's
