@@ -550,7 +550,14 @@ fn blocking_xread_matches_redis() {
         call(&mut w, &["XADD", "other", "1-1", "x", "1"]);
         assert!(read_with_timeout(&mut a, Duration::from_millis(100)).is_none());
         out.push(call(&mut w, &["XADD", "bs", "2-1", "new", "2"]));
-        out.push(read_with_timeout(&mut a, Duration::from_secs(5)).expect("a woken"));
+        out.push(
+            read_with_timeout(&mut a, Duration::from_secs(5)).unwrap_or_else(|| {
+                let p = calls(&mut w, &["XPENDING", "bg", "g"]);
+                let l = calls(&mut w, &["CLIENT", "LIST"]);
+                let r = calls(&mut w, &["XRANGE", "bg", "-", "+"]);
+                panic!("a not woken on port {port}: {p} {l} {r}")
+            }),
+        );
         out.push(read_with_timeout(&mut b, Duration::from_secs(5)).expect("b woken"));
         // RESP3: a map.
         call(&mut a, &["HELLO", "3"]);
@@ -632,6 +639,23 @@ fn notifications_match_redis() {
             "XDEL n 4-1",
             "XSETID n 10-1",
             "XSETID n 1-1",
+            "XGROUP CREATE n g $",
+            "XGROUP CREATE n g $",
+            "XGROUP CREATE n2 g $ MKSTREAM",
+            "XGROUP CREATECONSUMER n g c1",
+            "XGROUP CREATECONSUMER n g c1",
+            "XADD n 20-1 a 1",
+            "XREADGROUP GROUP g c2 STREAMS n >",
+            "XREADGROUP GROUP g c2 STREAMS n >",
+            "XACK n g 20-1",
+            "XCLAIM n g c3 0 20-1 FORCE",
+            "XAUTOCLAIM n g c4 0 0",
+            "XGROUP SETID n g 0",
+            "XGROUP DELCONSUMER n g c1",
+            "XGROUP DELCONSUMER n g nobody",
+            "XGROUP DESTROY n g",
+            "XGROUP DESTROY n g",
+            "DEL n2",
             "RENAME n m",
             "DEL m",
         ] {
@@ -742,4 +766,378 @@ fn streams_survive_restarts() {
     assert!(e.contains("entries_added"), "{e}");
     let id: String = q(&mut c3, &["XADD", "w2", "*", "x", "1"]);
     assert_eq!(id, "99999999999999-4");
+}
+
+/// Blocking XREADGROUP: woken by XADD and given the new entry (which
+/// enters its PEL), a timeout answers a nil array; against redis-server
+/// byte for byte.
+#[test]
+fn blocking_xreadgroup_matches_redis() {
+    let srv = TestServer::start();
+    let reference = RedisRef::start();
+    let mut ports = vec![srv.port];
+    if let Some(r) = &reference {
+        ports.push(r.port);
+    }
+    let mut results = Vec::new();
+    for port in ports {
+        let connect = || {
+            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        };
+        let mut w = connect();
+        let mut a = connect();
+        let mut b = connect();
+        let mut out = Vec::new();
+        call(&mut w, &["DEL", "bg"]);
+        out.push(call(
+            &mut w,
+            &["XGROUP", "CREATE", "bg", "g", "$", "MKSTREAM"],
+        ));
+        let t = Instant::now();
+        out.push(call(
+            &mut a,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c1",
+                "BLOCK",
+                "100",
+                "STREAMS",
+                "bg",
+                ">",
+            ],
+        ));
+        assert!(t.elapsed() >= Duration::from_millis(90));
+        a.write_all(&cmd(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            b"c1",
+            b"BLOCK",
+            b"0",
+            b"STREAMS",
+            b"bg",
+            b">",
+        ]))
+        .unwrap();
+        // a blocks first (clients are served in blocking order).
+        std::thread::sleep(Duration::from_millis(100));
+        b.write_all(&cmd(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            b"c2",
+            b"COUNT",
+            b"5",
+            b"BLOCK",
+            b"5000",
+            b"STREAMS",
+            b"bg",
+            b">",
+        ]))
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        out.push(call(&mut w, &["XADD", "bg", "1-1", "a", "1"]));
+        out.push(
+            read_with_timeout(&mut a, Duration::from_secs(5)).unwrap_or_else(|| {
+                let p = calls(&mut w, &["XPENDING", "bg", "g"]);
+                let l = calls(&mut w, &["CLIENT", "LIST"]);
+                let r = calls(&mut w, &["XRANGE", "bg", "-", "+"]);
+                panic!("a not woken on port {port}: {p} {l} {r}")
+            }),
+        );
+        // b stays blocked: the entry went to a.
+        assert!(read_with_timeout(&mut b, Duration::from_millis(150)).is_none());
+        out.push(call(&mut w, &["XADD", "bg", "2-1", "b", "2"]));
+        out.push(read_with_timeout(&mut b, Duration::from_secs(5)).expect("b woken"));
+        out.push(call(
+            &mut w,
+            &["XPENDING", "bg", "g", "IDLE", "999999", "-", "+", "10"],
+        ));
+        let summary = call(&mut w, &["XPENDING", "bg", "g"]);
+        out.push(summary);
+        // Inside MULTI it does not block.
+        call(&mut w, &["MULTI"]);
+        call(
+            &mut w,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c1",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "bg",
+                ">",
+            ],
+        );
+        out.push(call(&mut w, &["EXEC"]));
+        results.push(out);
+    }
+    if results.len() == 2 {
+        let show = |v: &Vec<Vec<u8>>| {
+            v.iter()
+                .map(|x| String::from_utf8_lossy(x).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(show(&results[0]), show(&results[1]));
+    }
+}
+
+/// Replies that carry clock values: XINFO CONSUMERS (idle), XINFO STREAM
+/// FULL (seen and delivery times), XPENDING's extended form (idle): the
+/// same shape as redis-server's, times within bounds.
+#[test]
+fn group_times_and_shapes() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let _: String = q(&mut c, &["XADD", "t", "1-1", "a", "1"]);
+    let _: String = q(&mut c, &["XADD", "t", "2-1", "b", "2"]);
+    let _: () = q(&mut c, &["XGROUP", "CREATE", "t", "g", "0"]);
+    let _: redis::Value = q(
+        &mut c,
+        &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "t", ">"],
+    );
+    std::thread::sleep(Duration::from_millis(30));
+    let cons: Vec<std::collections::HashMap<String, redis::Value>> =
+        q(&mut c, &["XINFO", "CONSUMERS", "t", "g"]);
+    assert_eq!(cons.len(), 1);
+    let idle: i64 = redis::from_redis_value(&cons[0]["idle"]).unwrap();
+    assert!((25..5000).contains(&idle), "{idle}");
+    let pending: i64 = redis::from_redis_value(&cons[0]["pending"]).unwrap();
+    assert_eq!(pending, 2);
+    let ext: Vec<(String, String, i64, i64)> = q(&mut c, &["XPENDING", "t", "g", "-", "+", "10"]);
+    assert_eq!(ext.len(), 2);
+    assert_eq!(
+        (ext[0].0.as_str(), ext[0].1.as_str(), ext[0].3),
+        ("1-1", "alice", 1)
+    );
+    assert!((25..5000).contains(&ext[0].2), "{ext:?}");
+    let none: Vec<redis::Value> = q(
+        &mut c,
+        &["XPENDING", "t", "g", "IDLE", "100000", "-", "+", "10"],
+    );
+    assert!(none.is_empty());
+    let some: Vec<redis::Value> = q(
+        &mut c,
+        &["XPENDING", "t", "g", "IDLE", "20", "-", "+", "10", "alice"],
+    );
+    assert_eq!(some.len(), 2);
+    // XINFO STREAM FULL: the field names, in Redis 7.0's order.
+    let full: Vec<redis::Value> = q(&mut c, &["XINFO", "STREAM", "t", "FULL"]);
+    let names: Vec<String> = full
+        .iter()
+        .step_by(2)
+        .map(|v| redis::from_redis_value(v).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "length",
+            "radix-tree-keys",
+            "radix-tree-nodes",
+            "last-generated-id",
+            "max-deleted-entry-id",
+            "entries-added",
+            "recorded-first-entry-id",
+            "entries",
+            "groups"
+        ]
+    );
+    let groups: Vec<Vec<redis::Value>> = redis::from_redis_value(&full[17]).unwrap();
+    let gnames: Vec<String> = groups[0]
+        .iter()
+        .step_by(2)
+        .map(|v| redis::from_redis_value(v).unwrap())
+        .collect();
+    assert_eq!(
+        gnames,
+        [
+            "name",
+            "last-delivered-id",
+            "entries-read",
+            "lag",
+            "pel-count",
+            "pending",
+            "consumers"
+        ]
+    );
+    let pend: Vec<(String, String, i64, i64)> = redis::from_redis_value(&groups[0][11]).unwrap();
+    assert_eq!(pend.len(), 2);
+    assert!(pend[0].2 >= start && pend[0].2 < start + 60_000, "{pend:?}");
+    let consumers: Vec<Vec<redis::Value>> = redis::from_redis_value(&groups[0][13]).unwrap();
+    let cnames: Vec<String> = consumers[0]
+        .iter()
+        .step_by(2)
+        .map(|v| redis::from_redis_value(v).unwrap())
+        .collect();
+    assert_eq!(cnames, ["name", "seen-time", "pel-count", "pending"]);
+    // The same shape from redis-server.
+    if let Some(r) = RedisRef::start() {
+        let mut rc = redis::Client::open(format!("redis://127.0.0.1:{}/", r.port))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let _: String = q(&mut rc, &["XADD", "t", "1-1", "a", "1"]);
+        let _: String = q(&mut rc, &["XADD", "t", "2-1", "b", "2"]);
+        let _: () = q(&mut rc, &["XGROUP", "CREATE", "t", "g", "0"]);
+        let _: redis::Value = q(
+            &mut rc,
+            &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "t", ">"],
+        );
+        let rfull: Vec<redis::Value> = q(&mut rc, &["XINFO", "STREAM", "t", "FULL"]);
+        let rnames: Vec<String> = rfull
+            .iter()
+            .step_by(2)
+            .map(|v| redis::from_redis_value(v).unwrap())
+            .collect();
+        assert_eq!(rnames, names);
+        let rgroups: Vec<Vec<redis::Value>> = redis::from_redis_value(&rfull[17]).unwrap();
+        let rg: Vec<String> = rgroups[0]
+            .iter()
+            .step_by(2)
+            .map(|v| redis::from_redis_value(v).unwrap())
+            .collect();
+        assert_eq!(rg, gnames);
+        let rcons: Vec<std::collections::HashMap<String, redis::Value>> =
+            q(&mut rc, &["XINFO", "CONSUMERS", "t", "g"]);
+        let mut a: Vec<&String> = rcons[0].keys().collect();
+        let mut b: Vec<&String> = cons[0].keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+}
+
+fn group_state(c: &mut redis::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in ["gs", "gs2"] {
+        let v: redis::Value = q(c, &["XINFO", "GROUPS", k]);
+        out.push(format!("{v:?}"));
+        let v: redis::Value = q(c, &["XPENDING", k, "g"]);
+        out.push(format!("{v:?}"));
+        let v: Vec<(String, String, i64, i64)> = q(c, &["XPENDING", k, "g", "-", "+", "100"]);
+        out.push(format!(
+            "{:?}",
+            v.iter()
+                .map(|(i, c, _, n)| (i.clone(), c.clone(), *n))
+                .collect::<Vec<_>>()
+        ));
+        let v: Vec<std::collections::HashMap<String, redis::Value>> =
+            q(c, &["XINFO", "CONSUMERS", k, "g"]);
+        let mut names: Vec<String> = v
+            .iter()
+            .map(|m| format!("{:?} {:?}", m["name"], m["pending"]))
+            .collect();
+        names.sort();
+        out.push(names.join(","));
+    }
+    out
+}
+
+/// Groups, PELs (delivery counts and times) and consumers survive a
+/// restart from the WAL and from a snapshot.
+#[test]
+fn groups_survive_restarts() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    for i in 1..=10 {
+        let _: String = q(
+            &mut c,
+            &["XADD", "gs", &format!("{i}-1"), "f", &i.to_string()],
+        );
+    }
+    let _: () = q(&mut c, &["XGROUP", "CREATE", "gs", "g", "0"]);
+    let _: () = q(
+        &mut c,
+        &["XGROUP", "CREATE", "gs", "other", "$", "ENTRIESREAD", "10"],
+    );
+    let _: redis::Value = q(
+        &mut c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "COUNT",
+            "4",
+            "STREAMS",
+            "gs",
+            ">",
+        ],
+    );
+    let _: redis::Value = q(
+        &mut c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "COUNT",
+            "3",
+            "STREAMS",
+            "gs",
+            ">",
+        ],
+    );
+    let _: redis::Value = q(
+        &mut c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "NOACK",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "gs",
+            ">",
+        ],
+    );
+    let _: redis::Value = q(
+        &mut c,
+        &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "gs", "0"],
+    );
+    let _: i64 = q(&mut c, &["XACK", "gs", "g", "2-1"]);
+    let _: redis::Value = q(
+        &mut c,
+        &["XCLAIM", "gs", "g", "c", "0", "5-1", "RETRYCOUNT", "9"],
+    );
+    let _: i64 = q(&mut c, &["XDEL", "gs", "6-1"]);
+    let _: redis::Value = q(
+        &mut c,
+        &["XAUTOCLAIM", "gs", "g", "d", "0", "6-1", "COUNT", "1"],
+    );
+    let _: i64 = q(&mut c, &["XGROUP", "CREATECONSUMER", "gs", "g", "idle"]);
+    let _: () = q(&mut c, &["XGROUP", "CREATE", "gs2", "g", "$", "MKSTREAM"]);
+    let _: () = q(&mut c, &["RENAME", "gs", "gs-tmp"]);
+    let _: () = q(&mut c, &["RENAME", "gs-tmp", "gs"]);
+    let before = group_state(&mut c);
+    let mut srv = srv;
+    srv.terminate();
+    let dir = srv.dir.clone();
+    srv.dir = temp_dir("streams-groups-moved");
+    let mut srv2 = TestServer::start_in(dir.clone(), &[]);
+    let mut c2 = srv2.client();
+    assert_eq!(group_state(&mut c2), before, "after WAL replay");
+    let _: () = q(&mut c2, &["SAVE"]);
+    let _: redis::Value = q(
+        &mut c2,
+        &["XREADGROUP", "GROUP", "g", "e", "STREAMS", "gs", ">"],
+    );
+    let before = group_state(&mut c2);
+    srv2.terminate();
+    srv2.dir = temp_dir("streams-groups-moved2");
+    let srv3 = TestServer::start_in(dir, &[]);
+    let mut c3 = srv3.client();
+    assert_eq!(group_state(&mut c3), before, "after the snapshot load");
 }

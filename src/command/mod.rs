@@ -392,6 +392,37 @@ pub mod testutil {
                                 "last={} added={} maxdel={}",
                                 x.last_id, x.entries_added, x.max_deleted
                             ));
+                            for (g, grp) in x.groups.iter() {
+                                let pel: Vec<String> = grp
+                                    .pel
+                                    .iter()
+                                    .map(|(id, n)| {
+                                        format!(
+                                            "{id}:{}:{}:{}",
+                                            hex(&n.consumer),
+                                            n.delivery_time,
+                                            n.delivery_count
+                                        )
+                                    })
+                                    .collect();
+                                let cons: Vec<String> = grp
+                                    .consumers
+                                    .iter()
+                                    .map(|(c, cv)| {
+                                        let ids: Vec<String> =
+                                            cv.pel.iter().map(|i| i.to_string()).collect();
+                                        format!("{}({})", hex(c), ids.join(" "))
+                                    })
+                                    .collect();
+                                v.push(format!(
+                                    "group {} last={} read={} pel=[{}] consumers=[{}]",
+                                    hex(g),
+                                    grp.last_id,
+                                    grp.entries_read,
+                                    pel.join(" "),
+                                    cons.join(" ")
+                                ));
+                            }
                             v.join(",")
                         }
                     };

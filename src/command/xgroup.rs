@@ -1150,3 +1150,79 @@ fn xinfo_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{check_replay, check_replay_after};
+
+    /// Every group write replays to the same groups, PELs and consumers.
+    #[test]
+    fn group_writes_replay() {
+        let setup: &[&[&str]] = &[
+            &["XADD", "s", "1-1", "a", "1"],
+            &["XADD", "s", "2-1", "b", "2"],
+            &["XADD", "s", "3-1", "c", "3"],
+            &["XADD", "s", "4-1", "d", "4"],
+        ];
+        let (_, recs) = check_replay_after(
+            setup,
+            &[],
+            &[
+                &["XGROUP", "CREATE", "s", "g", "0"],
+                &["XGROUP", "CREATE", "s", "h", "$", "ENTRIESREAD", "4"],
+                &["XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "alice",
+                    "COUNT",
+                    "2",
+                    "STREAMS",
+                    "s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "bob",
+                    "NOACK",
+                    "COUNT",
+                    "1",
+                    "STREAMS",
+                    "s",
+                    ">",
+                ],
+                &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
+                &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+                &["XACK", "s", "g", "1-1"],
+                &["XCLAIM", "s", "g", "carol", "0", "2-1", "RETRYCOUNT", "5"],
+                &[
+                    "XCLAIM", "s", "g", "carol", "0", "1-1", "FORCE", "JUSTID", "LASTID", "9-9",
+                ],
+                &["XDEL", "s", "4-1"],
+                &["XAUTOCLAIM", "s", "g", "dave", "0", "0", "COUNT", "10"],
+                &["XGROUP", "CREATECONSUMER", "s", "g", "erin"],
+                &["XGROUP", "DELCONSUMER", "s", "g", "carol"],
+                &["XGROUP", "SETID", "s", "h", "2-1"],
+                &["XGROUP", "DESTROY", "s", "h"],
+                &["XGROUP", "CREATE", "s", "h", "0"],
+                &["XREADGROUP", "GROUP", "h", "x", "STREAMS", "s", ">"],
+                &["RENAME", "s", "t"],
+                &["COPY", "t", "u"],
+            ],
+        );
+        assert!(!recs.is_empty());
+        // Nothing changed: nothing logged.
+        let (_, recs) = check_replay(&[
+            &["XGROUP", "CREATE", "s", "g", "0"],
+            &["XACK", "s", "g", "1-1"],
+            &["XGROUP", "CREATE", "s", "g", "0", "MKSTREAM"],
+            &["XGROUP", "CREATE", "s", "g", "0", "MKSTREAM"],
+            &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"],
+            &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        ]);
+        assert_eq!(recs.len(), 1, "{recs:?}");
+    }
+}
