@@ -1663,6 +1663,74 @@ mod tests {
         assert!(bad_load(&d).contains("db 7"));
     }
 
+    /// A stream with groups round-trips; damage inside it (CRC fixed) is
+    /// rejected naming the file and the offset, or loads cleanly.
+    #[test]
+    fn streams_round_trip_and_damage_is_rejected() {
+        use crate::store::stream::{Group, StreamId, StreamValue};
+        let t = TempDir::new("stream");
+        let store = Store::new(1, 1);
+        let mut x = StreamValue::new();
+        for i in 1..=5u64 {
+            x.append(
+                StreamId::new(i, 1),
+                vec![b"f".to_vec(), format!("v{i}").into_bytes()],
+            );
+        }
+        x.delete(StreamId::new(2, 1));
+        x.max_deleted = StreamId::new(2, 1);
+        x.last_id = StreamId::new(9, 9);
+        let mut g = Group::new(StreamId::new(3, 1), 3);
+        g.create_consumer(b"alice", 11);
+        g.create_consumer(b"bob", 12);
+        g.assign(StreamId::new(1, 1), b"alice", 13, 2);
+        g.assign(StreamId::new(2, 1), b"bob", 14, 1);
+        x.groups.insert(b"grp".to_vec(), g);
+        let want = x.clone();
+        put(&store, 0, b"s", Value::Stream(Box::new(x)), 0);
+        let mut empty = StreamValue::new();
+        empty.last_id = StreamId::new(7, 7);
+        empty.entries_added = 4;
+        put(&store, 0, b"e", Value::Stream(Box::new(empty)), 0);
+        let info = write(&store, &Gate::default(), || 1, &t.0).unwrap();
+        let (loaded, _, keys) = load(&info.path, 1);
+        assert_eq!(keys, 2);
+        let (s, h) = loaded.dbs[0].read(b"s");
+        match &s.get(h, b"s", 0).unwrap().value {
+            Value::Stream(got) => {
+                assert_eq!(got.entries, want.entries);
+                assert_eq!(
+                    (got.last_id, got.entries_added, got.max_deleted),
+                    (want.last_id, want.entries_added, want.max_deleted)
+                );
+                assert_eq!(got.groups, want.groups);
+            }
+            _ => panic!("not a stream"),
+        }
+        drop(s);
+        let good = fs::read(&info.path).unwrap();
+        let probe = t.0.join("probe.fdb");
+        let shown = probe.display().to_string();
+        let start = HEADER_LEN + SECTION_HEAD;
+        let end = le_u64(&good, good.len() - 20) as usize;
+        let mut rejected = 0;
+        for pos in start..end {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut d = good.clone();
+                d[pos] ^= flip;
+                fix_crc(&mut d);
+                fs::write(&probe, &d).unwrap();
+                let Ok(l) = open(&probe) else { continue };
+                let s = Store::with_hasher(1, 1, l.header().hasher);
+                if let Err(e) = l.load_into(&s, &LIM, 1) {
+                    assert!(e.contains(&shown) && e.contains("offset"), "{e}");
+                    rejected += 1;
+                }
+            }
+        }
+        assert!(rejected > 100, "{rejected}");
+    }
+
     #[test]
     fn store_must_match_the_snapshot() {
         let t = TempDir::new("mismatch");
