@@ -859,6 +859,32 @@ fn blocking_xreadgroup_matches_redis() {
         ));
         let summary = call(&mut w, &["XPENDING", "bg", "g"]);
         out.push(summary);
+        // The stream or the group going away unblocks with an error.
+        for action in [
+            &["DEL", "bg"][..],
+            &["XGROUP", "DESTROY", "bg", "g"],
+            &["SET", "bg", "x"],
+        ] {
+            call(&mut w, &["DEL", "bg"]);
+            call(&mut w, &["XGROUP", "CREATE", "bg", "g", "$", "MKSTREAM"]);
+            a.write_all(&cmd(&[
+                b"XREADGROUP",
+                b"GROUP",
+                b"g",
+                b"c1",
+                b"BLOCK",
+                b"0",
+                b"STREAMS",
+                b"bg",
+                b">",
+            ]))
+            .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            out.push(call(&mut w, action));
+            out.push(read_with_timeout(&mut a, Duration::from_secs(5)).expect("unblocked"));
+        }
+        call(&mut w, &["DEL", "bg"]);
+        call(&mut w, &["XGROUP", "CREATE", "bg", "g", "$", "MKSTREAM"]);
         // Inside MULTI it does not block.
         call(&mut w, &["MULTI"]);
         call(

@@ -788,9 +788,26 @@ fn read_generic(ctx: &mut Ctx, args: &[Vec<u8>], xgroup: bool) -> Reply {
                 None => None,
                 Some(e) => match stream_of(e) {
                     Ok(x) => Some(x),
+                    Err(_) if rerun && xgroup => None,
                     Err(r) => return r,
                 },
             };
+            if let (Some((g, _)), true) = (group, rerun) {
+                // Redis 7.0 unblocks a waiting XREADGROUP with an error
+                // when its stream or its group goes away.
+                let r = match st {
+                    None => Some(Reply::err("UNBLOCKED the stream key no longer exists")),
+                    Some(x) if !x.groups.contains_key(g) => Some(Reply::err(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    )),
+                    Some(_) => None,
+                };
+                if let Some(r) = r {
+                    drop(l);
+                    blocking::served(ctx);
+                    return r;
+                }
+            }
             if let Some((g, _)) = group {
                 if !st.is_some_and(|x| x.groups.contains_key(g)) {
                     return Reply::error(format!(
