@@ -11,8 +11,9 @@
 //! So that `~` trims exactly what Redis would, the node boundaries are
 //! modelled (`nodes`): a node takes new entries until it holds
 //! `NODE_MAX_ENTRIES` entries, live or deleted (Redis's
-//! `stream-node-max-entries` default; its byte limit,
-//! `stream-node-max-bytes`, is not modelled). Node boundaries are not
+//! `stream-node-max-entries` default), or until its listpack, sized as
+//! Redis encodes it, plus the new entry's field and value bytes reaches
+//! `NODE_MAX_BYTES` (`stream-node-max-bytes`). Node boundaries are not
 //! saved in snapshots: after a restart the entries are packed afresh.
 
 use super::bytes::malloc_size;
@@ -90,6 +91,81 @@ struct Node {
     deleted: u64,
     /// The last ID ever appended to the node (live or deleted).
     last: StreamId,
+    /// The node's listpack size as Redis would encode it (`lp_bytes`).
+    bytes: usize,
+    /// The master entry's field names (entries with the same fields store
+    /// only their values).
+    master_fields: Vec<Vec<u8>>,
+}
+
+impl Node {
+    /// Moves one entry from live to deleted, with the size change of the
+    /// master entry's two counters.
+    fn mark_deleted(&mut self, n: u64) {
+        let before = lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64);
+        self.live -= n;
+        self.deleted += n;
+        let after = lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64);
+        self.bytes = (self.bytes + after).saturating_sub(before);
+    }
+}
+
+/// Redis's `stream-node-max-bytes` default.
+pub const NODE_MAX_BYTES: usize = 4096;
+
+/// Bytes a listpack element takes: its encoding plus its back-length.
+fn lp_elem(enc: usize) -> usize {
+    let back = match enc {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    };
+    enc + back
+}
+
+/// An integer element (lpEncodeIntegerGetType).
+fn lp_int_size(v: i64) -> usize {
+    lp_elem(match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8388608..=8388607 => 4,
+        _ if v >= i32::MIN as i64 && v <= i32::MAX as i64 => 5,
+        _ => 9,
+    })
+}
+
+/// A string element; strings that are integers are stored as integers.
+fn lp_str_size(s: &[u8]) -> usize {
+    if s.len() <= 20 {
+        if let Some(v) = super::value::parse_i64(s) {
+            return lp_int_size(v);
+        }
+    }
+    lp_elem(match s.len() {
+        0..=63 => 1 + s.len(),
+        64..=4095 => 2 + s.len(),
+        n => 5 + n,
+    })
+}
+
+/// The listpack bytes of one entry appended to a node with master `mid`
+/// and master fields `master` (Redis's streamAppendItem layout).
+fn lp_entry_size(id: StreamId, mid: StreamId, master: &[Vec<u8>], fields: &[Vec<u8>]) -> usize {
+    let nf = fields.len() / 2;
+    let same = nf == master.len() && fields.chunks(2).zip(master).all(|(p, m)| p[0] == *m);
+    let mut n = lp_int_size(if same { 2 } else { 0 })
+        + lp_int_size(id.ms.wrapping_sub(mid.ms) as i64)
+        + lp_int_size(id.seq.wrapping_sub(mid.seq) as i64);
+    if same {
+        n += fields.chunks(2).map(|p| lp_str_size(&p[1])).sum::<usize>();
+    } else {
+        n += lp_int_size(nf as i64) + fields.iter().map(|f| lp_str_size(f)).sum::<usize>();
+    }
+    let lp_count = nf + 3 + if same { 0 } else { nf + 1 };
+    n + lp_int_size(lp_count as i64)
 }
 
 /// How a trim is bounded (XADD / XTRIM options).
@@ -337,18 +413,36 @@ impl StreamValue {
         self.entries.insert(id, fields);
         self.last_id = id;
         self.entries_added += 1;
+        let fields = &self.entries[&id];
+        let total: usize = fields.iter().map(|f| f.len()).sum();
         match self.nodes.iter_mut().next_back() {
-            Some((_, n)) if n.live + n.deleted < NODE_MAX_ENTRIES => {
+            Some((mid, n))
+                if n.bytes + total < NODE_MAX_BYTES && n.live + n.deleted < NODE_MAX_ENTRIES =>
+            {
+                n.bytes += lp_entry_size(id, *mid, &n.master_fields, fields);
+                n.bytes = n.bytes + lp_int_size(n.live as i64 + 1) - lp_int_size(n.live as i64);
                 n.live += 1;
                 n.last = id;
             }
             _ => {
+                let master: Vec<Vec<u8>> = fields.chunks(2).map(|p| p[0].clone()).collect();
+                // Header and end byte, the master entry (count, deleted,
+                // field count, fields, terminator), then the entry.
+                let bytes = 7
+                    + lp_int_size(1)
+                    + lp_int_size(0)
+                    + lp_int_size(master.len() as i64)
+                    + master.iter().map(|f| lp_str_size(f)).sum::<usize>()
+                    + lp_int_size(0)
+                    + lp_entry_size(id, id, &master, fields);
                 self.nodes.insert(
                     id,
                     Node {
                         live: 1,
                         deleted: 0,
                         last: id,
+                        bytes,
+                        master_fields: master,
                     },
                 );
             }
@@ -367,8 +461,7 @@ impl StreamValue {
             let remove = match self.nodes.get_mut(&k) {
                 Some(n) if n.live <= 1 => true,
                 Some(n) => {
-                    n.live -= 1;
-                    n.deleted += 1;
+                    n.mark_deleted(1);
                     false
                 }
                 None => false,
@@ -438,8 +531,7 @@ impl StreamValue {
                 from_node += 1;
             }
             if let Some(n) = self.nodes.get_mut(&key) {
-                n.live -= from_node;
-                n.deleted += from_node;
+                n.mark_deleted(from_node);
             }
             break;
         }
