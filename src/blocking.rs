@@ -1,6 +1,8 @@
 //! Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-//! BZPOPMAX, BZMPOP): the registry of blocked clients and the helpers the
-//! handlers use.
+//! BZPOPMAX, BZMPOP) and blocking stream reads (XREAD, XREADGROUP with
+//! BLOCK): the registry of blocked clients and the helpers the handlers
+//! use. A served XREAD is no write, so it signals its keys itself to pass
+//! the wake-up on (src/command/stream.rs).
 //!
 //! # How a client blocks
 //! A blocking handler locks all its keys (one `Store::lock`) and tries the

@@ -20,12 +20,12 @@
 //! - [`exec`]: dispatch in a fixed order (lookup → rate limit → arity → auth →
 //!   ACL → maxmemory → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `sort`, `tx`, `persist`, `pubsub`, `acl`, `obs`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `geo`, `stream` (XADD ... XREAD), `xgroup` (consumer groups, XINFO), `sort`, `tx`, `persist`, `pubsub`, `acl`, `obs`.
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
 //!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
-//!   with Redis's SCAN cursor) → `Entry`/`Value`; TTLs and active expiry;
+//!   with Redis's SCAN cursor) → `Entry`/`Value` (streams: `store::stream`); TTLs and active expiry;
 //!   the keyed SipHash that places keys in stripes; eviction's sampling and
 //!   candidate pool.
 //! - [`evict`]: `maxmemory`: when to evict and how much, the `-OOM` rule.

@@ -58,7 +58,6 @@ fn why(group: &str) -> &'static str {
     match group {
         "cluster" => "FlashDB is a single server: there is no cluster mode (clients see no `MOVED`/`ASK`).",
         "scripting" => "No Lua scripting or functions: use MULTI/EXEC (with WATCH) for atomic groups of commands.",
-        "stream" => "The stream type is not implemented yet.",
         "geo" => "The geospatial commands are not implemented yet.",
         "generic" => "DUMP/RESTORE/MIGRATE need Redis's RDB value encoding, which FlashDB does not speak; WAIT needs replicas.",
         "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",

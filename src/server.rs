@@ -647,6 +647,8 @@ pub struct Client {
     pub waiter: Arc<crate::blocking::Waiter>,
     /// Set while a blocking command waits (registered keys, deadline).
     pub blocked: Option<crate::blocking::Blocked>,
+    /// The IDs a blocked XREAD waits beyond (`$` resolved when it blocked).
+    pub xread_ids: Vec<crate::store::stream::StreamId>,
     /// Set by a blocking handler that found nothing: the command is held.
     pub just_blocked: bool,
     /// The command `exec::execute` handed back waits for data (not for
@@ -686,6 +688,7 @@ impl Client {
             acl_version: 0,
             waiter,
             blocked: None,
+            xread_ids: Vec::new(),
             just_blocked: false,
             held_blocked: false,
             in_exec: false,

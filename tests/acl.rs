@@ -778,6 +778,7 @@ fn category_matrix() {
         .collect();
     for container in [
         "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency", "memory",
+        "xgroup", "xinfo",
     ] {
         let subs = calls(&mut c, &["COMMAND", "INFO", container]);
         for l in subs.split("\r\n") {
@@ -789,6 +790,7 @@ fn category_matrix() {
     // Containers are checked through their subcommands.
     let containers = [
         "config", "client", "object", "command", "acl", "pubsub", "slowlog", "latency", "memory",
+        "xgroup", "xinfo",
     ];
     names.retain(|n| !containers.contains(&n.as_str()));
     assert!(names.iter().any(|n| n == "config|get"), "{names:?}");

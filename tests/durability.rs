@@ -119,6 +119,30 @@ const WORKLOAD: &[&str] = &[
     // geo (a sorted set of geohashes)
     "GEOADD geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
     "GEOADD geo CH 13.583333 37.316667 Agrigento 13.4 38.2 Palermo",
+    // streams
+    "XADD xs * a 1",
+    "XADD xs * b 2",
+    "XADD xs 99999999999999-1 c 3",
+    "XADD xs MAXLEN ~ 1 * d 4",
+    "XADD xs2 MAXLEN 2 1-* e 5",
+    "XADD xs2 MAXLEN 2 1-* e 6",
+    "XADD xs2 MAXLEN 2 1-* e 7",
+    "XTRIM xs MAXLEN 3",
+    "XDEL xs 99999999999999-1",
+    "XSETID xs2 5-0 ENTRIESADDED 9 MAXDELETEDID 1-0",
+    "XGROUP CREATE xs g 0",
+    "XGROUP CREATE xs3 g $ MKSTREAM",
+    "XREADGROUP GROUP g alice COUNT 1 STREAMS xs >",
+    "XREADGROUP GROUP g bob STREAMS xs >",
+    "XREADGROUP GROUP g carol NOACK STREAMS xs >",
+    "XACK xs g 99999999999999-1",
+    "XCLAIM xs g dave 0 99999999999999-2 RETRYCOUNT 3",
+    "XAUTOCLAIM xs g erin 0 0 COUNT 1",
+    "XGROUP CREATECONSUMER xs g frank",
+    "XGROUP DELCONSUMER xs g bob",
+    "XGROUP CREATE xs g2 0",
+    "XGROUP SETID xs g2 $",
+    "XGROUP DESTROY xs g2",
     "GEORADIUS geo 15 37 200 km STORE geo1",
     "GEORADIUSBYMEMBER geo Palermo 100 km STOREDIST geo2",
     "GEOSEARCHSTORE geo3 geo FROMLONLAT 15 37 BYBOX 300 300 km STOREDIST",
@@ -205,6 +229,15 @@ fn dump(srv: &TestServer) -> Vec<String> {
                 "list" => ask(&mut s, &["LRANGE", key, "0", "-1"]),
                 "set" => sorted(ask(&mut s, &["SMEMBERS", key])),
                 "zset" => ask(&mut s, &["ZRANGE", key, "0", "-1", "WITHSCORES"]),
+                "stream" => {
+                    let mut v = ask(&mut s, &["XRANGE", key, "-", "+"]);
+                    v.push_str(&ask(&mut s, &["XINFO", "STREAM", key]));
+                    v.push_str(&ask(&mut s, &["XINFO", "GROUPS", key]));
+                    for g in ["g", "g2"] {
+                        v.push_str(&ask(&mut s, &["XPENDING", key, g]));
+                    }
+                    v
+                }
                 other => panic!("unknown type {other}"),
             };
             let ttl = ask(&mut s, &["PEXPIRETIME", key]);

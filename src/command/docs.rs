@@ -465,6 +465,7 @@ fn tips(full: &str) -> &'static [&'static str] {
         "mget" => &["request_policy:multi_shard"],
         "hgetall" | "hkeys" | "hvals" => ND_ORDER,
         "hrandfield" | "hscan" => ND,
+        "xadd" | "xtrim" | "xpending" | "xclaim" | "xautoclaim" | "xinfo|consumers" => ND,
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
         "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
@@ -525,6 +526,16 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "lset" => (&["RW", "update"], None),
         "llen" => (&["RO"], None),
         "geoadd" => (&["RW", "update"], None),
+        "xadd" => (
+            &["RW", "update"],
+            Some("UPDATE instead of INSERT because of the optional trimming feature"),
+        ),
+        "xdel" | "xtrim" | "xautoclaim" | "xgroup|delconsumer" | "xgroup|destroy" => {
+            (&["RW", "delete"], None)
+        }
+        "xsetid" | "xack" | "xclaim" | "xgroup|setid" => (&["RW", "update"], None),
+        "xgroup|create" | "xgroup|createconsumer" => (&["RW", "insert"], None),
+        "xlen" => (&["RO"], None),
         "hset" | "hmset" => (&["RW", "update"], None),
         "hdel" => (&["RW", "delete"], None),
         "hexists" | "hlen" | "hstrlen" => (&["RO"], None),
@@ -738,6 +749,30 @@ fn is_georadius(full: &str) -> bool {
     matches!(full, "georadius" | "georadiusbymember")
 }
 
+/// XREAD's keys (Redis's xreadGetKeys): the first half of the arguments
+/// after the first STREAMS keyword (COUNT and BLOCK values skipped).
+fn xread_keys(cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
+    let mut i = 1;
+    while i < cmd.len() {
+        if is(&cmd[i], "streams") {
+            let n = cmd.len() - i - 1;
+            if n == 0 || !n.is_multiple_of(2) {
+                break;
+            }
+            return Ok((i + 1..i + 1 + n / 2).collect());
+        }
+        if is(&cmd[i], "block") || is(&cmd[i], "count") {
+            i += 1;
+        } else if is(&cmd[i], "group") {
+            i += 2;
+        } else if !is(&cmd[i], "noack") {
+            break;
+        }
+        i += 1;
+    }
+    Err(Reply::err("ERR Invalid arguments specified for command"))
+}
+
 /// A key spec found by searching for `keyword` from argument `from`.
 fn keyword_key_spec(flags: &[&str], keyword: &str, from: i64) -> Reply {
     let b = Reply::bulk_str;
@@ -764,6 +799,27 @@ fn keyword_key_spec(flags: &[&str], keyword: &str, from: i64) -> Reply {
 fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
     if let Some(v) = sort_key_specs(full) {
         return v;
+    }
+    if full == "xread" || full == "xreadgroup" {
+        // The keys: the first half of what follows STREAMS.
+        let from = if full == "xread" { 1 } else { 4 };
+        let Reply::Map(mut m) = keyword_key_spec(&["RO", "access"], "STREAMS", from) else {
+            unreachable!("key_spec builds a map");
+        };
+        if let Some(last) = m.last_mut() {
+            last.1 = Reply::Map(vec![
+                (Reply::bulk_str("type"), Reply::bulk_str("range")),
+                (
+                    Reply::bulk_str("spec"),
+                    Reply::Map(vec![
+                        (Reply::bulk_str("lastkey"), Reply::Int(-1)),
+                        (Reply::bulk_str("keystep"), Reply::Int(1)),
+                        (Reply::bulk_str("limit"), Reply::Int(2)),
+                    ]),
+                ),
+            ]);
+        }
+        return vec![Reply::Map(m)];
     }
     if is_georadius(full) {
         let from = if full == "georadius" { 6 } else { 5 };
@@ -1007,6 +1063,9 @@ fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
         // Redis's georadiusGetKeys: the source and the STORE destination.
         return Ok(super::geo::radius_keys(cmd));
     }
+    if full == "xread" || full == "xreadgroup" {
+        return xread_keys(cmd);
+    }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
@@ -1069,6 +1128,8 @@ pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let spec = t.spec(id);
     let full = t.full_name_str(id);
     let varies = full == "set"
+        || full == "xread"
+        || full == "xreadgroup"
         || full == "sort"
         || full == "sort_ro"
         || is_georadius(full)
@@ -1095,7 +1156,12 @@ pub fn keys_and_flags_of(id: usize, cmd: &[Vec<u8>]) -> Result<KeyFlags, Reply> 
         }
     } else if let Some((.., f)) = keynum_spec(full) {
         f
-    } else if full == "sort" || full == "sort_ro" || is_georadius(full) {
+    } else if full == "sort"
+        || full == "sort_ro"
+        || full == "xread"
+        || full == "xreadgroup"
+        || is_georadius(full)
+    {
         &["RO", "access"]
     } else {
         key_flags(full, t.spec(id)).0

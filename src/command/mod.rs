@@ -22,10 +22,12 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod strutil;
 pub mod table;
 pub mod tx;
+pub mod xgroup;
 pub mod zset;
 
 use crate::resp::Reply;
@@ -377,6 +379,52 @@ pub mod testutil {
                             .map(|(m, sc)| format!("{}:{}", hex(m), sc))
                             .collect::<Vec<_>>()
                             .join(","),
+                        Value::Stream(x) => {
+                            let mut v: Vec<String> = x
+                                .entries
+                                .iter()
+                                .map(|(id, f)| {
+                                    let f: Vec<String> = f.iter().map(|b| hex(b)).collect();
+                                    format!("{id}={}", f.join(" "))
+                                })
+                                .collect();
+                            v.push(format!(
+                                "last={} added={} maxdel={}",
+                                x.last_id, x.entries_added, x.max_deleted
+                            ));
+                            for (g, grp) in x.groups.iter() {
+                                let pel: Vec<String> = grp
+                                    .pel
+                                    .iter()
+                                    .map(|(id, n)| {
+                                        format!(
+                                            "{id}:{}:{}:{}",
+                                            hex(&n.consumer),
+                                            n.delivery_time,
+                                            n.delivery_count
+                                        )
+                                    })
+                                    .collect();
+                                let cons: Vec<String> = grp
+                                    .consumers
+                                    .iter()
+                                    .map(|(c, cv)| {
+                                        let ids: Vec<String> =
+                                            cv.pel.iter().map(|i| i.to_string()).collect();
+                                        format!("{}({})", hex(c), ids.join(" "))
+                                    })
+                                    .collect();
+                                v.push(format!(
+                                    "group {} last={} read={} pel=[{}] consumers=[{}]",
+                                    hex(g),
+                                    grp.last_id,
+                                    grp.entries_read,
+                                    pel.join(" "),
+                                    cons.join(" ")
+                                ));
+                            }
+                            v.join(",")
+                        }
                     };
                     out.push(format!(
                         "db{d} {} {} ttl={} [{}]",

@@ -110,6 +110,7 @@ pub enum Value {
     Set(Box<super::set::SetValue>),
     List(Box<super::list::ListValue>),
     ZSet(Box<super::zset::ZSetValue>),
+    Stream(Box<super::stream::StreamValue>),
 }
 
 /// Redis's limit for the `embstr` encoding.
@@ -129,6 +130,8 @@ impl Value {
             Value::Set(s) => s.is_empty(),
             Value::List(l) => l.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            // An empty stream keeps its key (its last ID, groups...).
+            Value::Stream(_) => false,
         }
     }
 
@@ -140,6 +143,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::List(_) => "list",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -162,6 +166,7 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::List(l) => l.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -180,6 +185,9 @@ impl Value {
             }
             Value::ZSet(z) => {
                 malloc_size(std::mem::size_of::<super::zset::ZSetValue>()) + z.heap_size()
+            }
+            Value::Stream(x) => {
+                malloc_size(std::mem::size_of::<super::stream::StreamValue>()) + x.heap_size()
             }
         }
     }
@@ -272,6 +280,7 @@ impl Value {
             Value::Set(s) => s.len(),
             Value::List(l) => l.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(x) => x.len(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! (`flashdb::persist::snapshot::{open, Loaded::load_into, min_lsn}`).
 //!
 //! Input: the bytes of a snapshot file. The seeds are real snapshots of
-//! small stores holding every value type in its small and large encodings;
+//! small stores holding every value type in its small and large encodings (streams
+//! with a consumer group, PEL and consumers);
 //! mutations rewrite the trailing CRC three times in four (else nearly
 //! every mutation stops at the checksum), and often aim interesting
 //! integers at the fields that hold counts, lengths and offsets.
@@ -25,6 +26,7 @@ use flashdb::store::hash::HashValue;
 use flashdb::store::list::{End, ListValue};
 use flashdb::store::set::SetValue;
 use flashdb::store::siphash::KeyHasher;
+use flashdb::store::stream::{Group, StreamId, StreamValue};
 use flashdb::store::zset::ZSetValue;
 use flashdb::store::{Entry, Store, Value};
 use flashdb::tx::Gate;
@@ -76,7 +78,7 @@ pub fn sample_store(rng: &mut Rng, dbs: usize, stripes: usize, n: usize, big: bo
         } else {
             1 + rng.below(5)
         };
-        let v = match i % 5 {
+        let v = match i % 6 {
             0 => Value::str(&if big {
                 rng.bytes(100)
             } else {
@@ -107,6 +109,27 @@ pub fn sample_store(rng: &mut Rng, dbs: usize, stripes: usize, n: usize, big: bo
                     l.push(End::Right, &rng.some_bytes(6));
                 }
                 Value::List(Box::new(l))
+            }
+            5 => {
+                // A stream with a group, a PEL and consumers.
+                let mut x = StreamValue::new();
+                for j in 0..count as u64 {
+                    x.append(
+                        StreamId::new(1000 + j, j % 3),
+                        vec![b"f".to_vec(), rng.some_bytes(6)],
+                    );
+                }
+                if rng.one_in(2) {
+                    x.delete(StreamId::new(1000, 0));
+                    x.max_deleted = StreamId::new(1000, 0);
+                }
+                let mut g = Group::new(StreamId::new(1001, 1), 2);
+                g.create_consumer(b"alice", 1_700_000_000_000);
+                g.create_consumer(b"bob", 1_700_000_000_001);
+                g.assign(StreamId::new(1000, 0), b"alice", 1_700_000_000_002, 3);
+                g.assign(StreamId::new(1001, 1), b"bob", 1_700_000_000_003, 1);
+                x.groups.insert(b"grp".to_vec(), g);
+                Value::Stream(Box::new(x))
             }
             _ => {
                 let mut z = ZSetValue::new();
