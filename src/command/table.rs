@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 18] {
+fn families() -> [&'static [CommandSpec]; 19] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -53,6 +53,7 @@ fn families() -> [&'static [CommandSpec]; 18] {
         super::obs::COMMANDS,
         super::memory::COMMANDS,
         super::geo::COMMANDS,
+        super::dump::COMMANDS,
     ]
 }
 

@@ -22,6 +22,7 @@
 //! expires during replay), so a replayed command sees exactly what the
 //! original saw.
 
+pub mod rdb;
 pub mod record;
 pub mod recovery;
 pub mod saver;

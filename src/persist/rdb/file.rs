@@ -1,0 +1,247 @@
+//! Reading a Redis dump.rdb into the store (`import-rdb`): the header
+//! ("REDIS" + 4-digit version), the opcodes between values (AUX, SELECTDB,
+//! RESIZEDB, EXPIRETIME, EXPIRETIME_MS, IDLE, FREQ, FUNCTION2, MODULE_AUX),
+//! each key and value, then EOF and the CRC-64 of the whole file.
+//!
+//! The whole file is read and checked (checksum first) before a single key
+//! is inserted, so a damaged file leaves the store untouched. Keys whose
+//! TTL has passed are skipped, as Redis does when a master loads.
+
+use super::{Limits, RdbValue, Reader, Result, RDB_FILE_VERSION_MAX};
+use crate::store::{Entry, Store};
+use std::path::Path;
+
+const OP_FUNCTION2: u8 = 245;
+const OP_FUNCTION_PRE_GA: u8 = 246;
+const OP_MODULE_AUX: u8 = 247;
+const OP_IDLE: u8 = 248;
+const OP_FREQ: u8 = 249;
+const OP_AUX: u8 = 250;
+const OP_RESIZEDB: u8 = 251;
+const OP_EXPIRETIME_MS: u8 = 252;
+const OP_EXPIRETIME: u8 = 253;
+const OP_SELECTDB: u8 = 254;
+const OP_EOF: u8 = 255;
+
+/// One key as the file holds it.
+pub struct Key {
+    pub db: usize,
+    pub key: Vec<u8>,
+    pub value: RdbValue,
+    /// Unix ms; 0 = none.
+    pub expire_at: u64,
+    pub idle_secs: Option<u64>,
+    pub freq: Option<u8>,
+    /// Byte offset of the key's type byte (for error messages).
+    pub offset: usize,
+}
+
+/// A parsed file.
+pub struct Parsed {
+    pub version: u32,
+    pub keys: Vec<Key>,
+    /// AUX fields (redis-ver, ctime, ...), for the log.
+    pub aux: Vec<(String, String)>,
+    /// Lines worth a warning (skipped function libraries).
+    pub skipped: Vec<String>,
+}
+
+fn bad<T>(offset: usize, what: impl Into<String>) -> Result<T> {
+    Err(super::Error {
+        offset,
+        what: what.into(),
+    })
+}
+
+/// Parses a whole RDB file held in `data`; `databases` is how many DBs the
+/// server has.
+pub fn parse(data: &[u8], databases: usize) -> Result<Parsed> {
+    let mut r = Reader::new(data);
+    let magic = r
+        .take(9)
+        .or_else(|_| bad(0, "not an RDB file (too short)"))?;
+    if &magic[..5] != b"REDIS" {
+        return bad(0, "not an RDB file (no REDIS signature)");
+    }
+    let version = std::str::from_utf8(&magic[5..])
+        .ok()
+        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    if !(1..=RDB_FILE_VERSION_MAX).contains(&version) {
+        return bad(
+            5,
+            format!(
+                "RDB version {:?} is not supported (1 to {RDB_FILE_VERSION_MAX})",
+                String::from_utf8_lossy(&magic[5..])
+            ),
+        );
+    }
+    let mut out = Parsed {
+        version,
+        keys: Vec::new(),
+        aux: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut db = 0usize;
+    let mut expire_at = 0u64;
+    let mut idle = None;
+    let mut freq = None;
+    loop {
+        let at = r.pos;
+        let op = r.u8()?;
+        match op {
+            OP_EOF => {
+                // The checksum covers everything before its own 8 bytes.
+                if version >= 5 {
+                    let body = r.pos;
+                    let want = r.le_u64()?;
+                    // 0 = written with rdbchecksum no.
+                    if want != 0 && super::crc64::crc64(&data[..body]) != want {
+                        return bad(body, "RDB checksum mismatch (the file is damaged)");
+                    }
+                }
+                return Ok(out);
+            }
+            OP_SELECTDB => {
+                let n = r.length()?;
+                if n >= databases as u64 {
+                    return bad(
+                        at,
+                        format!("SELECTDB {n}, but the server has {databases} databases (raise `databases`)"),
+                    );
+                }
+                db = n as usize;
+            }
+            OP_RESIZEDB => {
+                r.length()?;
+                r.length()?;
+            }
+            OP_EXPIRETIME => expire_at = r.le_u32()? as u64 * 1000,
+            OP_EXPIRETIME_MS => expire_at = r.le_u64()?,
+            OP_IDLE => idle = Some(r.length()?),
+            OP_FREQ => freq = Some(r.u8()?),
+            OP_AUX => {
+                let k = r.string()?;
+                let v = r.string()?;
+                out.aux.push((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ));
+            }
+            OP_FUNCTION2 => {
+                r.string()?;
+                out.skipped.push(format!(
+                    "skipped a function library at byte offset {at} (FlashDB has no Redis functions)"
+                ));
+            }
+            OP_FUNCTION_PRE_GA => {
+                return bad(
+                    at,
+                    "a function (Redis 7.0 release candidate format): not supported",
+                )
+            }
+            OP_MODULE_AUX => {
+                let id = r.length()?;
+                return bad(
+                    at,
+                    format!(
+                        "auxiliary data of module '{}': FlashDB has no modules",
+                        super::module_name(id)
+                    ),
+                );
+            }
+            ty => {
+                let key = r.string()?;
+                let value = r.value(ty)?;
+                out.keys.push(Key {
+                    db,
+                    key,
+                    value,
+                    expire_at,
+                    idle_secs: idle.take(),
+                    freq: freq.take(),
+                    offset: at,
+                });
+                expire_at = 0;
+            }
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub version: u32,
+    pub keys: u64,
+    pub expired: u64,
+    pub empty: u64,
+    pub aux: Vec<(String, String)>,
+}
+
+/// Loads the RDB file at `path` into `store` (which should be empty):
+/// every key is checked before any is inserted. Err is the message to
+/// print, naming the file and the byte offset of the damage.
+pub fn import(
+    path: &Path,
+    store: &Store,
+    lim: &Limits,
+    now_ms: u64,
+) -> std::result::Result<Imported, String> {
+    let data = std::fs::read(path)
+        .map_err(|e| format!("Can't read the RDB file '{}': {}", path.display(), e))?;
+    let fail = |e: super::Error| format!("Bad RDB file '{}': {}", path.display(), e);
+    let parsed = parse(&data, store.dbs.len()).map_err(fail)?;
+    drop(data);
+    for w in &parsed.skipped {
+        crate::warning!("import-rdb: {}", w);
+    }
+    let mut done = Imported {
+        version: parsed.version,
+        aux: parsed.aux,
+        ..Imported::default()
+    };
+    let mut entries = Vec::with_capacity(parsed.keys.len());
+    let mut seen = std::collections::HashSet::new();
+    for k in parsed.keys {
+        if !seen.insert((k.db, k.key.clone())) {
+            return Err(fail(super::Error {
+                offset: k.offset,
+                what: format!(
+                    "duplicate key '{}' in DB {}",
+                    String::from_utf8_lossy(&k.key),
+                    k.db
+                ),
+            }));
+        }
+        let value = match k.value.into_value(lim) {
+            Ok(v) => v,
+            // Redis skips empty keys when loading (empty_keys_skipped).
+            Err(why) if why.starts_with("an empty") => {
+                done.empty += 1;
+                continue;
+            }
+            Err(why) => {
+                return Err(fail(super::Error {
+                    offset: k.offset,
+                    what: format!("{why} in key '{}'", String::from_utf8_lossy(&k.key)),
+                }))
+            }
+        };
+        if k.expire_at != 0 && k.expire_at <= now_ms {
+            done.expired += 1;
+            continue;
+        }
+        entries.push((k.db, k.key, value, k.expire_at, k.freq, k.idle_secs));
+    }
+    drop(seen);
+    for (db, key, value, expire_at, freq, idle) in entries {
+        let e = Entry::new(value, expire_at);
+        e.set_access(freq, idle);
+        let d = &store.dbs[db];
+        let (mut stripe, h) = d.write(&key);
+        stripe.insert_loaded(h, &key, e);
+        done.keys += 1;
+    }
+    Ok(done)
+}
