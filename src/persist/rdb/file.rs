@@ -245,3 +245,50 @@ pub fn import(
     }
     Ok(done)
 }
+
+/// `import-rdb` at start-up, after recovery and before serving: refuses a
+/// data dir that already holds data (`had_snapshot`, or keys recovered
+/// from the WAL), loads the file, then takes a snapshot so the data stays
+/// without the option. Err is the message to print before exiting.
+pub fn import_at_startup(
+    srv: &crate::server::Server,
+    path: &str,
+    had_snapshot: bool,
+) -> std::result::Result<(), String> {
+    let keys: usize = srv.store.dbs.iter().map(|d| d.len()).sum();
+    let dir = srv.config().dir.clone();
+    if had_snapshot || keys > 0 {
+        return Err(format!(
+            "import-rdb: refusing to import '{}' into the data dir '{}', which already holds data ({} keys{}). Import into an empty data dir, or start without import-rdb to keep the existing data.",
+            path,
+            dir.display(),
+            keys,
+            if had_snapshot { ", a snapshot" } else { "" }
+        ));
+    }
+    let t = std::time::Instant::now();
+    crate::notice!("import-rdb: loading the Redis RDB file '{}'", path);
+    let lim = Limits::from_hot(&srv.hot);
+    let done = import(Path::new(path), &srv.store, &lim, crate::store::now_ms())?;
+    let from = done
+        .aux
+        .iter()
+        .find(|(k, _)| k == "redis-ver")
+        .map_or(String::new(), |(_, v)| format!(", written by Redis {v}"));
+    crate::notice!(
+        "import-rdb: '{}' (RDB version {}{}) loaded: {} keys, {} already expired and {} empty skipped, in {} ms",
+        path,
+        done.version,
+        from,
+        done.keys,
+        done.expired,
+        done.empty,
+        t.elapsed().as_millis()
+    );
+    super::super::saver::save(srv)
+        .map_err(|e| format!("import-rdb: the snapshot of the imported data failed: {e}"))?;
+    crate::notice!(
+        "import-rdb: the imported data is in a snapshot; later starts need no import-rdb"
+    );
+    Ok(())
+}
