@@ -596,9 +596,11 @@ pub fn restore(payload: &[u8]) -> std::result::Result<RdbValue, PayloadError> {
     if crc64::crc64(&payload[..footer + 2]) != u64::from_le_bytes(c) {
         return Err(PayloadError::VersionOrChecksum);
     }
-    let mut r = Reader::new(&payload[..footer]);
+    // Like Redis, the value is read from the whole payload: a value that
+    // runs into the footer reads the footer's bytes, and bytes left after
+    // it are ignored.
+    let mut r = Reader::new(payload);
     let ty = r.u8().map_err(PayloadError::BadFormat)?;
-    // Like Redis, bytes after the value (before the footer) are ignored.
     r.value(ty).map_err(PayloadError::BadFormat)
 }
 
