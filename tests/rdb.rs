@@ -735,3 +735,66 @@ fn import_a_redis_dump_rdb() {
     assert!(!ok);
     assert!(out.contains("/nonexistent/dump.rdb"), "{out}");
 }
+
+#[test]
+fn command_table_rows_match_redis() {
+    let cases: Vec<Vec<Vec<u8>>> = [
+        vec![&b"COMMAND"[..], b"INFO", b"dump", b"restore"],
+        vec![b"COMMAND", b"DOCS", b"dump"],
+        vec![b"COMMAND", b"GETKEYS", b"RESTORE", b"k", b"0", b"x"],
+        vec![b"COMMAND", b"GETKEYS", b"DUMP", b"k"],
+    ]
+    .into_iter()
+    .map(|c| c.into_iter().map(|a| a.to_vec()).collect())
+    .collect();
+    differential_with_redis(&cases, run_cases);
+}
+
+/// ACL: RESTORE is @dangerous, DUMP @read; key patterns apply to both.
+#[test]
+fn acl_checks_match_redis() {
+    let p = payload(&[0, 1, b'v'], 10);
+    let cases: Vec<Vec<Vec<u8>>> = [
+        vec![
+            &b"ACL"[..],
+            b"SETUSER",
+            b"safe",
+            b"on",
+            b"nopass",
+            b"+@all",
+            b"-@dangerous",
+            b"~*",
+        ],
+        vec![
+            b"ACL",
+            b"SETUSER",
+            b"keys",
+            b"on",
+            b"nopass",
+            b"+@all",
+            b"~allowed*",
+        ],
+        vec![
+            b"ACL", b"SETUSER", b"reader", b"on", b"nopass", b"+@read", b"~*",
+        ],
+        vec![b"SET", b"allowed1", b"v"],
+        vec![b"SET", b"other", b"v"],
+        vec![b"AUTH", b"safe", b"x"],
+        vec![b"RESTORE", b"k", b"0", &p],
+        vec![b"DUMP", b"other"],
+        vec![b"AUTH", b"keys", b"x"],
+        vec![b"RESTORE", b"allowed2", b"0", &p],
+        vec![b"RESTORE", b"other2", b"0", &p],
+        vec![b"DUMP", b"other"],
+        vec![b"DUMP", b"allowed2"],
+        vec![b"AUTH", b"reader", b"x"],
+        vec![b"RESTORE", b"allowed3", b"0", &p],
+        vec![b"DUMP", b"allowed2"],
+        vec![b"AUTH", b"default", b"x"],
+        vec![b"ACL", b"DELUSER", b"safe", b"keys", b"reader"],
+    ]
+    .into_iter()
+    .map(|c| c.into_iter().map(|a| a.to_vec()).collect())
+    .collect();
+    differential_with_redis(&cases, run_cases);
+}

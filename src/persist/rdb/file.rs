@@ -292,3 +292,148 @@ pub fn import_at_startup(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persist::rdb::{crc64, put_len, put_string, T_SET_LISTPACK, T_STRING};
+
+    /// A file: header, `body`, EOF and (version >= 5) the CRC.
+    fn file(version: &str, body: &[u8], crc: bool) -> Vec<u8> {
+        let mut f = format!("REDIS{version}").into_bytes();
+        f.extend_from_slice(body);
+        f.push(OP_EOF);
+        if crc {
+            let c = crc64::crc64(&f);
+            f.extend_from_slice(&c.to_le_bytes());
+        } else {
+            f.extend_from_slice(&[0; 8]);
+        }
+        f
+    }
+
+    fn set_listpack(members: &[&[u8]]) -> Vec<u8> {
+        let mut l = vec![0, 0, 0, 0, members.len() as u8, 0];
+        for m in members {
+            l.push(0x80 | m.len() as u8);
+            l.extend_from_slice(m);
+            l.push(1 + m.len() as u8);
+        }
+        l.push(0xff);
+        let n = l.len() as u32;
+        l[..4].copy_from_slice(&n.to_le_bytes());
+        l
+    }
+
+    #[test]
+    fn every_opcode() {
+        let mut b = vec![OP_AUX];
+        put_string(&mut b, b"redis-ver");
+        put_string(&mut b, b"7.2.4");
+        b.extend_from_slice(&[OP_SELECTDB, 0, OP_RESIZEDB, 3, 1]);
+        b.push(OP_FUNCTION2);
+        put_string(
+            &mut b,
+            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+        );
+        b.push(OP_EXPIRETIME);
+        b.extend_from_slice(&2_000_000_000u32.to_le_bytes());
+        b.push(T_STRING);
+        put_string(&mut b, b"secs");
+        put_string(&mut b, b"v");
+        b.extend_from_slice(&[OP_IDLE, 0x40, 100]); // 14-bit length 100
+        b.push(T_STRING);
+        put_string(&mut b, b"idle");
+        put_string(&mut b, b"1");
+        b.extend_from_slice(&[OP_SELECTDB, 3, OP_FREQ, 77, T_SET_LISTPACK]);
+        put_string(&mut b, b"set");
+        let lp = set_listpack(&[b"a", b"b"]);
+        put_len(&mut b, lp.len() as u64);
+        b.extend_from_slice(&lp);
+        let p = parse(&file("0011", &b, true), 16).unwrap();
+        assert_eq!(p.version, 11);
+        assert_eq!(p.aux, [("redis-ver".to_string(), "7.2.4".to_string())]);
+        assert_eq!(p.skipped.len(), 1);
+        let k: Vec<_> = p
+            .keys
+            .iter()
+            .map(|k| (k.db, k.key.clone(), k.expire_at, k.idle_secs, k.freq))
+            .collect();
+        assert_eq!(
+            k,
+            [
+                (0, b"secs".to_vec(), 2_000_000_000_000, None, None),
+                (0, b"idle".to_vec(), 0, Some(100), None),
+                (3, b"set".to_vec(), 0, None, Some(77)),
+            ]
+        );
+        assert_eq!(
+            p.keys[2].value,
+            RdbValue::Set(vec![b"a".to_vec(), b"b".to_vec()])
+        );
+        // rdbchecksum no: a zero CRC is not checked.
+        assert!(parse(&file("0011", &b, false), 16).is_ok());
+        // Too few databases for SELECTDB 3.
+        let e = parse(&file("0011", &b, true), 2).err().unwrap();
+        assert!(e.what.contains("SELECTDB 3"), "{e}");
+    }
+
+    #[test]
+    fn refusals() {
+        let e = parse(&file("0012", &[], true), 16).err().unwrap();
+        assert!(e.what.contains("version"), "{e}");
+        assert!(parse(b"REDIS", 16).is_err());
+        assert!(parse(b"RUBIS0009\xff", 16).is_err());
+        // Version 4 has no checksum after EOF.
+        assert!(parse(b"REDIS0004\xff", 16).is_ok());
+        let mut b = vec![OP_MODULE_AUX];
+        put_len(&mut b, 12345 << 10);
+        let e = parse(&file("0010", &b, true), 16).err().unwrap();
+        assert!(e.what.contains("module"), "{e}");
+        assert_eq!(e.offset, 9);
+        // A flipped bit in a value: the checksum catches it.
+        let mut b = vec![T_STRING];
+        put_string(&mut b, b"key");
+        put_string(&mut b, b"value");
+        let mut f = file("0010", &b, true);
+        f[17] ^= 1; // inside "value"
+        let e = parse(&f, 16).err().unwrap();
+        assert!(e.what.contains("checksum"), "{e}");
+        assert_eq!(e.offset, f.len() - 8);
+    }
+
+    #[test]
+    fn import_skips_expired_and_refuses_duplicates() {
+        let store = Store::new(16, 4);
+        let dir = std::env::temp_dir().join(format!("rdb-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Vec::new();
+        b.push(OP_EXPIRETIME_MS);
+        b.extend_from_slice(&1000u64.to_le_bytes());
+        b.push(T_STRING);
+        put_string(&mut b, b"old");
+        put_string(&mut b, b"v");
+        b.push(T_STRING);
+        put_string(&mut b, b"k");
+        put_string(&mut b, b"v");
+        let path = dir.join("ok.rdb");
+        std::fs::write(&path, file("0010", &b, true)).unwrap();
+        let done = import(&path, &store, &Limits::default(), 5000).unwrap();
+        assert_eq!((done.keys, done.expired), (1, 1));
+        assert_eq!(store.dbs[0].len(), 1);
+        // The same key twice: refused before anything is inserted.
+        let store = Store::new(16, 4);
+        b.push(T_STRING);
+        put_string(&mut b, b"k");
+        put_string(&mut b, b"w");
+        let path = dir.join("dup.rdb");
+        std::fs::write(&path, file("0010", &b, true)).unwrap();
+        let e = import(&path, &store, &Limits::default(), 5000).unwrap_err();
+        assert!(
+            e.contains("duplicate key 'k'") && e.contains("dup.rdb"),
+            "{e}"
+        );
+        assert_eq!(store.dbs[0].len(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
