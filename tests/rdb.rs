@@ -798,3 +798,93 @@ fn acl_checks_match_redis() {
     .collect();
     differential_with_redis(&cases, run_cases);
 }
+
+/// redis-server writes a dump.rdb with `policy`, a function library and
+/// keys restored with `opt value`; returns the file's path (kept in `dir`).
+fn redis_file(dir: &Path, policy: &str, extra: &[&[u8]]) -> Option<std::path::PathBuf> {
+    let r = RedisRef::start_with(&[
+        "--dir",
+        dir.to_str().unwrap(),
+        "--dbfilename",
+        "dump.rdb",
+        "--maxmemory-policy",
+        policy,
+    ])?;
+    let mut rc = redis_conn(r.port);
+    let p = payload(&[0, 1, b'v'], 10);
+    let lib = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    let _: String = q(&mut rc, &["FUNCTION", "LOAD", lib]);
+    let mut args: Vec<&[u8]> = vec![b"RESTORE", b"k", b"0", &p];
+    args.extend_from_slice(extra);
+    let _: String = bq(&mut rc, &args);
+    let _: String = q(&mut rc, &["SAVE"]);
+    Some(dir.join("dump.rdb"))
+}
+
+#[test]
+fn import_keeps_lfu_and_lru_information_and_skips_functions() {
+    let rdir = temp_dir("rdb-lfu");
+    let Some(file) = redis_file(&rdir, "allkeys-lfu", &[b"FREQ", b"100"]) else {
+        return;
+    };
+    let srv = TestServer::start_with(&[
+        "--maxmemory-policy",
+        "allkeys-lfu",
+        "--import-rdb",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        srv.log().contains("skipped a function library"),
+        "{}",
+        srv.log()
+    );
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["OBJECT", "FREQ", "k"]), 100);
+    drop(srv);
+
+    let rdir = temp_dir("rdb-lru");
+    let Some(file) = redis_file(&rdir, "allkeys-lru", &[b"IDLETIME", b"5000"]) else {
+        return;
+    };
+    let srv = TestServer::start_with(&[
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--import-rdb",
+        file.to_str().unwrap(),
+    ]);
+    let mut c = srv.client();
+    let idle: i64 = q(&mut c, &["OBJECT", "IDLETIME", "k"]);
+    assert!((5000..=5010).contains(&idle), "{idle}");
+}
+
+#[test]
+fn import_refuses_a_stream_naming_it() {
+    let rdir = temp_dir("rdb-stream");
+    let Some(r) =
+        RedisRef::start_with(&["--dir", rdir.to_str().unwrap(), "--dbfilename", "dump.rdb"])
+    else {
+        return;
+    };
+    let mut rc = redis_conn(r.port);
+    let _: () = q(&mut rc, &["SET", "a", "1"]);
+    let _: String = q(&mut rc, &["XADD", "events", "*", "f", "v"]);
+    let _: String = q(&mut rc, &["SAVE"]);
+    let file = rdir.join("dump.rdb");
+    let d = temp_dir("rdb-stream-dir");
+    let (ok, out) = run_to_exit(&d, &["--import-rdb", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        out.contains("stream") && out.contains("byte offset"),
+        "{out}"
+    );
+    assert_eq!(snapshots_in(&d), 0);
+    // And RESTORE of a stream payload is a bad format, as for any type
+    // FlashDB lacks.
+    let p: Vec<u8> = bq(&mut rc, &[b"DUMP", b"events"]);
+    let srv = TestServer::start();
+    let mut s = srv.raw();
+    assert_eq!(
+        exchange(&mut s, &[b"RESTORE", b"events", b"0", &p]),
+        b"-ERR Bad data format\r\n"
+    );
+}
