@@ -110,7 +110,23 @@ fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         Err(e) => return e,
     };
     let (db, key) = (ctx.client.db, args[1].as_slice());
+    // Decoded before taking the lock (a big payload must not hold up the
+    // stripe); its errors are still reported in Redis's order, after
+    // BUSYKEY and the TTL's.
     let limits = crate::persist::snapshot::Limits::from_hot(&ctx.srv.hot);
+    let decoded = match rdb::restore(&args[3]) {
+        Ok(v) => v.into_value(&limits).map_err(|why| {
+            crate::verbose!("RESTORE: bad payload: {}", why);
+            Reply::err("ERR Bad data format")
+        }),
+        Err(PayloadError::VersionOrChecksum) => {
+            Err(Reply::err("ERR DUMP payload version or checksum are wrong"))
+        }
+        Err(PayloadError::BadFormat(e)) => {
+            crate::verbose!("RESTORE: bad payload: {}", e);
+            Err(Reply::err("ERR Bad data format"))
+        }
+    };
     let store = ctx.store();
     let now = now_ms();
     let replaced = {
@@ -124,22 +140,9 @@ fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
             Ok(t) => t as u64,
             Err(e) => return e,
         };
-        let value = match rdb::restore(&args[3]) {
+        let value = match decoded {
             Ok(v) => v,
-            Err(PayloadError::VersionOrChecksum) => {
-                return Reply::err("ERR DUMP payload version or checksum are wrong")
-            }
-            Err(PayloadError::BadFormat(e)) => {
-                crate::verbose!("RESTORE: bad payload: {}", e);
-                return Reply::err("ERR Bad data format");
-            }
-        };
-        let value = match value.into_value(&limits) {
-            Ok(v) => v,
-            Err(why) => {
-                crate::verbose!("RESTORE: bad payload: {}", why);
-                return Reply::err("ERR Bad data format");
-            }
+            Err(e) => return e,
         };
         let replaced = if o.replace { s.remove(h, key) } else { None };
         let deadline = match (ttl, o.absttl) {
