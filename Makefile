@@ -43,7 +43,7 @@ fmt:
 	$(CARGO) fmt
 
 # Mutation fuzzing on the stable toolchain (docs/TESTING.md): each target
-# (parser, wal, snapshot) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
+# (parser, wal, snapshot, rdb) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
 # FUZZ_SEED repeats a run. Failing inputs are saved in fuzz/crashes/.
 FUZZ_SECS ?= 60
 fuzz:

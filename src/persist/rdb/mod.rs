@@ -244,13 +244,21 @@ impl<'a> Reader<'a> {
     ) -> Result<T> {
         let at = self.pos;
         let b = self.string()?;
-        // Uncompressed blobs start right after a length of 1 to 9 bytes;
-        // compressed ones are reported at the string's start.
-        let base = match self.pos.checked_sub(b.len()) {
-            Some(content) if self.data.get(content..self.pos) == Some(&b[..]) => content,
-            _ => at,
+        // An uncompressed blob's damage is reported where it is in this
+        // buffer; a compressed one's at the string's start (with the
+        // offset inside the decompressed blob).
+        let content = match self.pos.checked_sub(b.len()) {
+            Some(c) if self.data.get(c..self.pos) == Some(&b[..]) => Some(c),
+            _ => None,
         };
-        f(&b).or_else(|(off, why)| err(base + off, format!("{what}: {why}")))
+        let end = self.data.len();
+        f(&b).or_else(|(off, why)| match content {
+            Some(c) => err((c + off).min(end), format!("{what}: {why}")),
+            None => err(
+                at,
+                format!("{what}: {why} (byte {off} of the decompressed {what})"),
+            ),
+        })
     }
 
     /// One value of type `ty` (the type byte already read).
