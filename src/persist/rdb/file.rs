@@ -3,8 +3,10 @@
 //! RESIZEDB, EXPIRETIME, EXPIRETIME_MS, IDLE, FREQ, FUNCTION2, MODULE_AUX),
 //! each key and value, then EOF and the CRC-64 of the whole file.
 //!
-//! The whole file is read and checked (checksum first) before a single key
-//! is inserted, so a damaged file leaves the store untouched. Keys whose
+//! Keys are inserted as they are read; the CRC-64 at the end is checked
+//! last. So a damaged file leaves a partly loaded store, which start-up
+//! never serves: it exits before taking the snapshot that would make the
+//! import durable, and the data dir stays as it was. Keys whose
 //! TTL has passed are skipped, as Redis does when a master loads.
 
 use super::{Limits, RdbValue, Reader, Result, RDB_FILE_VERSION_MAX};
@@ -56,6 +58,22 @@ fn bad<T>(offset: usize, what: impl Into<String>) -> Result<T> {
 /// Parses a whole RDB file held in `data`; `databases` is how many DBs the
 /// server has.
 pub fn parse(data: &[u8], databases: usize) -> Result<Parsed> {
+    let mut keys = Vec::new();
+    let mut p = parse_with(data, databases, |k| {
+        keys.push(k);
+        Ok(())
+    })?;
+    p.keys = keys;
+    Ok(p)
+}
+
+/// Parses `data`, handing each key to `on_key` as soon as it is read (its
+/// Err stops the parse); the returned `Parsed` holds no keys.
+pub fn parse_with(
+    data: &[u8],
+    databases: usize,
+    mut on_key: impl FnMut(Key) -> Result<()>,
+) -> Result<Parsed> {
     let mut r = Reader::new(data);
     let magic = r
         .take(9)
@@ -154,7 +172,7 @@ pub fn parse(data: &[u8], databases: usize) -> Result<Parsed> {
             ty => {
                 let key = r.string()?;
                 let value = r.value(ty)?;
-                out.keys.push(Key {
+                on_key(Key {
                     db,
                     key,
                     value,
@@ -162,7 +180,7 @@ pub fn parse(data: &[u8], databases: usize) -> Result<Parsed> {
                     idle_secs: idle.take(),
                     freq: freq.take(),
                     offset: at,
-                });
+                })?;
                 expire_at = 0;
             }
         }
@@ -179,9 +197,11 @@ pub struct Imported {
     pub aux: Vec<(String, String)>,
 }
 
-/// Loads the RDB file at `path` into `store` (which should be empty):
-/// every key is checked before any is inserted. Err is the message to
-/// print, naming the file and the byte offset of the damage.
+/// Loads the RDB file at `path` into `store` (which should be empty),
+/// inserting each key as it is read. On Err the store holds part of the
+/// file and must not be served: start-up exits (nothing was snapshotted,
+/// so the data dir stays empty). Err is the message to print, naming the
+/// file and the byte offset of the damage.
 pub fn import(
     path: &Path,
     store: &Store,
@@ -190,59 +210,51 @@ pub fn import(
 ) -> std::result::Result<Imported, String> {
     let data = std::fs::read(path)
         .map_err(|e| format!("Can't read the RDB file '{}': {}", path.display(), e))?;
-    let fail = |e: super::Error| format!("Bad RDB file '{}': {}", path.display(), e);
-    let parsed = parse(&data, store.dbs.len()).map_err(fail)?;
-    drop(data);
-    for w in &parsed.skipped {
-        crate::warning!("import-rdb: {}", w);
-    }
-    let mut done = Imported {
-        version: parsed.version,
-        aux: parsed.aux,
-        ..Imported::default()
-    };
-    let mut entries = Vec::with_capacity(parsed.keys.len());
-    let mut seen = std::collections::HashSet::new();
-    for k in parsed.keys {
-        if !seen.insert((k.db, k.key.clone())) {
-            return Err(fail(super::Error {
-                offset: k.offset,
-                what: format!(
-                    "duplicate key '{}' in DB {}",
-                    String::from_utf8_lossy(&k.key),
-                    k.db
-                ),
-            }));
-        }
+    let mut done = Imported::default();
+    let parsed = parse_with(&data, store.dbs.len(), |k| {
+        let bad = |what: String| super::Error {
+            offset: k.offset,
+            what,
+        };
         let value = match k.value.into_value(lim) {
             Ok(v) => v,
             // Redis skips empty keys when loading (empty_keys_skipped).
             Err(why) if why.starts_with("an empty") => {
                 done.empty += 1;
-                continue;
+                return Ok(());
             }
             Err(why) => {
-                return Err(fail(super::Error {
-                    offset: k.offset,
-                    what: format!("{why} in key '{}'", String::from_utf8_lossy(&k.key)),
-                }))
+                return Err(bad(format!(
+                    "{why} in key '{}'",
+                    String::from_utf8_lossy(&k.key)
+                )))
             }
         };
+        // Like Redis loading as a master: a key already expired is skipped.
         if k.expire_at != 0 && k.expire_at <= now_ms {
             done.expired += 1;
-            continue;
+            return Ok(());
         }
-        entries.push((k.db, k.key, value, k.expire_at, k.freq, k.idle_secs));
-    }
-    drop(seen);
-    for (db, key, value, expire_at, freq, idle) in entries {
-        let e = Entry::new(value, expire_at);
-        e.set_access(freq, idle);
-        let d = &store.dbs[db];
-        let (mut stripe, h) = d.write(&key);
-        stripe.insert_loaded(h, &key, e);
+        let e = Entry::new(value, k.expire_at);
+        e.set_access(k.freq, k.idle_secs);
+        let (mut stripe, h) = store.dbs[k.db].write(&k.key);
+        if stripe.insert_loaded(h, &k.key, e).is_some() {
+            // Redis refuses such a file too.
+            return Err(bad(format!(
+                "duplicate key '{}' in DB {}",
+                String::from_utf8_lossy(&k.key),
+                k.db
+            )));
+        }
         done.keys += 1;
+        Ok(())
+    })
+    .map_err(|e| format!("Bad RDB file '{}': {}", path.display(), e))?;
+    for w in &parsed.skipped {
+        crate::warning!("import-rdb: {}", w);
     }
+    done.version = parsed.version;
+    done.aux = parsed.aux;
     Ok(done)
 }
 
@@ -421,7 +433,7 @@ mod tests {
         let done = import(&path, &store, &Limits::default(), 5000).unwrap();
         assert_eq!((done.keys, done.expired), (1, 1));
         assert_eq!(store.dbs[0].len(), 1);
-        // The same key twice: refused before anything is inserted.
+        // The same key twice: refused (start-up then exits).
         let store = Store::new(16, 4);
         b.push(T_STRING);
         put_string(&mut b, b"k");
@@ -433,7 +445,6 @@ mod tests {
             e.contains("duplicate key 'k'") && e.contains("dup.rdb"),
             "{e}"
         );
-        assert_eq!(store.dbs[0].len(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
