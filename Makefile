@@ -23,7 +23,7 @@ run: release
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
-	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test streams --test pubsub --test tls --test exposure --test observability --test hostile -- --test-threads=4
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test streams --test pubsub --test tls --test exposure --test observability --test hostile --test rdb -- --test-threads=4
 	# The dashboard end to end in headless Chromium against the debug binary
 	# (tests/browser/, docs/DASHBOARD.md): needs chromium, node and npm.
 	$(CARGO) build
@@ -43,7 +43,7 @@ fmt:
 	$(CARGO) fmt
 
 # Mutation fuzzing on the stable toolchain (docs/TESTING.md): each target
-# (parser, wal, snapshot) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
+# (parser, wal, snapshot, rdb) for FUZZ_SECS seconds; FUZZ_TARGETS picks some,
 # FUZZ_SEED repeats a run. Failing inputs are saved in fuzz/crashes/.
 FUZZ_SECS ?= 60
 fuzz:

@@ -6,7 +6,7 @@
 //! cargo run --profile fuzz --example fuzz -- --repro fuzz/crashes/FILE
 //! ```
 //!
-//! Runs each target (`parser`, `wal`, `snapshot`; all by default) for
+//! Runs each target (`parser`, `wal`, `snapshot`, `rdb`; all by default) for
 //! `--secs` seconds (env `FUZZ_SECS`, default 60). A failing input — a
 //! broken invariant, a panic, an abort (a failed huge allocation, a stack
 //! overflow) or an execution running longer than `--timeout` seconds — is

@@ -340,6 +340,8 @@ typed_directives! {
     wal_max_size: u64 = "wal-max-size", Kind::Size(0, I64), "256mb", MUT, "PERSISTENCE";
     /// `wal-repair`: at start-up, keep the valid records before a damaged WAL record and set the rest aside instead of refusing to start (`--wal-repair`).
     wal_repair: bool = "wal-repair", Kind::Bool, "no", FIXED, "PERSISTENCE";
+    /// `import-rdb`: at start-up, load this Redis dump.rdb (RDB versions 1 to 11) into an empty data dir, take a snapshot, then serve (`--import-rdb path`); refused if the data dir already holds data.
+    import_rdb: String = "import-rdb", Kind::Str, "", FIXED, "PERSISTENCE";
 
     // MEMORY
     /// `maxmemory`: memory limit in bytes; 0 = none.

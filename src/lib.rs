@@ -20,10 +20,11 @@
 //! - [`exec`]: dispatch in a fixed order (lookup → rate limit → arity → auth →
 //!   ACL → maxmemory → pause → run → stats).
 //! - [`command`]: the one command table (`CommandSpec` rows) and a file per
-//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `geo`, `stream` (XADD ... XREAD), `xgroup` (consumer groups, XINFO), `sort`, `tx`, `persist`, `pubsub`, `acl`, `obs`.
+//!   family: `connection`, `string`, `keys`, `server`, `hash`, `set`, `list`, `bitmap`, `hll`, `zset`, `geo`, `stream` (XADD ... XREAD), `xgroup` (consumer groups, XINFO), `sort`, `tx`, `persist`, `pubsub`, `acl`, `obs`, `dump` (DUMP/RESTORE).
 //! - [`persist`]: how a write is logged (under its stripe lock), the WAL
 //!   record bytes, the group-commit writer and its segments, snapshots
-//!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE.
+//!   (stripe by stripe, with per-stripe LSNs), recovery and SAVE/BGSAVE;
+//!   `persist::rdb`: Redis's RDB value format (DUMP/RESTORE, `import-rdb`).
 //! - [`store`]: databases → stripes (`RwLock`) → `Dict` (chained hash table
 //!   with Redis's SCAN cursor) → `Entry`/`Value` (streams: `store::stream`); TTLs and active expiry;
 //!   the keyed SipHash that places keys in stripes; eviction's sampling and

@@ -143,8 +143,17 @@ fn main() {
     // it ends; commands get LOADING).
     let http = flashdb::http::start(&srv).unwrap_or_else(|e| fatal(e));
     signal::install(srv.clone());
+    let had_snapshot = snap.is_some();
     if let Err(e) = recovery::recover(&srv, snap) {
         fatal(e);
+    }
+    // A Redis dump.rdb to load into the (empty) data dir, still -LOADING.
+    let import = srv.config().import_rdb.clone();
+    if !import.is_empty() {
+        if let Err(e) = flashdb::persist::rdb::file::import_at_startup(&srv, &import, had_snapshot)
+        {
+            fatal(e);
+        }
     }
     srv.persist.loading.store(false, Ordering::SeqCst);
     let cron = cron::start(srv.clone());

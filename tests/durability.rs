@@ -61,6 +61,12 @@ const WORKLOAD: &[&str] = &[
     "COPY r4 r6 DB 3",
     "SET mv v",
     "MOVE mv 2",
+    // RESTORE (payloads whose CRC-64 happens to be printable): a string
+    // with a relative TTL (logged as an absolute deadline), a list over an
+    // existing key.
+    "RESTORE rs 100000000 \x00\x0crestored6346\n\x00/%T#[@(R",
+    "SET rl v",
+    "RESTORE rl 0 \x01\x02\x05e1915\x01z\n\x00!hAwc^D6 REPLACE",
     // hashes
     "HSET h1 a 1 b 2 c 3",
     "HMSET h1 d 4",

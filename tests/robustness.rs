@@ -1,6 +1,7 @@
 //! Robustness of everything that reads untrusted bytes: the RESP request
-//! parser (client input), WAL record decoding and the segment scan, and
-//! snapshot loading (files that may be damaged). Deterministic: fixed
+//! parser (client input), WAL record decoding and the segment scan,
+//! snapshot loading (files that may be damaged), and Redis's RDB format
+//! (RESTORE payloads, dump.rdb files). Deterministic: fixed
 //! seeds and counts, a few seconds in all.
 //!
 //! The mutation runs share their targets, mutators and invariants with the
@@ -378,6 +379,13 @@ fn snapshot_min_lsn_trusts_no_stripe_count() {
 
 /// Inputs the fuzzer once failed on (fuzz/regressions/<target>/*), replayed
 /// through the same invariants.
+// ------------------------------------------------------------------- rdb
+
+#[test]
+fn rdb_mutated_payloads_and_files_decode_safely() {
+    mutation_run("rdb", 0x5eed_00db, 6000);
+}
+
 #[test]
 fn fuzz_regressions_still_pass() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");

@@ -445,7 +445,7 @@ fn tips(full: &str) -> &'static [&'static str] {
             "request_policy:all_shards",
             "response_policy:special",
         ],
-        "time" | "lastsave" | "ttl" | "pttl" | "object|freq" | "object|idletime"
+        "time" | "lastsave" | "ttl" | "pttl" | "dump" | "object|freq" | "object|idletime"
         | "object|encoding" | "object|refcount" => ND,
         "randomkey" => &["request_policy:all_shards", "nondeterministic_output"],
         "command" | "command|list" | "command|docs" | "command|info" => ND_ORDER,
@@ -555,6 +555,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "spop" => (&["RW", "access", "delete"], None),
         "sismember" | "scard" => (&["RO"], None),
         "move" => (&["RW", "access", "update"], None),
+        "restore" => (&["OW", "update"], None),
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
         "ssubscribe" | "sunsubscribe" | "spublish" => (&["not_key"], None),

@@ -9,6 +9,7 @@ pub mod args;
 pub mod bitmap;
 pub mod connection;
 pub mod docs;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;

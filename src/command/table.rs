@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 20] {
+fn families() -> [&'static [CommandSpec]; 21] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -55,6 +55,7 @@ fn families() -> [&'static [CommandSpec]; 20] {
         super::geo::COMMANDS,
         super::stream::COMMANDS,
         super::xgroup::COMMANDS,
+        super::dump::COMMANDS,
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Persistence: the write-ahead log (record.rs bytes, wal.rs group-commit
 //! writer, segment.rs files), snapshots (snapshot.rs) and recovery
-//! (recovery.rs).
+//! (recovery.rs), and Redis's RDB value format for DUMP/RESTORE and
+//! `import-rdb` (rdb/).
 //!
 //! # How a write reaches the log
 //! A write handler changes the store while holding the key's stripe write
@@ -22,6 +23,7 @@
 //! expires during replay), so a replayed command sees exactly what the
 //! original saw.
 
+pub mod rdb;
 pub mod record;
 pub mod recovery;
 pub mod saver;

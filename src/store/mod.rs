@@ -70,9 +70,15 @@ fn start_instant() -> Instant {
     *START.get_or_init(Instant::now)
 }
 
-static LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+/// Where the access clock starts: far enough from 0 that RESTORE IDLETIME
+/// and an RDB file's idle times of up to ~97 days are representable right
+/// after start-up (Redis's clock is the Unix time, mod 2^24 seconds).
+const LRU_BASE: u32 = 1 << 23;
 
-/// Seconds since the process started: the access clock stored per key.
+static LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(LRU_BASE);
+
+/// Seconds since the process started (plus `LRU_BASE`): the access clock
+/// stored per key.
 /// A cached value (Redis's server.lruclock), refreshed by the cron thread,
 /// so a lookup pays one load instead of reading the clock.
 pub fn lru_clock() -> u32 {
@@ -82,7 +88,7 @@ pub fn lru_clock() -> u32 {
 /// Recomputes the access clock (the cron thread calls this every cycle).
 pub fn update_lru_clock() {
     LRU_CLOCK.store(
-        start_instant().elapsed().as_secs() as u32,
+        LRU_BASE + start_instant().elapsed().as_secs() as u32,
         Ordering::Relaxed,
     );
 }

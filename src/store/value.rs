@@ -232,6 +232,25 @@ impl Entry {
         self.lru.load(Relaxed)
     }
 
+    /// Sets the access information as RESTORE's IDLETIME / FREQ and an RDB
+    /// file's IDLE / FREQ opcodes do (Redis's objectSetLRUOrLFU): under an
+    /// LFU policy the counter `freq` if given, otherwise the idle time
+    /// `idle_secs` if given. Returns whether anything was set.
+    pub fn set_access(&self, freq: Option<u8>, idle_secs: Option<u64>) -> bool {
+        if lfu_mode() {
+            if let Some(f) = freq {
+                self.lru.store((lfu_minutes() << 8) | f as u32, Relaxed);
+                return true;
+            }
+        } else if let Some(idle) = idle_secs {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+            self.lru
+                .store(super::lru_clock().saturating_sub(idle), Relaxed);
+            return true;
+        }
+        false
+    }
+
     /// Sets the access field directly (tests of the eviction ranking).
     #[cfg(test)]
     pub(crate) fn set_access_field(&self, v: u32) {

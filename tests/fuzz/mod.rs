@@ -1,6 +1,7 @@
 //! Mutation fuzzing without coverage instrumentation, on the stable
-//! toolchain: three targets — the RESP request parser, WAL record decoding
-//! with the segment scan, and snapshot loading — each with a generator of
+//! toolchain: four targets — the RESP request parser, WAL record decoding
+//! with the segment scan, snapshot loading, and Redis's RDB format (DUMP
+//! payloads and dump.rdb files) — each with a generator of
 //! valid inputs (the seed corpus), a mutator, and a `run` that checks the
 //! target's invariants on one input.
 //!
@@ -20,6 +21,7 @@
 #![allow(dead_code)]
 
 pub mod parser;
+pub mod rdb;
 pub mod snapshot;
 pub mod wal;
 
@@ -339,13 +341,14 @@ pub fn bucket(n: usize) -> u64 {
     (usize::BITS - n.leading_zeros()) as u64
 }
 
-pub const TARGETS: [&str; 3] = ["parser", "wal", "snapshot"];
+pub const TARGETS: [&str; 4] = ["parser", "wal", "snapshot", "rdb"];
 
 pub fn target(name: &str) -> Option<Box<dyn Target>> {
     match name {
         "parser" => Some(Box::new(parser::ParserTarget::new())),
         "wal" => Some(Box::new(wal::WalTarget::new())),
         "snapshot" => Some(Box::new(snapshot::SnapshotTarget::new())),
+        "rdb" => Some(Box::new(rdb::RdbTarget::new())),
         _ => None,
     }
 }
