@@ -295,6 +295,101 @@ fn key_round_trips_per_type_with_ttl() {
 }
 
 #[test]
+fn stream_keys_read_paged_and_written_whole() {
+    let w = start(&[]);
+    // Written with given IDs (object or pair fields), read back oldest
+    // first; a TTL applies as for any key.
+    let r = w.send(
+        "PUT",
+        "/api/v1/key/s",
+        &json!({"type": "stream", "ttl": 100, "value": [
+            {"id": "1-1", "fields": {"a": "1"}},
+            {"id": "2", "fields": [["b", "2"], ["c", {"base64": "/w=="}]]},
+        ]}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let d = w.get("/api/v1/key/s").data();
+    assert_eq!(
+        (d["type"].clone(), d["length"].clone()),
+        (json!("stream"), json!(2))
+    );
+    assert_eq!(
+        d["value"],
+        json!([
+            {"id": "1-1", "fields": {"a": "1"}},
+            {"id": "2-0", "fields": {"b": "2", "c": {"base64": "/w=="}}},
+        ])
+    );
+    assert!(d["ttl"].as_i64().unwrap() > 90);
+    // Server-generated IDs when no entry gives one.
+    let r = w.send(
+        "PUT",
+        "/api/v1/key/auto",
+        &json!({"type": "stream", "value": [{"fields": {"x": "1"}}, {"fields": {"x": "2"}}]}),
+    );
+    assert_eq!(r.status, 201);
+    let v = w.get("/api/v1/key/auto").data()["value"].clone();
+    let ids: Vec<(u64, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let (ms, seq) = e["id"].as_str().unwrap().split_once('-').unwrap();
+            (ms.parse().unwrap(), seq.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[0].0 > 1_700_000_000_000 && ids[0] < ids[1], "{ids:?}");
+    // Paging walks past more than one XRANGE chunk (1000 entries).
+    let mut c = w.srv.raw();
+    for i in 1..=2500 {
+        calls(
+            &mut c,
+            &["XADD", "big", &format!("{i}-0"), "n", &i.to_string()],
+        );
+    }
+    let d = w.get("/api/v1/key/big?offset=2300&limit=150").data();
+    let v = d["value"].as_array().unwrap();
+    assert_eq!(
+        (v.len(), d["length"].clone(), d["truncated"].clone()),
+        (150, json!(2500), json!(true))
+    );
+    assert_eq!(v[0], json!({"id": "2301-0", "fields": {"n": "2301"}}));
+    assert_eq!(v[149]["id"], "2450-0");
+    let d = w.get("/api/v1/key/big?offset=2450").data();
+    assert_eq!(
+        (d["value"].as_array().unwrap().len(), d["truncated"].clone()),
+        (50, json!(false))
+    );
+    assert_eq!(
+        w.get("/api/v1/key/big?offset=2500").data()["value"],
+        json!([])
+    );
+    assert_eq!(
+        w.get("/api/v1/key/big?offset=9999999").data()["value"],
+        json!([])
+    );
+    // Bad stream values are refused before anything runs: the key keeps
+    // its old value.
+    for body in [
+        json!({"type": "stream", "value": [{"id": "3-1", "fields": {"a": 1}}, {"id": "3-0", "fields": {"a": 1}}]}),
+        json!({"type": "stream", "value": [{"id": "0-0", "fields": {"a": 1}}]}),
+        json!({"type": "stream", "value": [{"id": "1-x", "fields": {"a": 1}}]}),
+        json!({"type": "stream", "value": [{"id": "1-1", "fields": {}}]}),
+        json!({"type": "stream", "value": [{"id": "1-1"}]}),
+        json!({"type": "stream", "value": [{"id": "1-1", "fields": {"a": 1}, "x": 1}]}),
+        json!({"type": "stream", "value": [{"id": "1-1", "fields": {"a": 1}}, {"fields": {"a": 1}}]}),
+        json!({"type": "stream", "value": {"a": 1}}),
+        json!({"type": "zset", "value": {"a": "abc"}}),
+        json!({"type": "zset", "value": [{"member": "a", "score": "nan"}]}),
+    ] {
+        let r = w.send("PUT", "/api/v1/key/s", &body);
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(w.get("/api/v1/key/s").data()["length"], json!(2), "{body}");
+    }
+}
+
+#[test]
 fn awkward_and_binary_keys() {
     let w = start(&[]);
     for key in [

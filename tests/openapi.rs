@@ -527,6 +527,11 @@ fn every_route_matches_the_document() {
             .status,
         200
     );
+    assert_eq!(
+        api.exec(json!(["XADD", "x", "1-1", "f", "v", "g", 2]))
+            .status,
+        200
+    );
     assert_eq!(api.exec(json!(["EXPIRE", "s", 100])).status, 200);
     // stats, keys (paged, filtered, bad cursor, bad count).
     assert_eq!(api.get("/api/v1/stats").status, 200);
@@ -546,7 +551,7 @@ fn every_route_matches_the_document() {
     assert_eq!(api.get("/api/v1/keys?cursor=x").status, 400);
     assert_eq!(api.get("/api/v1/keys?count=0").status, 400);
     // key GET for each type, paged, missing, binary.
-    for k in ["s", "l", "st", "h", "z", "%FF%00"] {
+    for k in ["s", "l", "st", "h", "z", "x", "%FF%00"] {
         assert_eq!(api.get(&format!("/api/v1/key/{k}")).status, 200, "{k}");
     }
     assert_eq!(api.get("/api/v1/key/l?offset=1&limit=1").status, 200);
@@ -561,6 +566,8 @@ fn every_route_matches_the_document() {
         json!({"type": "set", "value": ["a"]}),
         json!({"type": "hash", "value": {"f": "v"}}),
         json!({"type": "zset", "value": [{"member": "a", "score": 2}]}),
+        json!({"type": "stream", "value": [{"id": "5-1", "fields": {"f": "v"}}]}),
+        json!({"type": "stream", "value": [{"fields": [["f", "v"]]}]}),
     ];
     for (i, body) in puts.iter().enumerate() {
         let r = api.send("PUT", "/api/v1/key/new", body.clone());
@@ -1007,7 +1014,7 @@ fn validator_refuses_drift() {
     // A key of a type the document does not know; a non-base64 binary.
     let k = response_doc(Some("/api/v1/key/:key"), "GET", 200).unwrap();
     let s = &k["content"]["application/json"]["schema"];
-    let key = json!({"success": true, "request_id": "r", "data": {"key": "k", "db": 0, "type": "stream",
+    let key = json!({"success": true, "request_id": "r", "data": {"key": "k", "db": 0, "type": "vector",
         "ttl": -1, "pttl": -1, "encoding": "x", "memory": 1, "length": 1, "offset": null,
         "limit": null, "truncated": false, "value": "v"}});
     assert!(validate(d, s, &key, "").is_err());

@@ -7,7 +7,9 @@
 //! - hash: `{"field": "value", ...}` (GET returns `[[field, value], ...]`
 //!   instead when a field name is not UTF-8);
 //! - zset: `[{"member": "a", "score": 1.5}, ...]` (PUT also takes
-//!   `{"member": score, ...}`).
+//!   `{"member": score, ...}`);
+//! - stream: `[{"id": "1-0", "fields": {...}}, ...]`, oldest first,
+//!   `fields` shaped like a hash (PUT: `id` on every entry or on none).
 //!
 //! A PUT runs `MULTI, DEL, <write>, [PEXPIRE], EXEC` on one session: the
 //! key is replaced atomically and WAL-logged as one transaction.
@@ -73,6 +75,10 @@ pub fn get_key(c: &Call) -> Res {
             let items = scan_page(&mut s, b"SSCAN", &key, offset, limit, 1)?;
             let v: Vec<Value> = items.iter().map(|m| jsonmap::bytes(&m[0])).collect();
             (int(&s.cmd(&[b"SCARD", &key])?), Value::Array(v))
+        }
+        "stream" => {
+            let r = stream_page(&mut s, &key, offset, limit)?;
+            (int(&s.cmd(&[b"XLEN", &key])?), stream_json(r))
         }
         _ => (0, Value::Null),
     };
@@ -171,6 +177,69 @@ fn hash_json(items: &[Vec<Vec<u8>>]) -> Value {
     }
 }
 
+/// Entries `offset..offset+limit` of a stream (oldest first) as XRANGE
+/// replies them. XRANGE has no offset: the first `offset` entries are
+/// walked in chunks of at most 1000 (exclusive start after the last ID
+/// seen), so memory stays bounded by the chunk; time is O(offset + limit).
+fn stream_page(s: &mut Session, key: &[u8], offset: u64, limit: u64) -> Result<Reply, ApiError> {
+    let mut start = b"-".to_vec();
+    let mut skip = offset;
+    while skip > 0 {
+        let n = skip.min(1000).to_string();
+        let r = s.cmd(&[b"XRANGE", key, &start, b"+", b"COUNT", n.as_bytes()])?;
+        let Reply::Array(entries) = r else {
+            return Ok(Reply::Array(Vec::new()));
+        };
+        let last = match entries.last().and_then(entry_id) {
+            Some(id) => id,
+            None => return Ok(Reply::Array(Vec::new())),
+        };
+        skip -= entries.len() as u64;
+        start = [b"(".as_slice(), &last].concat();
+    }
+    let n = limit.to_string();
+    s.cmd(&[b"XRANGE", key, &start, b"+", b"COUNT", n.as_bytes()])
+}
+
+/// An XRANGE entry's ID.
+fn entry_id(e: &Reply) -> Option<Vec<u8>> {
+    match e {
+        Reply::Array(pair) => match pair.first()? {
+            Reply::Bulk(id) => Some(id.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// XRANGE's entries as `[{"id", "fields"}]`, `fields` shaped like a
+/// hash's value.
+fn stream_json(r: Reply) -> Value {
+    let Reply::Array(entries) = r else {
+        return json!([]);
+    };
+    let bytes = |r: &Reply| match r {
+        Reply::Bulk(b) => b.clone(),
+        _ => Vec::new(),
+    };
+    let out = entries.iter().filter_map(|e| {
+        let Reply::Array(pair) = e else { return None };
+        let (id, fields) = (pair.first()?, pair.get(1)?);
+        let items: Vec<Vec<Vec<u8>>> = match fields {
+            Reply::Array(fv) => fv
+                .chunks(2)
+                .map(|c| c.iter().map(bytes).collect())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Some(json!({
+            "id": String::from_utf8_lossy(&bytes(id)),
+            "fields": hash_json(&items),
+        }))
+    });
+    Value::Array(out.collect())
+}
+
 /// ZRANGE ... WITHSCORES (flat in RESP2, pairs in RESP3) as
 /// `[{"member", "score"}]`.
 fn zset_json(r: Reply) -> Value {
@@ -202,16 +271,18 @@ fn zset_json(r: Reply) -> Value {
 
 // ---------------------------------------------------------------- PUT
 
-/// The write command that creates `key` holding `value` as `kind`.
-fn write_command(kind: &str, key: &[u8], value: &Value) -> Result<Vec<Vec<u8>>, ApiError> {
+/// The write commands that create `key` holding `value` as `kind` (one,
+/// except for a stream: an XADD per entry).
+fn write_commands(kind: &str, key: &[u8], value: &Value) -> Result<Vec<Vec<Vec<u8>>>, ApiError> {
     let arg = |v: &Value| jsonmap::arg(v).map_err(|m| ApiError::bad(&m));
     let mut args: Vec<Vec<u8>> = Vec::new();
     let shape = |what: &str| ApiError::bad(&format!("a {kind} value must be {what}"));
     match kind {
         "string" => {
             args.extend([b"SET".to_vec(), key.to_vec(), arg(value)?]);
-            return Ok(args);
+            return Ok(vec![args]);
         }
+        "stream" => return stream_commands(key, value),
         "list" | "set" => {
             let items = value.as_array().ok_or_else(|| shape("an array"))?;
             let name = if kind == "list" { "RPUSH" } else { "SADD" };
@@ -222,30 +293,30 @@ fn write_command(kind: &str, key: &[u8], value: &Value) -> Result<Vec<Vec<u8>>, 
         }
         "hash" => {
             args.extend([b"HSET".to_vec(), key.to_vec()]);
-            match value {
-                Value::Object(m) => {
-                    for (f, v) in m {
-                        args.extend([f.clone().into_bytes(), arg(v)?]);
-                    }
-                }
-                Value::Array(pairs) => {
-                    for p in pairs {
-                        match p.as_array().map(|a| a.as_slice()) {
-                            Some([f, v]) => args.extend([arg(f)?, arg(v)?]),
-                            _ => return Err(shape("an object or [[field, value], ...]")),
-                        }
-                    }
-                }
-                _ => return Err(shape("an object or [[field, value], ...]")),
-            }
+            push_pairs(&mut args, value).map_err(|e| match e {
+                Some(m) => ApiError::bad(&m),
+                None => shape("an object or [[field, value], ...]"),
+            })?;
         }
         "zset" => {
             args.extend([b"ZADD".to_vec(), key.to_vec()]);
             let bad = || shape("[{\"member\": m, \"score\": s}, ...] or {\"member\": score}");
+            // Checked here as ZADD would: a bad score found by EXEC would
+            // come after the DEL had already run.
+            let score = |v: &Value| {
+                let b = arg(v)?;
+                match crate::command::args::parse_f64(&b) {
+                    Some(_) => Ok(b),
+                    None => Err(ApiError::bad(&format!(
+                        "'{}' is not a valid score",
+                        String::from_utf8_lossy(&b)
+                    ))),
+                }
+            };
             match value {
                 Value::Object(m) => {
                     for (member, sc) in m {
-                        args.extend([arg(sc)?, member.clone().into_bytes()]);
+                        args.extend([score(sc)?, member.clone().into_bytes()]);
                     }
                 }
                 Value::Array(items) => {
@@ -257,7 +328,7 @@ fn write_command(kind: &str, key: &[u8], value: &Value) -> Result<Vec<Vec<u8>>, 
                                 _ => return Err(bad()),
                             },
                         };
-                        args.extend([arg(sc)?, arg(m)?]);
+                        args.extend([score(sc)?, arg(m)?]);
                     }
                 }
                 _ => return Err(bad()),
@@ -265,16 +336,119 @@ fn write_command(kind: &str, key: &[u8], value: &Value) -> Result<Vec<Vec<u8>>, 
         }
         _ => {
             return Err(ApiError::bad(
-                "'type' must be string, list, set, hash or zset",
+                "'type' must be string, list, set, hash, zset or stream",
             ))
         }
     }
     if args.len() == 2 {
-        return Err(ApiError::bad(&format!(
-            "an empty {kind} cannot exist; DELETE the key instead"
-        )));
+        return Err(empty(kind));
     }
-    Ok(args)
+    Ok(vec![args])
+}
+
+fn empty(kind: &str) -> ApiError {
+    ApiError::bad(&format!(
+        "an empty {kind} cannot exist; DELETE the key instead"
+    ))
+}
+
+/// A stream's XADDs: `[{"id": "ms-seq", "fields": {...}}, ...]`, `id`
+/// optional (`*`, an ID generated by the server) but then on no entry, and
+/// `fields` an object or `[[field, value], ...]` like a hash. Given IDs
+/// must increase and be above 0-0; they are checked here, before the
+/// transaction runs, so a bad one fails the request with the key intact.
+fn stream_commands(key: &[u8], value: &Value) -> Result<Vec<Vec<Vec<u8>>>, ApiError> {
+    let shape = || {
+        ApiError::bad(
+            "a stream value must be [{\"id\": \"ms-seq\" (optional), \"fields\": {field: value}}, ...]",
+        )
+    };
+    let entries = value.as_array().ok_or_else(shape)?;
+    if entries.is_empty() {
+        return Err(empty("stream"));
+    }
+    let with_ids = entries.iter().filter(|e| e.get("id").is_some()).count();
+    if with_ids != 0 && with_ids != entries.len() {
+        return Err(ApiError::bad(
+            "give every stream entry an 'id', or none (the server then generates them)",
+        ));
+    }
+    let mut last = (0u64, 0u64);
+    let mut cmds = Vec::with_capacity(entries.len());
+    for e in entries {
+        let fields = e.get("fields").ok_or_else(shape)?;
+        if e.as_object()
+            .is_some_and(|o| o.keys().any(|k| k != "id" && k != "fields"))
+        {
+            return Err(shape());
+        }
+        let mut cmd = vec![b"XADD".to_vec(), key.to_vec()];
+        match e.get("id") {
+            None => cmd.push(b"*".to_vec()),
+            Some(id) => {
+                let text = id.as_str().ok_or_else(shape)?;
+                let parsed = parse_stream_id(text).ok_or_else(|| {
+                    ApiError::bad(&format!("'{text}' is not a stream ID (ms-seq)"))
+                })?;
+                if parsed <= last {
+                    return Err(ApiError::bad(&format!(
+                        "stream entry IDs must increase and be greater than 0-0 ('{text}')"
+                    )));
+                }
+                last = parsed;
+                cmd.push(format!("{}-{}", parsed.0, parsed.1).into_bytes());
+            }
+        }
+        let before = cmd.len();
+        push_pairs(&mut cmd, fields).map_err(|e| match e {
+            Some(m) => ApiError::bad(&m),
+            None => shape(),
+        })?;
+        if cmd.len() == before {
+            return Err(ApiError::bad("a stream entry needs at least one field"));
+        }
+        cmds.push(cmd);
+    }
+    Ok(cmds)
+}
+
+/// Appends a hash-shaped value's field/value pairs: `{field: value}` or
+/// `[[field, value], ...]`. Err(None) when the shape is wrong, Err(Some)
+/// for a bad argument.
+fn push_pairs(args: &mut Vec<Vec<u8>>, value: &Value) -> Result<(), Option<String>> {
+    match value {
+        Value::Object(m) => {
+            for (f, v) in m {
+                args.extend([f.clone().into_bytes(), jsonmap::arg(v).map_err(Some)?]);
+            }
+        }
+        Value::Array(pairs) => {
+            for p in pairs {
+                match p.as_array().map(|a| a.as_slice()) {
+                    Some([f, v]) => args.extend([
+                        jsonmap::arg(f).map_err(Some)?,
+                        jsonmap::arg(v).map_err(Some)?,
+                    ]),
+                    _ => return Err(None),
+                }
+            }
+        }
+        _ => return Err(None),
+    }
+    Ok(())
+}
+
+/// "ms-seq" or "ms" (sequence 0), as XADD reads an explicit ID.
+fn parse_stream_id(t: &str) -> Option<(u64, u64)> {
+    let digits = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    match t.split_once('-') {
+        Some((ms, seq)) => Some((digits(ms)?, digits(seq)?)),
+        None => Some((digits(t)?, 0)),
+    }
 }
 
 /// The value's type when the body does not say: text → string, object →
@@ -315,7 +489,7 @@ pub fn put_key(c: &Call) -> Res {
         None => infer(value).to_string(),
         Some(_) => return Err(ApiError::bad("'type' must be a string")),
     };
-    let write = write_command(&kind, &key, value)?;
+    let writes = write_commands(&kind, &key, value)?;
     let ttl = ttl_ms(&body)?;
     let mut s = c.session()?;
     if let Some(db) = body.get("db") {
@@ -326,7 +500,7 @@ pub fn put_key(c: &Call) -> Res {
     }
     let mut cmds: Vec<Vec<Vec<u8>>> =
         vec![vec![b"MULTI".to_vec()], vec![b"DEL".to_vec(), key.clone()]];
-    cmds.push(write);
+    cmds.extend(writes);
     if let Some(ms) = ttl {
         cmds.push(vec![
             b"PEXPIRE".to_vec(),

@@ -82,13 +82,15 @@ export const tests = [
     },
   },
   {
-    name: 'strings, lists, sets, sorted sets, TTL, rename, delete, bulk delete, DBs',
+    name: 'strings, lists, sets, sorted sets, streams, TTL, rename, delete, bulk delete, DBs',
     fn: async (h) => {
       const srv = await h.start();
       await srv.resp('SET', 'doc:1', '{"a":1,"b":[true,null]}');
       await srv.resp('RPUSH', 'queue', 'a', 'b', 'c', 'd');
       await srv.resp('SADD', 'tags', 'red', 'green');
       await srv.resp('ZADD', 'board', '1.5', 'ada', '3', 'bob');
+      await srv.resp('XADD', 'events', '1-1', 'kind', 'login', 'user', 'ada');
+      await srv.resp('XADD', 'events', '2-0', 'kind', 'logout');
       for (let i = 0; i < 30; i++) await srv.resp('SET', `tmp:${i}`, String(i));
       await srv.resp('-n', '2', 'SET', 'only-in-2', 'here');
       const page = await h.open('#/explorer');
@@ -177,6 +179,25 @@ export const tests = [
       await modal(page, 'Delete');
       await until(async () => (await srv.resp('SISMEMBER', 'tags', 'red')) === '0', 5000, 'SREM');
 
+      // Stream: entries with their fields, no edit (entries are
+      // immutable), add (XADD *), delete (XDEL).
+      await search(page, 'events');
+      await page.waitForSelector('#ex-keys .ex-key[data-key="events"]');
+      await openKey(page, 'events', 'stream');
+      await page.waitForSelector('#ex-value-table tbody tr');
+      const rows = await page.$$eval('#ex-value-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+      assert(JSON.stringify(rows) === JSON.stringify([['1-1', 'kind=login  user=ada'], ['2-0', 'kind=logout']]), `stream rows: ${JSON.stringify(rows)}`);
+      assert(!(await page.isVisible('#ex-value-table button[aria-label="Edit 1-1"]')), 'no edit for stream entries');
+      await page.fill('.ex-add input[aria-label="Field"]', 'kind');
+      await page.fill('.ex-add input[aria-label="Value"]', 'signup');
+      await page.click('.ex-add button[type="submit"]');
+      await until(async () => (await srv.resp('XLEN', 'events')) === '3', 5000, 'XADD');
+      await until(async () => (await page.$$('#ex-value-table tbody tr')).length === 3, 5000, 'new entry shown');
+      assert((await srv.resp('XREVRANGE', 'events', '+', '-', 'COUNT', '1')).endsWith('kind\nsignup'), 'added entry fields');
+      await page.click('#ex-value-table button[aria-label="Delete 1-1"]');
+      await modal(page, 'Delete');
+      await until(async () => (await srv.resp('XRANGE', 'events', '1-1', '1-1')) === '', 5000, 'XDEL');
+
       // Bulk delete by pattern: counts first, then UNLINKs only those.
       await page.click('#ex-bulk');
       await modal(page, 'OK', 'tmp:*');
@@ -185,7 +206,7 @@ export const tests = [
       assert(msg.includes('Delete 30 keys matching "tmp:*"'), `confirmation counts the keys: ${msg}`);
       await modal(page, 'Delete 30');
       await until(async () => (await srv.resp('KEYS', 'tmp:*')) === '', 5000, 'tmp:* deleted');
-      assert(await srv.resp('EXISTS', 'queue', 'tags', 'board') === '3', 'other keys untouched');
+      assert(await srv.resp('EXISTS', 'queue', 'tags', 'board', 'events') === '4', 'other keys untouched');
 
       // DB selector.
       await page.selectOption('#ex-db', '2');

@@ -2,7 +2,7 @@
 // ':'), and a panel per key: type, TTL (live countdown), memory,
 // encoding, and a viewer / editor for its value (string as text, JSON or
 // hex; hash, list, set and sorted set as paged tables with add / edit /
-// delete), rename, TTL, delete, and bulk delete by pattern (UNLINK).
+// delete; stream entries paged with add / delete), rename, TTL, delete, and bulk delete by pattern (UNLINK).
 import { keyId, keyLabel, keyPath, valueText, hexDump, namespaceTree } from '../explorer/keys.js';
 import { fromBase64 } from '../console/format.js';
 
@@ -326,13 +326,13 @@ export function mount(root, ctx) {
     if (ttlTimer) { stop(ttlTimer); ttlTimer = null; }
     renderKeys();
     const name = el('input', { id: 'ex-new-name', 'aria-label': 'Key name', spellcheck: 'false' });
-    const type = el('select', { id: 'ex-new-type', 'aria-label': 'Type' }, TYPES.slice(1, 6).map((t) => el('option', { value: t }, t)));
+    const type = el('select', { id: 'ex-new-type', 'aria-label': 'Type' }, TYPES.slice(1).map((t) => el('option', { value: t }, t)));
     const a = el('input', { id: 'ex-new-a', 'aria-label': 'Value, field, member or score', spellcheck: 'false' });
     const b = el('input', { id: 'ex-new-b', 'aria-label': 'Second value (hash value, sorted-set member)', spellcheck: 'false' });
     const hintEl = el('p', { class: 'muted' });
     name.placeholder = 'key name';
     const hint = () => {
-      const [pa, pb] = { string: ['value'], hash: ['field', 'value'], list: ['first element'], set: ['first member'], zset: ['score', 'member'] }[type.value];
+      const [pa, pb] = { string: ['value'], hash: ['field', 'value'], list: ['first element'], set: ['first member'], zset: ['score', 'member'], stream: ['field', 'value'] }[type.value];
       a.placeholder = pa;
       b.placeholder = pb || '';
       hintEl.textContent = `A new ${type.value} needs: ${pb ? `${pa} and ${pb}` : pa}.`;
@@ -347,6 +347,7 @@ export function mount(root, ctx) {
       const cmd = {
         string: ['SET', k, a.value, 'NX'], hash: ['HSETNX', k, a.value, b.value], list: ['RPUSH', k, a.value],
         set: ['SADD', k, a.value], zset: ['ZADD', k, 'NX', a.value, b.value],
+        stream: ['XADD', k, '*', a.value, b.value],
       }[type.value];
       try {
         const exists = await run(['EXISTS', k], 'New key');
@@ -408,8 +409,17 @@ export function mount(root, ctx) {
           return run(['ZADD', k, s, m], 'Add member');
         } },
       });
+      // Entries are immutable in a stream: no edit; delete is XDEL, add is
+      // XADD with a server-generated ID (one field/value; more with the
+      // Console).
+      case 'stream': return tableView(k, d, {
+        cols: ['ID', 'Fields'],
+        rows: d.value.map((e) => ({ id: e.id, cells: [e.id, fieldsText(e.fields)] })),
+        remove: (r) => run(['XDEL', k, r.id], 'Delete entry'),
+        add: { labels: ['Field', 'Value'], run: ([f, v]) => run(['XADD', k, '*', f, v], 'Add entry'), button: 'Add entry' },
+      });
       default:
-        return el('p', { class: 'muted' }, `No viewer for ${d.type} values yet; use the Console (e.g. XRANGE for streams).`);
+        return el('p', { class: 'muted' }, `No viewer for ${d.type} values yet; use the Console.`);
     }
   }
 
@@ -447,6 +457,12 @@ export function mount(root, ctx) {
     return el('div', { class: 'ex-value' }, el('div', { class: 'toolbar' }, el('label', { for: 'ex-str-mode' }, 'Show as'), modeSel), box);
   }
 
+  /** A stream entry's fields on one line: `f1=v1  f2=v2`. */
+  function fieldsText(fields) {
+    const pairs = Array.isArray(fields) ? fields : Object.entries(fields);
+    return pairs.map(([f, v]) => `${valueText(f)}=${valueText(v)}`).join('  ');
+  }
+
   function pager(k, d) {
     if (d.length === undefined || d.length <= VALUES && offset === 0) return null;
     const from = d.offset + 1, to = d.offset + (Array.isArray(d.value) ? d.value.length : Object.keys(d.value).length);
@@ -470,6 +486,7 @@ export function mount(root, ctx) {
       } }, 'Delete');
       const binary = r.cells.some((c) => typeof c === 'object' && c !== null) || (typeof r.id === 'object' && r.id !== null);
       if (binary) editBtn.disabled = true;
+      if (!spec.edit) editBtn.hidden = true;
       const startEdit = () => {
         const cur = r.cells[editCol];
         const input = el('input', { class: 'ex-edit', value: typeof cur === 'string' ? cur : '', 'aria-label': `New ${spec.cols[editCol].toLowerCase()}` });
