@@ -226,6 +226,16 @@ fn fill(c: &mut redis::Connection) -> Vec<String> {
     keys
 }
 
+/// DUMPs `key` on `from` and RESTOREs it on `to` (REPLACE).
+fn restore_from(from: &mut redis::Connection, to: &mut redis::Connection, key: &str) {
+    let payload: Vec<u8> = bq(from, &[b"DUMP", key.as_bytes()]);
+    let ok: String = bq(
+        to,
+        &[b"RESTORE", key.as_bytes(), b"0", &payload, b"REPLACE"],
+    );
+    assert_eq!(ok, "OK", "{key}");
+}
+
 fn encoding(c: &mut redis::Connection, key: &str) -> String {
     q(c, &["OBJECT", "ENCODING", key])
 }
@@ -247,9 +257,7 @@ fn dump_on_redis_restore_on_flashdb() {
     let srv = TestServer::start();
     let mut fc = srv.client();
     for k in &keys {
-        let payload: Vec<u8> = bq(&mut rc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(&mut fc, &[b"RESTORE", k.as_bytes(), b"0", &payload]);
-        assert_eq!(ok, "OK", "{k}");
+        restore_from(&mut rc, &mut fc, k);
         assert_eq!(show(&mut fc, k), show(&mut rc, k), "{k}");
         assert_eq!(
             encoding(&mut fc, k),
@@ -268,26 +276,43 @@ fn dump_on_flashdb_restore_on_redis() {
     let srv = TestServer::start();
     let mut fc = srv.client();
     let keys = fill(&mut fc);
-    for k in &keys {
-        let payload: Vec<u8> = bq(&mut fc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(&mut rc, &[b"RESTORE", k.as_bytes(), b"0", &payload]);
-        assert_eq!(ok, "OK", "{k}");
-        assert_eq!(show(&mut rc, k), show(&mut fc, k), "{k}");
-        // And back: Redis's own DUMP of it restores on FlashDB to the same.
-        let again: Vec<u8> = bq(&mut rc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(
-            &mut fc,
-            &[b"RESTORE", k.as_bytes(), b"0", &again, b"REPLACE"],
-        );
-        assert_eq!(ok, "OK");
-        assert_eq!(show(&mut fc, k), show(&mut rc, k), "{k} back");
-    }
+    to_redis_and_back(&mut fc, &mut rc, &keys, show);
+    let streams = fill_streams(&mut fc);
+    to_redis_and_back(&mut fc, &mut rc, &streams, show_stream);
     // Strings FlashDB dumps are byte-identical to Redis's when Redis would
     // not compress them.
     for k in ["s:small", "s:i8", "s:i16", "s:i32", "s:bin", "s:empty"] {
         let a: Vec<u8> = bq(&mut fc, &[b"DUMP", k.as_bytes()]);
         let b: Vec<u8> = bq(&mut rc, &[b"DUMP", k.as_bytes()]);
         assert_eq!(a, b, "{k}");
+    }
+}
+
+/// DUMPs each key on FlashDB (`fc`) and RESTOREs it on Redis (`rc`), also
+/// under `sanitize-dump-payload yes`; then Redis's own DUMP of it back on
+/// FlashDB. `show` must agree after each step.
+fn to_redis_and_back<T: PartialEq + std::fmt::Debug>(
+    fc: &mut redis::Connection,
+    rc: &mut redis::Connection,
+    keys: &[String],
+    show: impl Fn(&mut redis::Connection, &str) -> T,
+) {
+    for k in keys {
+        let payload: Vec<u8> = bq(fc, &[b"DUMP", k.as_bytes()]);
+        let ok: String = bq(rc, &[b"RESTORE", k.as_bytes(), b"0", &payload]);
+        assert_eq!(ok, "OK", "{k}");
+        assert_eq!(show(rc, k), show(fc, k), "{k}");
+        // Redis's deep sanitization accepts it too.
+        let _: () = q(rc, &["CONFIG", "SET", "sanitize-dump-payload", "yes"]);
+        let ok: String = bq(rc, &[b"RESTORE", b"copy", b"0", &payload, b"REPLACE"]);
+        assert_eq!(ok, "OK", "{k} sanitized");
+        let _: () = q(rc, &["CONFIG", "SET", "sanitize-dump-payload", "no"]);
+        let _: i64 = q(rc, &["DEL", "copy"]);
+        // And back: Redis's own DUMP of it restores on FlashDB to the same.
+        let again: Vec<u8> = bq(rc, &[b"DUMP", k.as_bytes()]);
+        let ok: String = bq(fc, &[b"RESTORE", k.as_bytes(), b"0", &again, b"REPLACE"]);
+        assert_eq!(ok, "OK");
+        assert_eq!(show(fc, k), show(rc, k), "{k} back");
     }
 }
 
@@ -1043,19 +1068,23 @@ fn show_stream_without(c: &mut redis::Connection, key: &str, skip: &[&str]) -> V
     out
 }
 
-#[test]
-fn streams_dump_on_redis_restore_on_flashdb() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
+/// A redis-server holding `fill_streams`'s streams (None: not installed).
+fn redis_with_streams() -> Option<(RedisRef, redis::Connection, Vec<String>)> {
+    let r = RedisRef::start()?;
     let mut rc = redis_conn(r.port);
     let keys = fill_streams(&mut rc);
+    Some((r, rc, keys))
+}
+
+#[test]
+fn streams_dump_on_redis_restore_on_flashdb() {
+    let Some((_r, mut rc, keys)) = redis_with_streams() else {
+        return;
+    };
     let srv = TestServer::start();
     let mut fc = srv.client();
     for k in &keys {
-        let payload: Vec<u8> = bq(&mut rc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(&mut fc, &[b"RESTORE", k.as_bytes(), b"0", &payload]);
-        assert_eq!(ok, "OK", "{k}");
+        restore_from(&mut rc, &mut fc, k);
         assert_eq!(show_stream(&mut fc, k), show_stream(&mut rc, k), "{k}");
     }
     // The node boundaries came along: the same approximate trims and
@@ -1072,11 +1101,9 @@ fn streams_dump_on_redis_restore_on_flashdb() {
 
 #[test]
 fn restored_streams_survive_snapshot_and_restart() {
-    let Some(r) = RedisRef::start() else {
+    let Some((_r, mut rc, keys)) = redis_with_streams() else {
         return;
     };
-    let mut rc = redis_conn(r.port);
-    let keys = fill_streams(&mut rc);
     let dir = temp_dir("rdb-stream-restart");
     let mut srv = TestServer::start_in(dir.clone(), &[]);
     let mut fc = srv.client();
@@ -1120,42 +1147,10 @@ fn restored_streams_survive_snapshot_and_restart() {
 }
 
 #[test]
-fn streams_dump_on_flashdb_restore_on_redis() {
-    let Some(r) = RedisRef::start() else {
-        return;
-    };
-    let mut rc = redis_conn(r.port);
-    let srv = TestServer::start();
-    let mut fc = srv.client();
-    let keys = fill_streams(&mut fc);
-    for k in &keys {
-        let payload: Vec<u8> = bq(&mut fc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(&mut rc, &[b"RESTORE", k.as_bytes(), b"0", &payload]);
-        assert_eq!(ok, "OK", "{k}");
-        assert_eq!(show_stream(&mut rc, k), show_stream(&mut fc, k), "{k}");
-        // Redis's deep sanitization accepts it too.
-        let _: () = q(&mut rc, &["CONFIG", "SET", "sanitize-dump-payload", "yes"]);
-        let ok: String = bq(&mut rc, &[b"RESTORE", b"copy", b"0", &payload, b"REPLACE"]);
-        assert_eq!(ok, "OK", "{k} sanitized");
-        let _: () = q(&mut rc, &["CONFIG", "SET", "sanitize-dump-payload", "no"]);
-        // And back: Redis's own DUMP of it restores on FlashDB to the same.
-        let again: Vec<u8> = bq(&mut rc, &[b"DUMP", k.as_bytes()]);
-        let ok: String = bq(
-            &mut fc,
-            &[b"RESTORE", k.as_bytes(), b"0", &again, b"REPLACE"],
-        );
-        assert_eq!(ok, "OK");
-        assert_eq!(show_stream(&mut fc, k), show_stream(&mut rc, k), "{k} back");
-    }
-}
-
-#[test]
 fn damaged_stream_payloads_are_bad_data() {
-    let Some(r) = RedisRef::start() else {
+    let Some((r, mut rc, keys)) = redis_with_streams() else {
         return;
     };
-    let mut rc = redis_conn(r.port);
-    let keys = fill_streams(&mut rc);
     let srv = TestServer::start();
     let mut s = srv.raw();
     let mut x = 0x2545f4914f6cdd1du64;
