@@ -1,9 +1,10 @@
 //! Redis's RDB format through real clients: DUMP / RESTORE in both
 //! directions between redis-server and FlashDB for every type and every
-//! encoding Redis 7.0 produces, RESTORE's options and errors byte for byte,
-//! keyspace events, RESTORE across a restart and a snapshot, and importing
-//! a dump.rdb that redis-server wrote (several DBs, TTLs, expired keys),
-//! including damaged files.
+//! encoding Redis 7.0 produces (streams with deleted entries, several
+//! nodes and consumer groups included), RESTORE's options and errors byte
+//! for byte, keyspace events, RESTORE across a restart and a snapshot, and
+//! importing a dump.rdb that redis-server wrote (several DBs, TTLs, expired
+//! keys, streams), including damaged files and damaged stream payloads.
 
 mod common;
 
