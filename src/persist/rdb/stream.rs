@@ -226,8 +226,9 @@ fn id(r: &mut Reader) -> Result<StreamId> {
 /// A stream value of type `ty` (the type byte already read).
 pub fn read(r: &mut Reader, ty: u8) -> Result<RdbStream> {
     let v2 = ty != T_STREAM_LISTPACKS;
-    // A node takes at least 17 (key) + 8 (listpack) bytes.
-    let n = r.count(25)?;
+    // A node takes at least two strings of 4 bytes (LZF-compressed, at
+    // their shortest).
+    let n = r.count(8)?;
     let mut budget = (16usize << 20).saturating_add(r.data.len().saturating_mul(256));
     let mut nodes: Vec<RdbNode> = Vec::with_capacity(n);
     for _ in 0..n {
