@@ -9,11 +9,13 @@
 //! Replies and the order of checks follow Redis 7.0's `cluster.c`
 //! (options, then BUSYKEY, then the TTL, then the payload's version and
 //! checksum, then its content). The payload FlashDB writes uses the plain
-//! encodings Redis 7.0 RESTORE accepts (see the rdb module).
+//! encodings Redis 7.0 RESTORE accepts, and Redis 7.0's listpack nodes for
+//! a stream (see the rdb module).
 //!
 //! WAL: a restored key is logged as its effect, the key rebuilt as exactly
 //! the restored entry with its absolute deadline (`Batch::entry`: DEL,
-//! then RPUSH/SADD/ZADD/HSET/SET chunks, then PEXPIREAT), one batch, so
+//! then RPUSH/SADD/ZADD/HSET/SET chunks or a stream's XADDs, XSETID,
+//! XGROUP and XCLAIMs, then PEXPIREAT), one batch, so
 //! replay and snapshots give the same key whatever the day. A TTL already
 //! past deletes a replaced key (logged `DEL`, event `del`) and creates
 //! nothing. Keyspace event: `restore` (class g), and `new` when it creates.
@@ -48,12 +50,7 @@ fn dump(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     let payload = {
         let l = store.lock(&[(db, key)], false);
         let (s, h) = l.stripe(store, db, key);
-        match s.get(h, key, now) {
-            Some(e) if matches!(e.value, crate::store::Value::Stream(_)) => {
-                return Reply::err("ERR DUMP of a stream value is not supported yet");
-            }
-            e => e.map(|e| rdb::dump(&e.value)),
-        }
+        s.get(h, key, now).map(|e| rdb::dump(&e.value))
     };
     ctx.lookup(key, payload.is_some());
     match payload {

@@ -449,6 +449,51 @@ impl StreamValue {
         }
     }
 
+    /// The nodes of the model: (master ID, master fields), in ID order.
+    /// Each live entry belongs to the last node whose master ID is not
+    /// above its own (what DUMP writes as Redis's listpacks).
+    pub fn node_masters(&self) -> impl Iterator<Item = (StreamId, &[Vec<u8>])> {
+        self.nodes
+            .iter()
+            .map(|(k, n)| (*k, n.master_fields.as_slice()))
+    }
+
+    /// Adds a node read from Redis's RDB as it was: master ID `master`
+    /// (above every entry and node already in), its master fields, its
+    /// live `entries` (IDs increasing, not below `master`), `deleted`
+    /// entries flagged deleted, `last` the ID of its last entry, live or
+    /// deleted, and `bytes` its listpack's size. The caller sets
+    /// `last_id`, `entries_added` and `max_deleted` afterwards. A node
+    /// with no live entry is not kept (Redis frees such nodes).
+    pub fn load_node(
+        &mut self,
+        master: StreamId,
+        master_fields: Vec<Vec<u8>>,
+        entries: Vec<(StreamId, Vec<Vec<u8>>)>,
+        deleted: u64,
+        last: StreamId,
+        bytes: usize,
+    ) {
+        if entries.is_empty() {
+            return;
+        }
+        let live = entries.len() as u64;
+        for (id, fields) in entries {
+            self.bytes += entry_size(&fields);
+            self.entries.insert(id, fields);
+        }
+        self.nodes.insert(
+            master,
+            Node {
+                live,
+                deleted,
+                last,
+                bytes,
+                master_fields,
+            },
+        );
+    }
+
     /// Removes the entry `id` if present (XDEL's streamDeleteItem); does
     /// not update `max_deleted` (the caller does, as XDEL does).
     pub fn delete(&mut self, id: StreamId) -> bool {

@@ -6,8 +6,9 @@
 //! when it starts with `REDIS`, a whole dump.rdb (its CRC rewritten so
 //! the parser reads to the end). The seeds are real Redis 7.0.15 payloads
 //! (quicklist 2 with listpack and plain nodes, intset, listpack hash and
-//! zset, LZF and int-encoded strings), a real dump.rdb, and FlashDB's own
-//! DUMP output.
+//! zset, LZF and int-encoded strings, a stream with a consumer group),
+//! real dump.rdb files (one with a stream), and FlashDB's own DUMP output
+//! (a stream of two listpack nodes among it).
 //! Invariants:
 //! - decoding never panics and holds at most ~200× the input's size;
 //! - an error's offset lies within the input;
@@ -26,10 +27,40 @@ const REDIS_PAYLOADS: &[&str] = &[
     "00c30b40780361626361e069020162630a00c494a1702ae23e06",
     "1202020a0a0000000100817802ff01c3093c017979e02f000179790a008db670cb1aa2304c",
     "00c07b0a0048e253e1007a67b9",
+    // A stream: a deleted entry, differing field sets, a group with two
+    // consumers' pending entries.
+    "130110000000000000000100000000000000014043430000001900020101010201816102816202000102010001000101018568656c6c6f0605010301000101010201817802050100010101dfff02010181630203010601ff020200010101020301016702000302000000000000000100000000000000019bce091ba20100000100000000000000020000000000000000a6ce091ba2010000010205616c6963659bce091ba2010000010000000000000001000000000000000103626f62a6ce091ba201000001000000000000000200000000000000000a003e468a3b2105a539",
 ];
 
 /// A Redis 7.0.15 dump.rdb (hex) holding those keys.
 const REDIS_FILE: &str = "524544495330303130fa0972656469732d76657206372e302e3135fa0a72656469732d62697473c040fa056374696d65c2dccb086bfa08757365642d6d656dc2609b1000fa08616f662d62617365c000fe00fb07001202706c02020a0a0000000100817802ff01c3093c017979e02f0001797911017a1d1d0000000600816302842d696e6605816102010181620283322e3504ff10016812120000000400816602817602816e022a01ff000169c07b0b027369140400000003000000fbffffff010000007011010012016c01021d1d00000006008161020101ded402f2701101048568656c6c6f068001ff000163c30b40780361626361e06902016263ff8fa0d281c380b86e";
+
+/// A Redis 7.0.15 dump.rdb (hex) holding a stream with a group whose
+/// entries-read is unknown (-1).
+const REDIS_STREAM_FILE: &str = "524544495330303130fa0972656469732d76657206372e302e3135fa0a72656469732d62697473c040fa056374696d65c200fa086bfa08757365642d6d656dc2806a1100fa08616f662d62617365c000fe00fb01001301730110000000000000000100000000000000014043430000001900020101010201816102816202000102010001000101018568656c6c6f0605010301000101010201817802050100010101dfff02010181630203010601ff0202000101010203010167010181ffffffffffffffff0100000000000000010000000000000001c590101ba2010000010105616c696365c590101ba20100000100000000000000010000000000000001ff317436a29d519db6";
+
+/// A FlashDB stream: 130 entries (two nodes), one deleted, a group with
+/// pending entries of two consumers.
+fn stream_value() -> flashdb::store::Value {
+    use flashdb::store::stream::{Group, StreamId, StreamValue};
+    let mut x = StreamValue::new();
+    for i in 1..=130u64 {
+        let mut f = vec![b"f".to_vec(), i.to_string().into_bytes()];
+        if i % 9 == 0 {
+            f.extend([b"other".to_vec(), b"v".to_vec()]);
+        }
+        x.append(StreamId::new(i, 0), f);
+    }
+    x.delete(StreamId::new(5, 0));
+    x.max_deleted = StreamId::new(5, 0);
+    let mut g = Group::new(StreamId::new(3, 0), 3);
+    g.create_consumer(b"a", 1_700_000_000_000);
+    g.create_consumer(b"b", 1_700_000_000_001);
+    g.assign(StreamId::new(1, 0), b"a", 1_700_000_000_002, 1);
+    g.assign(StreamId::new(3, 0), b"b", 1_700_000_000_003, 2);
+    x.groups.insert(b"g".to_vec(), g);
+    flashdb::store::Value::Stream(Box::new(x))
+}
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -103,8 +134,12 @@ impl Target for RdbTarget {
             let p = rdb::dump(&v.into_value(&lim).unwrap());
             out.push(p[..p.len() - 10].to_vec());
         }
-        let f = unhex(REDIS_FILE);
-        out.push(f[..f.len() - 8].to_vec());
+        let p = rdb::dump(&stream_value());
+        out.push(p[..p.len() - 10].to_vec());
+        for file in [REDIS_FILE, REDIS_STREAM_FILE] {
+            let f = unhex(file);
+            out.push(f[..f.len() - 8].to_vec());
+        }
         out
     }
 

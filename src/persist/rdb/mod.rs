@@ -7,19 +7,24 @@
 //! int-encoded, LZF-compressed), lists (linked list, ziplist, quicklist of
 //! ziplists, quicklist 2 of listpacks and plain nodes), sets (plain,
 //! intset, and 7.2's listpack), sorted sets (text and binary scores,
-//! ziplist, listpack) and hashes (plain, zipmap, ziplist, listpack).
-//! Streams and module values are refused with an error naming the type.
+//! ziplist, listpack), hashes (plain, zipmap, ziplist, listpack) and
+//! streams (Redis 5/6's STREAM_LISTPACKS, 7.0's _2 and 7.2's _3, with
+//! consumer groups: stream.rs). Module values are refused with an error
+//! naming the module type.
 //! Every length is checked against the bytes that remain before anything
 //! is allocated, and errors carry the byte offset of the damage.
 //!
 //! Writing uses the plain encodings every Redis since 2.x loads: strings
 //! (integers int-encoded, never compressed), RDB_TYPE_LIST, RDB_TYPE_SET,
-//! RDB_TYPE_ZSET_2 and RDB_TYPE_HASH.
+//! RDB_TYPE_ZSET_2 and RDB_TYPE_HASH; streams as Redis 7.0 does,
+//! RDB_TYPE_STREAM_LISTPACKS_2 (listpack nodes, which only 7.0 and later
+//! load).
 
 pub mod crc64;
 pub mod file;
 pub mod lzf;
 pub mod packed;
+pub mod stream;
 
 use crate::store::bytes::CompactBytes;
 use crate::store::hash::HashValue;
@@ -93,6 +98,7 @@ pub enum RdbValue {
     Set(Vec<Vec<u8>>),
     ZSet(Vec<(Vec<u8>, f64)>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    Stream(Box<stream::RdbStream>),
 }
 
 /// A cursor over RDB bytes.
@@ -338,10 +344,7 @@ impl<'a> Reader<'a> {
                 RdbValue::List(v)
             }
             T_STREAM_LISTPACKS | T_STREAM_LISTPACKS_2 | T_STREAM_LISTPACKS_3 => {
-                return err(
-                    at.saturating_sub(1),
-                    format!("a stream value (RDB type {ty}): FlashDB has no stream type"),
-                )
+                RdbValue::Stream(Box::new(stream::read(self, ty)?))
             }
             T_MODULE_PRE_GA | T_MODULE_2 => {
                 let id = self.length()?;
@@ -479,6 +482,9 @@ impl RdbValue {
                 }
                 Value::Hash(Box::new(h))
             }
+            // Streams have no encoding thresholds; the reader checked
+            // everything (an empty stream is a valid value).
+            RdbValue::Stream(x) => Value::Stream(Box::new(x.into_value())),
         })
     }
 }
@@ -565,8 +571,7 @@ pub fn put_value(out: &mut Vec<u8>, v: &Value) {
                 put_string(out, val);
             }
         }
-        // Not encoded yet: command/dump.rs refuses a stream before calling.
-        Value::Stream(_) => {}
+        Value::Stream(x) => stream::write(out, x),
     }
 }
 

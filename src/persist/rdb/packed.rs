@@ -88,25 +88,59 @@ pub fn ziplist(b: &[u8]) -> Result<Vec<Vec<u8>>, BlobError> {
 }
 
 /// The size of a listpack entry's back-length field for an entry of `n`
-/// bytes (encoding + data).
+/// bytes (encoding + data): Redis's lpEncodeBacklen.
 fn backlen_size(n: usize) -> usize {
     match n {
         0..=127 => 1,
-        128..=16383 => 2,
-        16384..=2097151 => 3,
-        2097152..=268435455 => 4,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
         _ => 5,
+    }
+}
+
+/// One listpack element as stored: an integer or a string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Elem {
+    Int(i64),
+    Str(Vec<u8>),
+}
+
+impl Elem {
+    /// The element as Redis reads it back (integers as decimal text).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Elem::Int(v) => int_text(v),
+            Elem::Str(s) => s,
+        }
+    }
+
+    /// Redis's lpGetIntegerIfValid: an integer element, or a string one
+    /// that is a canonical integer.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Elem::Int(v) => Some(*v),
+            Elem::Str(s) => crate::store::value::parse_i64(s),
+        }
     }
 }
 
 /// A listpack's entries.
 pub fn listpack(b: &[u8]) -> Result<Vec<Vec<u8>>, BlobError> {
+    Ok(listpack_elems(b)?
+        .into_iter()
+        .map(|(_, e)| e.into_bytes())
+        .collect())
+}
+
+/// A listpack's elements, each with its offset in the blob.
+pub fn listpack_elems(b: &[u8]) -> Result<Vec<(usize, Elem)>, BlobError> {
     let head = need(b, 0, 6)?;
     if le(&head[0..4]) as usize != b.len() {
         return Err((0, "listpack size does not match its header"));
     }
     let count = le(&head[4..6]) as usize;
-    let mut out = Vec::with_capacity(count.min(b.len()));
+    let mut out = Vec::with_capacity(count.min(b.len() / 2));
     let mut at = 6;
     loop {
         let e = need(b, at, 1)?[0];
@@ -117,21 +151,21 @@ pub fn listpack(b: &[u8]) -> Result<Vec<Vec<u8>>, BlobError> {
             break;
         }
         let (v, len) = if e & 0x80 == 0 {
-            (int_text((e & 0x7f) as i64), 1)
+            (Elem::Int((e & 0x7f) as i64), 1)
         } else if e & 0xc0 == 0x80 {
             let n = (e & 0x3f) as usize;
-            (need(b, at + 1, n)?.to_vec(), 1 + n)
+            (Elem::Str(need(b, at + 1, n)?.to_vec()), 1 + n)
         } else if e & 0xe0 == 0xc0 {
             let v = (((e & 0x1f) as u64) << 8) | need(b, at + 1, 1)?[0] as u64;
-            (int_text(signed(v, 13)), 2)
+            (Elem::Int(signed(v, 13)), 2)
         } else if e & 0xf0 == 0xe0 {
             let n = (((e & 0x0f) as usize) << 8) | need(b, at + 1, 1)?[0] as usize;
-            (need(b, at + 2, n)?.to_vec(), 2 + n)
+            (Elem::Str(need(b, at + 2, n)?.to_vec()), 2 + n)
         } else {
             match e {
                 0xf0 => {
                     let n = le(need(b, at + 1, 4)?) as usize;
-                    (need(b, at + 5, n)?.to_vec(), 5 + n)
+                    (Elem::Str(need(b, at + 5, n)?.to_vec()), 5 + n)
                 }
                 0xf1..=0xf4 => {
                     let (n, bits) = match e {
@@ -140,19 +174,117 @@ pub fn listpack(b: &[u8]) -> Result<Vec<Vec<u8>>, BlobError> {
                         0xf3 => (4, 32),
                         _ => (8, 64),
                     };
-                    (int_text(signed(le(need(b, at + 1, n)?), bits)), 1 + n)
+                    (Elem::Int(signed(le(need(b, at + 1, n)?), bits)), 1 + n)
                 }
                 _ => return Err((at, "unknown listpack entry encoding")),
             }
         };
         need(b, at, len + backlen_size(len))?;
-        out.push(v);
+        out.push((at, v));
         at += len + backlen_size(len);
     }
     if count != 0xffff && count != out.len() {
         return Err((4, "listpack count does not match its entries"));
     }
     Ok(out)
+}
+
+/// A listpack being written, with Redis's encodings (lpAppend): strings
+/// that are canonical integers of at most 20 characters are stored as
+/// integers, in the smallest integer encoding.
+pub struct ListpackWriter {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Default for ListpackWriter {
+    fn default() -> Self {
+        ListpackWriter::new()
+    }
+}
+
+impl ListpackWriter {
+    pub fn new() -> ListpackWriter {
+        ListpackWriter {
+            buf: vec![0; 6],
+            count: 0,
+        }
+    }
+
+    /// Appends the back-length of an element that started at `start`.
+    fn backlen(&mut self, start: usize) {
+        let l = (self.buf.len() - start) as u64;
+        let n = backlen_size(l as usize);
+        for i in (0..n).rev() {
+            let b = ((l >> (7 * i)) & 127) as u8;
+            // The first byte (highest 7 bits) has no continuation bit.
+            self.buf.push(if i == n - 1 { b } else { b | 128 });
+        }
+        self.count += 1;
+    }
+
+    /// Appends an integer (lpEncodeIntegerGetType).
+    pub fn int(&mut self, v: i64) {
+        let start = self.buf.len();
+        match v {
+            0..=127 => self.buf.push(v as u8),
+            -4096..=4095 => {
+                let u = (v as u64) & 0x1fff;
+                self.buf.push(0xc0 | (u >> 8) as u8);
+                self.buf.push(u as u8);
+            }
+            -32768..=32767 => {
+                self.buf.push(0xf1);
+                self.buf.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            -8388608..=8388607 => {
+                self.buf.push(0xf2);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            _ if i32::try_from(v).is_ok() => {
+                self.buf.push(0xf3);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            _ => {
+                self.buf.push(0xf4);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        self.backlen(start);
+    }
+
+    /// Appends a string (as an integer when it is one, as Redis does).
+    pub fn string(&mut self, s: &[u8]) {
+        if s.len() <= 20 {
+            if let Some(v) = crate::store::value::parse_i64(s) {
+                return self.int(v);
+            }
+        }
+        let start = self.buf.len();
+        let n = s.len();
+        if n < 64 {
+            self.buf.push(0x80 | n as u8);
+        } else if n < 4096 {
+            self.buf.push(0xe0 | (n >> 8) as u8);
+            self.buf.push(n as u8);
+        } else {
+            self.buf.push(0xf0);
+            self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        self.buf.extend_from_slice(s);
+        self.backlen(start);
+    }
+
+    /// The listpack: header (total bytes, element count or 65535 when it
+    /// does not fit), elements, end byte.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(0xff);
+        let total = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&total.to_le_bytes());
+        let count = self.count.min(0xffff) as u16;
+        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+        self.buf
+    }
 }
 
 /// An intset's members.
@@ -359,6 +491,80 @@ mod tests {
         let mut bad = lp.clone();
         bad[4] = 7;
         assert!(listpack(&bad).is_err());
+    }
+
+    #[test]
+    fn listpack_writer_round_trips() {
+        let long = vec![b'x'; 300];
+        let huge = vec![b'y'; 5000];
+        // Element sizes on the back-length boundaries (127/128, 16382/16383).
+        let b127 = vec![b'b'; 125];
+        let b128 = vec![b'c'; 126];
+        let b16382 = vec![b'd'; 16377];
+        let b16383 = vec![b'e'; 16378];
+        let items: Vec<&[u8]> = vec![
+            b"a",
+            b"",
+            b"0",
+            b"127",
+            b"128",
+            b"-1",
+            b"4095",
+            b"-4096",
+            b"4096",
+            b"-32768",
+            b"32768",
+            b"-8388608",
+            b"8388608",
+            b"2147483647",
+            b"-2147483649",
+            b"9223372036854775807",
+            b"-9223372036854775808",
+            b"007",
+            b"-0",
+            b"12345678901234567890123",
+            &long,
+            &huge,
+            &b127,
+            &b128,
+            &b16382,
+            &b16383,
+        ];
+        let mut w = ListpackWriter::new();
+        for it in &items {
+            w.string(it);
+        }
+        w.int(-5);
+        let lp = w.finish();
+        let mut want: Vec<Vec<u8>> = items.iter().map(|x| x.to_vec()).collect();
+        want.push(b"-5".to_vec());
+        assert_eq!(listpack(&lp).unwrap(), want);
+        // Integers were stored as integers, the rest as strings.
+        let elems = listpack_elems(&lp).unwrap();
+        assert_eq!(elems[2].1, Elem::Int(0));
+        assert_eq!(elems[15].1, Elem::Int(i64::MAX));
+        assert_eq!(elems[17].1, Elem::Str(b"007".to_vec()));
+        // Redis's encodings: 7-bit uint, 13-bit ints (-4000 too), 6-bit
+        // string.
+        let mut w = ListpackWriter::new();
+        w.string(b"1");
+        w.int(-1);
+        w.int(200);
+        w.int(-4000);
+        w.string(b"hello");
+        let lp = w.finish();
+        assert_eq!(
+            lp,
+            [
+                25, 0, 0, 0, 5, 0, 0x01, 1, 0xdf, 0xff, 2, 0xc0, 200, 2, 0xd0, 0x60, 2, 0x85, b'h',
+                b'e', b'l', b'l', b'o', 6, 0xff
+            ]
+        );
+        // The back-length of a 200-byte element: two bytes, high first.
+        let mut w = ListpackWriter::new();
+        w.string(&[b'z'; 198]);
+        let lp = w.finish();
+        assert_eq!(&lp[lp.len() - 3..], [1, 200 & 127 | 128, 0xff]);
     }
 
     #[test]

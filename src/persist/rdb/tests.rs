@@ -163,11 +163,7 @@ fn sets_zsets_hashes() {
 }
 
 #[test]
-fn streams_and_modules_are_named() {
-    let Err(PayloadError::BadFormat(e)) = restore(&payload(&[T_STREAM_LISTPACKS_2, 0], 10)) else {
-        panic!()
-    };
-    assert!(e.what.contains("stream"), "{e}");
+fn modules_are_named() {
     // A module id: "hellotype" (charset indexes) << 10 | encver 0.
     let charset = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let id = b"hellotype".iter().fold(0u64, |a, c| {
@@ -179,6 +175,271 @@ fn streams_and_modules_are_named() {
         panic!()
     };
     assert!(e.what.contains("'hellotype'"), "{e}");
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Redis 7.0.15: XADD s 1-1 a 1 b hello; XADD s 1-2 a 2 b x; XADD s 2-0
+/// c 3; XDEL s 1-2; XGROUP CREATE s g 0; XREADGROUP GROUP g alice COUNT 1
+/// STREAMS s >; the same for bob; DUMP s.
+const REDIS_STREAM: &str = "130110000000000000000100000000000000014043430000001900020101010201816102816202000102010001000101018568656c6c6f0605010301000101010201817802050100010101dfff02010181630203010601ff020200010101020301016702000302000000000000000100000000000000019bce091ba20100000100000000000000020000000000000000a6ce091ba2010000010205616c6963659bce091ba2010000010000000000000001000000000000000103626f62a6ce091ba201000001000000000000000200000000000000000a003e468a3b2105a539";
+
+fn id(ms: u64, seq: u64) -> StreamId {
+    StreamId::new(ms, seq)
+}
+
+use crate::store::stream::{Group, StreamId, StreamValue};
+
+#[test]
+fn redis_dump_of_a_stream() {
+    let p = unhex(REDIS_STREAM);
+    let RdbValue::Stream(x) = restore(&p).unwrap() else {
+        panic!()
+    };
+    assert_eq!(x.nodes.len(), 1);
+    let n = &x.nodes[0];
+    assert_eq!((n.master, n.deleted, n.last), (id(1, 1), 1, id(2, 0)));
+    assert_eq!(n.master_fields, [s("a"), s("b")]);
+    assert_eq!(
+        n.entries,
+        [
+            (id(1, 1), vec![s("a"), s("1"), s("b"), s("hello")]),
+            (id(2, 0), vec![s("c"), s("3")]),
+        ]
+    );
+    assert_eq!(
+        (x.last_id, x.max_deleted, x.entries_added),
+        (id(2, 0), id(1, 2), Some(3))
+    );
+    let g = &x.groups[0];
+    assert_eq!((g.name.as_slice(), g.last_id), (&b"g"[..], id(2, 0)));
+    assert_eq!(g.entries_read, Some(3));
+    assert_eq!(g.pel.len(), 2);
+    let owners: Vec<_> = g
+        .consumers
+        .iter()
+        .map(|c| (c.name.clone(), c.pel.clone()))
+        .collect();
+    assert_eq!(
+        owners,
+        [(s("alice"), vec![id(1, 1)]), (s("bob"), vec![id(2, 0)])]
+    );
+    let Value::Stream(v) = RdbValue::Stream(x).into_value(&Limits::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(v.len(), 2);
+    assert_eq!(v.node_count(), 1);
+    assert_eq!(v.groups[&s("g")].pel[&id(2, 0)].consumer, s("bob"));
+    // And back: FlashDB's DUMP of it reads the same (the deleted entry
+    // left out).
+    let RdbValue::Stream(y) = restore(&dump(&Value::Stream(v))).unwrap() else {
+        panic!()
+    };
+    assert_eq!(y.nodes[0].entries.len(), 2);
+    assert_eq!(y.nodes[0].deleted, 0);
+    assert_eq!(y.groups[0].consumers.len(), 2);
+}
+
+fn sample_stream() -> StreamValue {
+    let mut x = StreamValue::new();
+    for i in 1..=250u64 {
+        let mut f = vec![s("name"), format!("v{i}").into_bytes()];
+        if i % 7 == 0 {
+            f.extend([s("extra"), i.to_string().into_bytes()]);
+        }
+        if i % 50 == 0 {
+            f[1] = vec![b'x'; 5000];
+        }
+        x.append(id(i, i % 3), f);
+    }
+    for i in [3u64, 100, 101, 200] {
+        x.delete(id(i, i % 3));
+    }
+    x.max_deleted = id(200, 2);
+    x.last_id = id(300, 0);
+    let mut g = Group::new(id(120, 0), 118);
+    for c in [&b"alice"[..], b"bob", b"carol"] {
+        g.create_consumer(c, 1_700_000_000_000);
+    }
+    g.assign(id(1, 1), b"alice", 1_700_000_000_123, 2);
+    g.assign(id(2, 2), b"bob", 1_700_000_000_456, 1);
+    g.assign(id(100, 1), b"bob", 1_700_000_000_789, 5); // deleted since
+    x.groups.insert(s("g1"), g);
+    x.groups.insert(s("12"), Group::new(id(0, 0), -1));
+    x
+}
+
+#[test]
+fn streams_round_trip() {
+    let x = sample_stream();
+    let p = dump(&Value::Stream(Box::new(x.clone())));
+    let back = restore(&p).unwrap();
+    let RdbValue::Stream(r) = &back else { panic!() };
+    assert!(r.nodes.len() >= 3, "{}", r.nodes.len());
+    assert!(r.nodes.iter().all(|n| n.entries.len() <= 100));
+    let Value::Stream(y) = back.into_value(&Limits::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(y.entries, x.entries);
+    assert_eq!(
+        (y.last_id, y.entries_added, y.max_deleted),
+        (x.last_id, x.entries_added, x.max_deleted)
+    );
+    assert_eq!(y.groups, x.groups);
+    assert_eq!(y.node_count(), x.node_count());
+    // A second DUMP is the same bytes.
+    assert_eq!(dump(&Value::Stream(y)), p);
+    // An empty stream with a group.
+    let mut e = StreamValue::new();
+    e.last_id = id(5, 5);
+    e.entries_added = 9;
+    e.groups.insert(s("g"), Group::new(id(5, 5), 9));
+    let Value::Stream(y) = restore(&dump(&Value::Stream(Box::new(e.clone()))))
+        .unwrap()
+        .into_value(&Limits::default())
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(y.is_empty());
+    assert_eq!((y.last_id, y.entries_added), (e.last_id, 9));
+    assert_eq!(y.groups, e.groups);
+}
+
+/// A stream payload of type `ty`: one node (master `m`, listpack `lp`),
+/// then `tail` (length, IDs, counters, groups).
+fn stream_payload(ty: u8, m: StreamId, lp: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut b = vec![ty, 1, 16];
+    b.extend_from_slice(&m.ms.to_be_bytes());
+    b.extend_from_slice(&m.seq.to_be_bytes());
+    raw_str(&mut b, lp);
+    b.extend_from_slice(tail);
+    payload(&b, 10)
+}
+
+/// A listpack of integers and strings ("#n" = integer n).
+fn lp(items: &[&str]) -> Vec<u8> {
+    let mut w = packed::ListpackWriter::new();
+    for it in items {
+        match it.strip_prefix('#') {
+            Some(n) => w.int(n.parse().unwrap()),
+            None => w.string(it.as_bytes()),
+        }
+    }
+    w.finish()
+}
+
+#[test]
+fn redis_5_streams_and_damaged_streams() {
+    // Type 15 (Redis 5/6): no first ID, max deleted ID, entries added or
+    // entries read; one group at 1-0 (its read counter estimated: 1),
+    // PEL 1-0 owned by "c".
+    let node = lp(&[
+        "#2", "#0", "#1", "f", "#0", // master: 2 live, 0 deleted, [f]
+        "#2", "#0", "#0", "v", "#4", // 1-0 f v (same fields)
+        "#0", "#1", "#0", "#1", "g", "w", "#6", // 2-0 g w
+    ]);
+    let mut tail = vec![2, 2, 0, 1];
+    raw_str(&mut tail, b"grp");
+    tail.extend_from_slice(&[1, 0, 1]);
+    tail.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    tail.extend_from_slice(&7u64.to_le_bytes());
+    tail.extend_from_slice(&[1, 1]);
+    raw_str(&mut tail, b"c");
+    tail.extend_from_slice(&9u64.to_le_bytes());
+    tail.push(1);
+    tail.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let p = stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node, &tail);
+    let Value::Stream(x) = restore(&p).unwrap().into_value(&Limits::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(x.entries[&id(2, 0)], [s("g"), s("w")]);
+    assert_eq!((x.entries_added, x.last_id), (2, id(2, 0)));
+    let g = &x.groups[&s("grp")];
+    assert_eq!(g.entries_read, 1);
+    assert_eq!(g.pel[&id(1, 0)].delivery_time, 7);
+    assert_eq!(g.consumers[&s("c")].seen_time, 9);
+
+    let bad = |p: Vec<u8>, what: &str| {
+        let Err(PayloadError::BadFormat(e)) = restore(&p) else {
+            panic!("accepted: {what}")
+        };
+        assert!(e.what.contains(what), "{e}");
+        assert!(e.offset < p.len(), "{e}");
+    };
+    // Entries out of order (2-0 then 1-5).
+    let node2 = lp(&[
+        "#2", "#0", "#1", "f", "#0", "#2", "#1", "#0", "v", "#4", "#2", "#0", "#5", "v", "#4",
+    ]);
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node2, &[2, 2, 0, 0]),
+        "increasing ID order",
+    );
+    // The length disagrees with the entries.
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node, &[3, 2, 0, 0]),
+        "length",
+    );
+    // A wrong lp-count.
+    let node3 = lp(&["#1", "#0", "#1", "f", "#0", "#2", "#0", "#0", "v", "#5"]);
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node3, &[1, 1, 0, 0]),
+        "element count",
+    );
+    // An entry beyond the last ID.
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node, &[2, 1, 0, 0]),
+        "beyond",
+    );
+    // A PEL entry owned by two consumers.
+    let mut t2 = vec![2, 2, 0, 1];
+    raw_str(&mut t2, b"grp");
+    t2.extend_from_slice(&[1, 0, 1]);
+    t2.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    t2.extend_from_slice(&7u64.to_le_bytes());
+    t2.extend_from_slice(&[1, 2]);
+    for c in [b"c", b"d"] {
+        raw_str(&mut t2, c);
+        t2.extend_from_slice(&9u64.to_le_bytes());
+        t2.push(1);
+        t2.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node, &t2),
+        "two consumers",
+    );
+    // A PEL entry owned by none.
+    let t3 = &tail[..tail.len() - 17];
+    let mut t3 = t3.to_vec();
+    t3.push(0);
+    bad(
+        stream_payload(T_STREAM_LISTPACKS, id(1, 0), &node, &t3),
+        "without a consumer",
+    );
+    // A node key that is not 16 bytes.
+    let mut b = vec![T_STREAM_LISTPACKS_2, 1, 3, b'a', b'b', b'c'];
+    raw_str(&mut b, &node);
+    bad(payload(&b, 10), "16-byte");
+    // Type 21 (7.2) reads the consumer's active time too.
+    let mut t4 = vec![2, 2, 0, 1, 0, 0, 0, 2, 1];
+    raw_str(&mut t4, b"grp");
+    t4.extend_from_slice(&[1, 0, 1, 0, 1]);
+    raw_str(&mut t4, b"c");
+    t4.extend_from_slice(&9u64.to_le_bytes());
+    t4.extend_from_slice(&10u64.to_le_bytes());
+    t4.push(0);
+    let RdbValue::Stream(x) =
+        restore(&stream_payload(T_STREAM_LISTPACKS_3, id(1, 0), &node, &t4)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(x.groups[0].consumers[0].seen_time, 9);
+    assert_eq!(x.groups[0].entries_read, Some(1));
 }
 
 #[test]
@@ -325,6 +586,10 @@ fn mutations_never_panic_or_overallocate() {
     raw_str(&mut b, &build::intset(8, &[1, 2, 3, -4]));
     seeds.push(payload(&b, 10));
     seeds.push(payload(b"\x00\xc3\x05\x0a\x00a\xe0\x00\x00", 10));
+    seeds.push(unhex(REDIS_STREAM));
+    let mut small = sample_stream();
+    small.trim(crate::store::stream::Trim::MaxLen(120), false, 0);
+    seeds.push(dump(&Value::Stream(Box::new(small))));
 
     let mut x = 0x9e3779b97f4a7c15u64;
     let mut rnd = move || {
