@@ -14,8 +14,8 @@
 //!
 //! WAL: a restored key is logged as its effect, the key rebuilt as exactly
 //! the restored entry with its absolute deadline (`Batch::entry`: DEL,
-//! then RPUSH/SADD/ZADD/HSET/SET chunks or a stream's XADDs, XSETID,
-//! XGROUP and XCLAIMs, then PEXPIREAT), one batch, so
+//! then RPUSH/SADD/ZADD/HSET/SET chunks, or for a stream `RESTORE key 0`
+//! of its DUMP payload, then PEXPIREAT), one batch, so
 //! replay and snapshots give the same key whatever the day. A TTL already
 //! past deletes a replaced key (logged `DEL`, event `del`) and creates
 //! nothing. Keyspace event: `restore` (class g), and `new` when it creates.

@@ -248,73 +248,13 @@ impl Batch {
                 }
                 flush(self, b"ZADD", &mut args, true);
             }
-            Value::Stream(x) => {
-                // One XADD per entry with its ID, then XSETID restores the
-                // counters. An empty stream is created by an XADD trimmed
-                // to nothing (XSETID may then set any last ID).
-                if x.is_empty() {
-                    self.cmd(
-                        db,
-                        &[&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"f", b"v"],
-                    );
-                }
-                for (id, fields) in x.entries.iter() {
-                    let id = id.to_bytes();
-                    let mut argv: Vec<&[u8]> = vec![b"XADD", key, &id];
-                    argv.extend(fields.iter().map(|f| f.as_slice()));
-                    self.cmd(db, &argv);
-                }
-                self.cmd(
-                    db,
-                    &[
-                        &b"XSETID"[..],
-                        key,
-                        &x.last_id.to_bytes(),
-                        b"ENTRIESADDED",
-                        x.entries_added.to_string().as_bytes(),
-                        b"MAXDELETEDID",
-                        &x.max_deleted.to_bytes(),
-                    ],
-                );
-                // Groups, their consumers and PELs (a pending entry no
-                // longer in the stream is not rebuilt: XCLAIM needs it).
-                for (g, grp) in x.groups.iter() {
-                    let read = grp.entries_read.to_string();
-                    self.cmd(
-                        db,
-                        &[
-                            &b"XGROUP"[..],
-                            b"CREATE",
-                            key,
-                            g,
-                            &grp.last_id.to_bytes(),
-                            b"ENTRIESREAD",
-                            read.as_bytes(),
-                        ],
-                    );
-                    for c in grp.consumers.keys() {
-                        self.cmd(db, &[&b"XGROUP"[..], b"CREATECONSUMER", key, g, c]);
-                    }
-                    for (id, n) in grp.pel.iter() {
-                        self.cmd(
-                            db,
-                            &[
-                                &b"XCLAIM"[..],
-                                key,
-                                g,
-                                &n.consumer,
-                                b"0",
-                                &id.to_bytes(),
-                                b"TIME",
-                                n.delivery_time.to_string().as_bytes(),
-                                b"RETRYCOUNT",
-                                n.delivery_count.to_string().as_bytes(),
-                                b"FORCE",
-                                b"JUSTID",
-                            ],
-                        );
-                    }
-                }
+            Value::Stream(_) => {
+                // RESTORE of the key's DUMP payload: the only form that
+                // carries all of a stream's state (a pending entry deleted
+                // from the stream, consumer seen-times, node boundaries),
+                // which XADD / XGROUP / XCLAIM commands cannot rebuild.
+                let payload = crate::persist::rdb::dump(&e.value);
+                self.cmd(db, &[&b"RESTORE"[..], key, b"0", &payload]);
             }
         }
         if e.expire_at != 0 {
