@@ -2,7 +2,8 @@
 //! BZPOPMAX, BZMPOP) against the real binary: served at once, blocked then
 //! woken by another client (also from EXEC), FIFO among blocked clients,
 //! timeouts, disconnects, CLIENT UNBLOCK, MULTI, the WAL across a restart,
-//! and a differential run against redis-server 7.0. `make test` runs this
+//! and a differential run against redis-server 7.0; WAIT (no replicas: it
+//! blocks until its timeout). `make test` runs this
 //! suite under both I/O drivers.
 
 mod common;
@@ -352,6 +353,55 @@ fn client_unblock_timeout_and_error() {
     assert_eq!(calls(&mut w, &["PING"]), "+PONG\r\n");
 }
 
+/// WAIT blocks until its timeout (0 replicas ever acknowledge), counts as
+/// a blocked client, and CLIENT UNBLOCK ends it with 0 or the error.
+#[test]
+fn wait_blocks_until_its_timeout_or_unblock() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let mut w = srv.raw();
+    assert_eq!(calls(&mut w, &["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(calls(&mut w, &["WAIT", "0", "0"]), ":0\r\n");
+    let t = Instant::now();
+    assert_eq!(calls(&mut w, &["WAIT", "1", "300"]), ":0\r\n");
+    assert!(
+        t.elapsed() >= Duration::from_millis(290),
+        "{:?}",
+        t.elapsed()
+    );
+    let id = calls(&mut w, &["CLIENT", "ID"]);
+    let id = id.trim().trim_start_matches(':').to_string();
+    send(&mut w, &["WAIT", "2", "0"]);
+    wait_blocked(&mut c, 1);
+    assert!(calls(&mut c, &["CLIENT", "LIST"]).contains("flags=b"));
+    assert_eq!(calls(&mut c, &["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+    assert_eq!(calls_read(&mut w), ":0\r\n");
+    send(&mut w, &["WAIT", "1", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(
+        calls(&mut c, &["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        calls_read(&mut w),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    assert_eq!(blocked(&mut c), 0);
+    // Writes by others are not held up by a waiting client.
+    send(&mut w, &["WAIT", "1", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(calls(&mut c, &["SET", "k", "v2"]), "+OK\r\n");
+    drop(w);
+    let t = Instant::now();
+    while blocked(&mut c) != 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "a closed WAIT stays blocked"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn blocked_pop_survives_a_restart_through_the_wal() {
     let mut srv = TestServer::start();
@@ -499,6 +549,20 @@ fn differential_cases() -> Vec<Vec<String>> {
         "COMMAND GETKEYS BZMPOP 0 1 a MIN",
         "COMMAND GETKEYS BLMOVE a b LEFT LEFT 0",
         "COMMAND GETKEYS BZPOPMAX a b c 0",
+        // WAIT as a primary without replicas answers.
+        "WAIT 0 0",
+        "WAIT -1 0",
+        "WAIT 1 10",
+        "WAIT x 0",
+        "WAIT 1 x",
+        "WAIT 1 -1",
+        "WAIT 1 1.5",
+        "WAIT 1",
+        "MULTI",
+        "WAIT 5 0",
+        "EXEC",
+        "COMMAND INFO WAIT",
+        "COMMAND GETKEYS WAIT 1 0",
     ])
 }
 

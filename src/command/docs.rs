@@ -467,6 +467,7 @@ fn tips(full: &str) -> &'static [&'static str] {
         "hrandfield" | "hscan" => ND,
         "xadd" | "xtrim" | "xpending" | "xclaim" | "xautoclaim" | "xinfo|consumers" => ND,
         "msetnx" => &["request_policy:multi_shard", "response_policy:agg_min"],
+        "wait" => &["request_policy:all_shards", "response_policy:agg_min"],
         "client|list" | "client|info" => ND,
         "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
         "smembers" | "sinter" | "sunion" | "sdiff" => ND_ORDER,

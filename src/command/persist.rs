@@ -1,18 +1,35 @@
-//! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE. A FlashDB
+//! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, and WAIT.
+//! A FlashDB
 //! snapshot is taken stripe by stripe without stopping the server
 //! (src/persist/snapshot.rs), so SAVE blocks only its own client.
 //! BGREWRITEAOF is a snapshot too: it is what lets the WAL segments it
 //! covers be deleted, which is what rewriting the AOF achieves in Redis.
+//!
+//! WAIT answers as a Redis primary without replicas does (FlashDB has no
+//! replication): the number of replicas that acknowledged is 0, at once
+//! when 0 were asked for (or inside MULTI), else when the timeout ends
+//! (0 = never, as in Redis), or when CLIENT UNBLOCK ends the wait.
 
 use super::{
     CommandSpec, ADMIN, FAST, LOADING, NOSCRIPT, NO_ASYNC_LOADING, NO_KEYS, NO_MULTI, STALE,
 };
+use crate::blocking;
 use crate::persist::saver;
 use crate::resp::Reply;
 use crate::server::Ctx;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("wait", 3, NOSCRIPT, NO_KEYS, wait)
+        .doc(
+            "generic",
+            "3.0.0",
+            "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        )
+        .acl(&["connection"])
+        .syntax("numreplicas timeout")
+        .complexity("O(1)"),
     CommandSpec::new(
         "save",
         1,
@@ -101,4 +118,26 @@ fn bgrewriteaof(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
 
 fn lastsave(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     Reply::Int(ctx.srv.persist.last_save.load(Relaxed) as i64)
+}
+
+/// WAIT numreplicas timeout: 0 replicas acknowledge (there are none).
+fn wait(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    let want = match super::args::int(&args[1]) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let ms = match crate::store::value::parse_i64(&args[2]) {
+        Some(ms) if ms < 0 => return Reply::err("ERR timeout is negative"),
+        Some(ms) => ms as u64,
+        None => return Reply::err("ERR timeout is not an integer or out of range"),
+    };
+    if let Some(r) = blocking::unblocked(ctx) {
+        return r;
+    }
+    let acked = 0;
+    if want <= acked {
+        return Reply::Int(acked);
+    }
+    let timeout = (ms > 0).then(|| Duration::from_millis(ms));
+    blocking::block(ctx, &[], timeout, Reply::Int(acked))
 }
