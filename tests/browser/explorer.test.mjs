@@ -231,6 +231,16 @@ export const tests = [
       await page.click('.ex-new-form button[type="submit"]');
       await page.waitForSelector('.toast-error:has-text("already exists")');
       assert(await srv.resp('-n', '2', 'TYPE', 'fresh') === 'hash', 'the existing key is untouched');
+      // A new stream: its first entry with a server-generated ID.
+      await page.click('#ex-new');
+      await page.fill('#ex-new-name', 'log');
+      await page.selectOption('#ex-new-type', 'stream');
+      await page.fill('#ex-new-a', 'event');
+      await page.fill('#ex-new-b', 'boot');
+      await page.click('.ex-new-form button[type="submit"]');
+      await until(async () => (await srv.resp('-n', '2', 'XLEN', 'log')) === '1', 5000, 'new stream in DB 2');
+      await until(async () => (await page.textContent('#ex-key-type').catch(() => '')) === 'stream', 5000, 'new stream opened');
+      await page.waitForSelector('#ex-value-table td:has-text("event=boot")');
     },
   },
   {
