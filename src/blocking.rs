@@ -297,7 +297,9 @@ pub fn block(ctx: &mut Ctx, keys: &[&[u8]], timeout: Option<Duration>, nil: Repl
                 .unblock
                 .store(UNBLOCK_NONE, Ordering::SeqCst);
             ctx.client.waiter.ready.store(false, Ordering::SeqCst);
-            timeout.map(|t| now + t)
+            // A deadline past what the clock can hold is no deadline
+            // (Redis 7.0 blocks on such a timeout too).
+            timeout.and_then(|t| now.checked_add(t))
         }
     };
     if deadline.is_some_and(|d| now >= d) {

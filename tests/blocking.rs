@@ -387,8 +387,9 @@ fn wait_blocks_until_its_timeout_or_unblock() {
         "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
     );
     assert_eq!(blocked(&mut c), 0);
-    // Writes by others are not held up by a waiting client.
-    send(&mut w, &["WAIT", "1", "0"]);
+    // Writes by others are not held up by a waiting client (a timeout
+    // past what the clock holds waits forever, as in Redis).
+    send(&mut w, &["WAIT", "1", "9223372036854775807"]);
     wait_blocked(&mut c, 1);
     assert_eq!(calls(&mut c, &["SET", "k", "v2"]), "+OK\r\n");
     drop(w);
@@ -557,6 +558,7 @@ fn differential_cases() -> Vec<Vec<String>> {
         "WAIT 1 x",
         "WAIT 1 -1",
         "WAIT 1 1.5",
+        "WAIT 0 9223372036854775807",
         "WAIT 1",
         "MULTI",
         "WAIT 5 0",

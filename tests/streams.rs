@@ -228,6 +228,7 @@ fn script() -> Vec<Vec<String>> {
         "XREAD BLOCK 1.5 STREAMS q 0",
         "XREAD BLOCK 0 STREAMS q 0",
         "XREAD BLOCK 10 STREAMS q 0",
+        "XREAD BLOCK 9223372036854775807 STREAMS q 0",
         "XREAD BLOCK 10 STREAMS q $",
         "XREAD BLOCK 10 STREAMS nokey 0",
         "XREAD STREAMS q >",

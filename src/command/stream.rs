@@ -721,9 +721,6 @@ fn read_generic(ctx: &mut Ctx, args: &[Vec<u8>], xgroup: bool) -> Reply {
             match parse_i64(&args[i]) {
                 None => return Reply::err("ERR timeout is not an integer or out of range"),
                 Some(t) if t < 0 => return Reply::err("ERR timeout is negative"),
-                Some(t) if t > 0 && t > i64::MAX - now_ms() as i64 => {
-                    return Reply::err("ERR timeout is out of range")
-                }
                 Some(t) => timeout = Some(t),
             }
         } else if is(o, "count") && more > 0 {
