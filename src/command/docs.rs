@@ -446,8 +446,8 @@ fn tips(full: &str) -> &'static [&'static str] {
             "request_policy:all_shards",
             "response_policy:special",
         ],
-        "time" | "lastsave" | "ttl" | "pttl" | "dump" | "migrate" | "object|freq" | "object|idletime"
-        | "object|encoding" | "object|refcount" => ND,
+        "time" | "lastsave" | "ttl" | "pttl" | "dump" | "migrate" | "object|freq"
+        | "object|idletime" | "object|encoding" | "object|refcount" => ND,
         "randomkey" => &["request_policy:all_shards", "nondeterministic_output"],
         "command" | "command|list" | "command|docs" | "command|info" => ND_ORDER,
         "keys" => &["request_policy:all_shards", "nondeterministic_output_order"],
@@ -838,12 +838,7 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
         // hence "incomplete": AUTH's password could read as KEYS).
         return vec![
             key_spec(&["RW", "access", "delete"], None, 3, 0, 1),
-            keyword_key_spec(
-                &["RW", "access", "delete", "incomplete"],
-                "KEYS",
-                -2,
-                -1,
-            ),
+            keyword_key_spec(&["RW", "access", "delete", "incomplete"], "KEYS", -2, -1),
         ];
     }
     if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {

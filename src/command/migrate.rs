@@ -193,7 +193,12 @@ fn migrate(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     };
     let (acks, reply) = target.send(&ctx.srv.migrate, &o, dbid, &out);
     if !o.copy {
-        let sent: Vec<&Outgoing> = out.iter().zip(&acks).filter(|(_, a)| **a).map(|(k, _)| k).collect();
+        let sent: Vec<&Outgoing> = out
+            .iter()
+            .zip(&acks)
+            .filter(|(_, a)| **a)
+            .map(|(k, _)| k)
+            .collect();
         delete_sent(ctx, db, &sent);
     }
     reply
@@ -314,13 +319,18 @@ impl Target<'_> {
         let mut may_retry = true;
         loop {
             let conn = match cache.take(&name) {
-                Some(c) => c,
-                None => match self.connect() {
-                    Ok(c) => c,
-                    Err(e) => return (Vec::new(), e),
-                },
+                Some(c) => Ok(c),
+                None => self.connect(),
             };
-            match self.exchange(conn, o, dbid, out) {
+            let attempt = match conn {
+                Ok(c) => self.exchange(c, o, dbid, out),
+                Err(Some(f)) => Err(f),
+                Err(None) => {
+                    let e = Reply::err("IOERR error or timeout connecting to the client");
+                    return (Vec::new(), e);
+                }
+            };
+            match attempt {
                 Ok(x) => {
                     let reply = match (&x.target_error, &x.read_fail) {
                         (Some(e), _) => {
@@ -341,29 +351,58 @@ impl Target<'_> {
         }
     }
 
-    /// A new connection within the timeout.
-    fn connect(&self) -> Result<Cached, Reply> {
-        let fail = || Reply::err("IOERR error or timeout connecting to the client");
-        let host = std::str::from_utf8(self.host).map_err(|_| fail())?;
-        let port = atoi(self.port);
-        let port = u16::try_from(port).ok().filter(|&p| p != 0).ok_or_else(fail)?;
-        let addrs = (host, port).to_socket_addrs().map_err(|_| fail())?;
+    /// A new connection within the timeout. Err(None) is Redis's
+    /// "connecting" error (the name does not resolve, or no answer in
+    /// time); a refused or reset connection is Err(Some): Redis connects
+    /// without blocking and only learns of those when it writes (so it
+    /// retries, then reports a write error).
+    fn connect(&self) -> Result<Cached, Option<IoFail>> {
+        use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, HostUnreachable};
+        let host = std::str::from_utf8(self.host).map_err(|_| None)?;
+        // The port as C's atoi reads it, then getaddrinfo: a negative
+        // number does not resolve, a larger one wraps.
+        let port = atoi(self.port) as i32;
+        if port < 0 {
+            return Err(None);
+        }
+        let addrs = (host, port as u16).to_socket_addrs().map_err(|_| None)?;
+        let mut fail = None;
         for a in addrs {
-            if let Ok(s) = TcpStream::connect_timeout(&a, self.timeout) {
-                let _ = s.set_nodelay(true);
-                return Ok(Cached {
-                    stream: s,
-                    last_dbid: None,
-                    last_use: Instant::now(),
-                });
+            match TcpStream::connect_timeout(&a, self.timeout) {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    return Ok(Cached {
+                        stream: s,
+                        last_dbid: None,
+                        last_use: Instant::now(),
+                    });
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ConnectionRefused | ConnectionReset | HostUnreachable
+                    ) =>
+                {
+                    fail = Some(IoFail {
+                        writing: true,
+                        timed_out: false,
+                    })
+                }
+                Err(_) => {}
             }
         }
-        Err(fail())
+        Err(fail)
     }
 
     /// One attempt on `conn`; Err when it failed before the first
     /// RESTORE reply was read.
-    fn exchange(&self, mut conn: Cached, o: &Opts, dbid: i64, out: &[Outgoing]) -> Result<Exchange, IoFail> {
+    fn exchange(
+        &self,
+        mut conn: Cached,
+        o: &Opts,
+        dbid: i64,
+        out: &[Outgoing],
+    ) -> Result<Exchange, IoFail> {
         let s = &conn.stream;
         let _ = s.set_write_timeout(Some(self.timeout));
         let _ = s.set_read_timeout(Some(self.timeout));
@@ -557,17 +596,32 @@ mod tests {
             Some(vec![10])
         );
         assert_eq!(k(&["MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"]), None);
-        assert_eq!(k(&["MIGRATE", "h", "1", "", "0", "5", "KEYS", "KEYS"]), Some(vec![7]));
-        assert_eq!(k(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "KEYS"]), Some(vec![8]));
+        assert_eq!(
+            k(&["MIGRATE", "h", "1", "", "0", "5", "KEYS", "KEYS"]),
+            Some(vec![7])
+        );
+        assert_eq!(
+            k(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "KEYS"]),
+            Some(vec![8])
+        );
         // A KEYS last is not found by the key spec: the key argument.
-        assert_eq!(k(&["MIGRATE", "h", "1", "", "0", "5", "KEYS"]), Some(vec![3]));
-        assert_eq!(k(&["MIGRATE", "h", "1", "k", "0", "5", "COPY", "KEYS"]), Some(vec![3]));
+        assert_eq!(
+            k(&["MIGRATE", "h", "1", "", "0", "5", "KEYS"]),
+            Some(vec![3])
+        );
+        assert_eq!(
+            k(&["MIGRATE", "h", "1", "k", "0", "5", "COPY", "KEYS"]),
+            Some(vec![3])
+        );
     }
 
     #[test]
     fn redacts_credentials() {
         let r = |v: &[&str]| redactions(&a(v));
-        assert_eq!(r(&["MIGRATE", "h", "1", "k", "0", "5", "COPY", "AUTH", "pw"]), [8]);
+        assert_eq!(
+            r(&["MIGRATE", "h", "1", "k", "0", "5", "COPY", "AUTH", "pw"]),
+            [8]
+        );
         assert_eq!(
             r(&["MIGRATE", "h", "1", "k", "0", "5", "AUTH2", "u", "pw", "REPLACE"]),
             [7, 8]
