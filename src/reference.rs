@@ -59,7 +59,7 @@ fn why(group: &str) -> &'static str {
         "cluster" => "FlashDB is a single server: there is no cluster mode (clients see no `MOVED`/`ASK`).",
         "scripting" => "No Lua scripting or functions: use MULTI/EXEC (with WATCH) for atomic groups of commands.",
         "geo" => "The geospatial commands are not implemented yet.",
-        "generic" => "MIGRATE needs a second server to move keys to (use DUMP + RESTORE); WAIT needs replicas.",
+        "generic" => "WAIT needs replicas: FlashDB has no replication.",
         "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",
         "server" => "No replication (REPLICAOF, PSYNC, FAILOVER; ROLE answers `master`), modules or DEBUG.",
         _ => "Not implemented.",
