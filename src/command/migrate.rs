@@ -572,6 +572,104 @@ impl Sockets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::testutil::{check_replay_after, dump, execute, prepared, texts};
+    use std::net::TcpListener;
+    use std::thread::JoinHandle;
+
+    /// A target that reads `n` commands, runs `during` after the first,
+    /// answers `+OK` to each and returns them (command names and keys).
+    fn fake_target(
+        n: usize,
+        during: impl FnOnce() + Send + 'static,
+    ) -> (String, JoinHandle<Vec<String>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port().to_string();
+        let h = std::thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            let mut r = BufReader::new(&s);
+            let mut during = Some(during);
+            let mut seen = Vec::new();
+            for _ in 0..n {
+                let argc: usize = String::from_utf8(read_line(&mut r).unwrap()[1..].to_vec())
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let mut words = Vec::new();
+                for _ in 0..argc {
+                    let len: usize = String::from_utf8(read_line(&mut r).unwrap()[1..].to_vec())
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let mut b = vec![0; len + 2];
+                    r.read_exact(&mut b).unwrap();
+                    b.truncate(len);
+                    words.push(String::from_utf8_lossy(&b).into_owned());
+                }
+                seen.push(words[..2.min(words.len())].join(" "));
+                if let Some(f) = during.take() {
+                    f();
+                }
+                (&s).write_all(b"+OK\r\n").unwrap();
+            }
+            seen
+        });
+        (port, h)
+    }
+
+    /// The moved keys' deletion is logged as one batch of DELs that
+    /// replays to the same store; a key that does not exist is skipped.
+    #[test]
+    fn deletion_is_logged_and_replays() {
+        let (port, target) = fake_target(3, || ());
+        let setup: &[&[&str]] = &[&["SET", "a", "1"], &["RPUSH", "b", "x"], &["SET", "c", "3"]];
+        let cmd = [
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            "",
+            "0",
+            "1000",
+            "KEYS",
+            "a",
+            "nope",
+            "b",
+        ];
+        let (replies, recs) = check_replay_after(setup, &[], &[&cmd]);
+        assert_eq!(replies, [Reply::ok()]);
+        assert_eq!(texts(&recs), ["BATCH[DEL a; DEL b]"]);
+        assert_eq!(
+            target.join().unwrap(),
+            ["SELECT 0", "RESTORE a", "RESTORE b"]
+        );
+    }
+
+    /// A key another client writes while its copy is in flight keeps the
+    /// newer value; the others are moved.
+    #[test]
+    fn a_key_changed_during_the_transfer_stays() {
+        let srv = prepared(&[&["SET", "a", "1"], &["SET", "b", "2"]], &[]);
+        let writer = srv.clone();
+        let (port, target) = fake_target(3, move || {
+            let (r, _) = execute(&writer, &[&["SET", "a", "newer"]]);
+            assert_eq!(r, [Reply::ok()]);
+        });
+        let cmd = [
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            "",
+            "0",
+            "1000",
+            "KEYS",
+            "a",
+            "b",
+        ];
+        let (replies, recs) = execute(&srv, &[&cmd]);
+        assert_eq!(replies, [Reply::ok()]);
+        assert_eq!(texts(&recs), ["DEL b"]);
+        assert_eq!(dump(&srv), ["db0 a string ttl=0 [newer]"]);
+        target.join().unwrap();
+    }
 
     fn a(v: &[&str]) -> Vec<Vec<u8>> {
         v.iter().map(|s| s.as_bytes().to_vec()).collect()
