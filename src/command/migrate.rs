@@ -590,16 +590,15 @@ mod tests {
             let mut during = Some(during);
             let mut seen = Vec::new();
             for _ in 0..n {
-                let argc: usize = String::from_utf8(read_line(&mut r).unwrap()[1..].to_vec())
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                // `*<argc>` or `$<len>`.
+                let number = |r: &mut BufReader<&TcpStream>| -> usize {
+                    let l = read_line(r).unwrap();
+                    std::str::from_utf8(&l[1..]).unwrap().parse().unwrap()
+                };
+                let argc = number(&mut r);
                 let mut words = Vec::new();
                 for _ in 0..argc {
-                    let len: usize = String::from_utf8(read_line(&mut r).unwrap()[1..].to_vec())
-                        .unwrap()
-                        .parse()
-                        .unwrap();
+                    let len = number(&mut r);
                     let mut b = vec![0; len + 2];
                     r.read_exact(&mut b).unwrap();
                     b.truncate(len);
@@ -616,24 +615,20 @@ mod tests {
         (port, h)
     }
 
+    /// `MIGRATE 127.0.0.1 port "" 0 1000 KEYS keys...`.
+    fn keys_form<'a>(port: &'a str, keys: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec!["MIGRATE", "127.0.0.1", port, "", "0", "1000", "KEYS"];
+        v.extend(keys);
+        v
+    }
+
     /// The moved keys' deletion is logged as one batch of DELs that
     /// replays to the same store; a key that does not exist is skipped.
     #[test]
     fn deletion_is_logged_and_replays() {
         let (port, target) = fake_target(3, || ());
         let setup: &[&[&str]] = &[&["SET", "a", "1"], &["RPUSH", "b", "x"], &["SET", "c", "3"]];
-        let cmd = [
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "0",
-            "1000",
-            "KEYS",
-            "a",
-            "nope",
-            "b",
-        ];
+        let cmd = keys_form(&port, &["a", "nope", "b"]);
         let (replies, recs) = check_replay_after(setup, &[], &[&cmd]);
         assert_eq!(replies, [Reply::ok()]);
         assert_eq!(texts(&recs), ["BATCH[DEL a; DEL b]"]);
@@ -653,17 +648,7 @@ mod tests {
             let (r, _) = execute(&writer, &[&["SET", "a", "newer"]]);
             assert_eq!(r, [Reply::ok()]);
         });
-        let cmd = [
-            "MIGRATE",
-            "127.0.0.1",
-            &port,
-            "",
-            "0",
-            "1000",
-            "KEYS",
-            "a",
-            "b",
-        ];
+        let cmd = keys_form(&port, &["a", "b"]);
         let (replies, recs) = execute(&srv, &[&cmd]);
         assert_eq!(replies, [Reply::ok()]);
         assert_eq!(texts(&recs), ["DEL b"]);
