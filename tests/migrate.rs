@@ -399,3 +399,34 @@ fn deletion_survives_restart_and_notifies() {
     assert_eq!(calls(&mut c, &["EXISTS", "a", "b"]), ":0\r\n");
     assert_eq!(calls(&mut c, &["GET", "kept"]), "$1\r\nv\r\n");
 }
+
+/// A cached connection the target has closed meanwhile: the next MIGRATE
+/// fails on it before any reply, retries on a fresh one and succeeds.
+#[test]
+fn a_closed_cached_connection_is_replaced() {
+    let (src, target) = (TestServer::start(), TestServer::start());
+    let port = target.port.to_string();
+    let (mut c, mut t) = (src.conn(), target.conn());
+    for k in ["a", "b"] {
+        assert_eq!(calls(&mut c, &["SET", k, "v"]), "+OK\r\n");
+    }
+    let info = |c: &mut TcpStream| calls(c, &["INFO", "stats"]);
+    assert_eq!(
+        calls(&mut c, &["MIGRATE", "127.0.0.1", &port, "a", "0", "2000"]),
+        "+OK\r\n"
+    );
+    assert!(info(&mut c).contains("migrate_cached_sockets:1\r\n"));
+    assert_eq!(
+        calls(&mut t, &["CLIENT", "KILL", "SKIPME", "yes"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        calls(&mut c, &["MIGRATE", "127.0.0.1", &port, "b", "0", "2000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        calls(&mut t, &["MGET", "a", "b"]),
+        "*2\r\n$1\r\nv\r\n$1\r\nv\r\n"
+    );
+    assert!(info(&mut c).contains("migrate_cached_sockets:1\r\n"));
+}
