@@ -34,6 +34,8 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);
+                    // MIGRATE's connections idle for 10 s (Redis's cron).
+                    srv.migrate.close_idle();
                     last_sample = now;
                 }
                 std::thread::sleep(period.min(Duration::from_millis(100)));

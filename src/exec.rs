@@ -595,6 +595,9 @@ fn touch_watched(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) 
     if matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
         return; // handled before the command ran (touch_whole_dbs)
     }
+    if spec.name == "migrate" {
+        return; // touches the keys it deleted itself (not COPY's)
+    }
     for_each_written_key(db, spec, args, |d, k| srv.watches.touch(d, k));
 }
 

@@ -44,6 +44,8 @@ pub struct Server {
     pub evict: crate::evict::Evictor,
     /// ACL users and the ACL LOG (src/acl).
     pub acl: crate::acl::Acl,
+    /// MIGRATE's cached connections (src/command/migrate.rs).
+    pub migrate: crate::command::migrate::Sockets,
 }
 
 /// Config values the request path reads, mirrored into atomics on every
@@ -233,6 +235,7 @@ impl Server {
             user_buckets: crate::ratelimit::UserBuckets::default(),
             evict: crate::evict::Evictor::default(),
             acl,
+            migrate: Default::default(),
         }
     }
 

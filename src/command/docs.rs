@@ -138,6 +138,7 @@ fn leaf_type(name: &str, cmd: &str) -> &'static str {
         "stop",
         "numkeys",
         "port",
+        "destination-db",
         "decrement",
         "limit",
         "ttl",
@@ -445,8 +446,8 @@ fn tips(full: &str) -> &'static [&'static str] {
             "request_policy:all_shards",
             "response_policy:special",
         ],
-        "time" | "lastsave" | "ttl" | "pttl" | "dump" | "object|freq" | "object|idletime"
-        | "object|encoding" | "object|refcount" => ND,
+        "time" | "lastsave" | "ttl" | "pttl" | "dump" | "migrate" | "object|freq"
+        | "object|idletime" | "object|encoding" | "object|refcount" => ND,
         "randomkey" => &["request_policy:all_shards", "nondeterministic_output"],
         "command" | "command|list" | "command|docs" | "command|info" => ND_ORDER,
         "keys" => &["request_policy:all_shards", "nondeterministic_output_order"],
@@ -557,6 +558,7 @@ fn key_flags(full: &str, spec: &CommandSpec) -> (&'static [&'static str], Option
         "sismember" | "scard" => (&["RO"], None),
         "move" => (&["RW", "access", "update"], None),
         "restore" => (&["OW", "update"], None),
+        "migrate" => (&["RW", "access", "delete"], None),
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => (&["RO", "access"], None),
         "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" => (&["RW", "update"], None),
         "ssubscribe" | "sunsubscribe" | "spublish" => (&["not_key"], None),
@@ -775,10 +777,11 @@ fn xread_keys(cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
     Err(Reply::err("ERR Invalid arguments specified for command"))
 }
 
-/// A key spec found by searching for `keyword` from argument `from`.
-fn keyword_key_spec(flags: &[&str], keyword: &str, from: i64) -> Reply {
+/// A key spec found by searching for `keyword` from argument `from`, the
+/// keys a range to `last` (relative, as in Redis) after it.
+fn keyword_key_spec(flags: &[&str], keyword: &str, from: i64, last: i32) -> Reply {
     let b = Reply::bulk_str;
-    let Reply::Map(mut m) = key_spec(flags, None, 0, 0, 1) else {
+    let Reply::Map(mut m) = key_spec(flags, None, 0, last, 1) else {
         unreachable!("key_spec builds a map");
     };
     for (k, v) in m.iter_mut() {
@@ -805,7 +808,7 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
     if full == "xread" || full == "xreadgroup" {
         // The keys: the first half of what follows STREAMS.
         let from = if full == "xread" { 1 } else { 4 };
-        let Reply::Map(mut m) = keyword_key_spec(&["RO", "access"], "STREAMS", from) else {
+        let Reply::Map(mut m) = keyword_key_spec(&["RO", "access"], "STREAMS", from, 0) else {
             unreachable!("key_spec builds a map");
         };
         if let Some(last) = m.last_mut() {
@@ -827,8 +830,16 @@ fn key_specs(full: &str, spec: &CommandSpec) -> Vec<Reply> {
         let from = if full == "georadius" { 6 } else { 5 };
         return vec![
             key_spec(&["RO", "access"], None, 1, 0, 1),
-            keyword_key_spec(&["OW", "update"], "STORE", from),
-            keyword_key_spec(&["OW", "update"], "STOREDIST", from),
+            keyword_key_spec(&["OW", "update"], "STORE", from, 0),
+            keyword_key_spec(&["OW", "update"], "STOREDIST", from, 0),
+        ];
+    }
+    if full == "migrate" {
+        // The key argument, or the keys after KEYS (searched from the end,
+        // hence "incomplete": AUTH's password could read as KEYS).
+        return vec![
+            key_spec(&["RW", "access", "delete"], None, 3, 0, 1),
+            keyword_key_spec(&["RW", "access", "delete", "incomplete"], "KEYS", -2, -1),
         ];
     }
     if let Some((begin, numidx, first, step, flags)) = keynum_spec(full) {
@@ -1068,6 +1079,10 @@ fn keys_of(id: usize, cmd: &[Vec<u8>]) -> Result<Vec<usize>, Reply> {
     if full == "xread" || full == "xreadgroup" {
         return xread_keys(cmd);
     }
+    if full == "migrate" {
+        return super::migrate::migrate_keys(cmd)
+            .ok_or_else(|| Reply::err("ERR Invalid arguments specified for command"));
+    }
     let keys = spec.key_indexes(cmd.len());
     if spec.keys.first <= 0 || keys.is_empty() {
         return Err(Reply::err("ERR The command has no key arguments"));
@@ -1130,6 +1145,7 @@ pub fn uniform_key_flags(id: usize) -> Option<&'static [&'static str]> {
     let spec = t.spec(id);
     let full = t.full_name_str(id);
     let varies = full == "set"
+        || full == "migrate"
         || full == "xread"
         || full == "xreadgroup"
         || full == "sort"

@@ -471,10 +471,10 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(o, "pubsub_channels:{}", channels);
             line!(o, "pubsub_patterns:{}", patterns);
             line!(o, "pubsubshard_channels:{}", shard);
+            line!(o, "latest_fork_usec:0");
+            line!(o, "total_forks:0");
+            line!(o, "migrate_cached_sockets:{}", srv.migrate.len());
             for l in [
-                "latest_fork_usec:0",
-                "total_forks:0",
-                "migrate_cached_sockets:0",
                 "slave_expires_tracked_keys:0",
                 "active_defrag_hits:0",
                 "active_defrag_misses:0",

@@ -17,6 +17,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod migrate;
 pub mod obs;
 pub mod persist;
 pub mod pubsub;

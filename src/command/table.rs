@@ -33,7 +33,7 @@ impl Hasher for Fnv {
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Every family's rows. Adding a family = one line here.
-fn families() -> [&'static [CommandSpec]; 21] {
+fn families() -> [&'static [CommandSpec]; 22] {
     [
         super::connection::COMMANDS,
         super::string::COMMANDS,
@@ -56,6 +56,7 @@ fn families() -> [&'static [CommandSpec]; 21] {
         super::stream::COMMANDS,
         super::xgroup::COMMANDS,
         super::dump::COMMANDS,
+        super::migrate::COMMANDS,
     ]
 }
 

@@ -132,6 +132,8 @@ pub fn redactions(args: &[Vec<u8>]) -> Vec<usize> {
                 break;
             }
         }
+    } else if is(0, "migrate") {
+        v = crate::command::migrate::redactions(args);
     } else if is(0, "config") && is(1, "set") && args.len().is_multiple_of(2) {
         const SECRET: &[&str] = &[
             "requirepass",
