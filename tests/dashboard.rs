@@ -5,23 +5,13 @@
 mod common;
 use common::http::{parse, Resp};
 
-use common::{free_port, TestServer};
+use common::TestServer;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn start(extra: &[&str]) -> (TestServer, u16) {
-    let http = free_port();
-    let hp = http.to_string();
-    let mut args: Vec<&str> = extra.to_vec();
-    args.extend(["--http-port", &hp]);
-    let srv = TestServer::start_with(&args);
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (srv, http)
+    TestServer::start_with_http(extra)
 }
 
 /// One request on a fresh connection; reads to EOF. (The server answers

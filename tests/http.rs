@@ -6,7 +6,7 @@
 mod common;
 use common::http::{parse, Resp};
 
-use common::{calls, free_port, TestServer};
+use common::{calls, TestServer};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -20,17 +20,7 @@ struct Web {
 }
 
 fn start(extra: &[&str]) -> Web {
-    let http = free_port();
-    let hp = http.to_string();
-    let mut args: Vec<&str> = extra.to_vec();
-    args.extend(["--http-port", &hp]);
-    let srv = TestServer::start_with(&args);
-    // The HTTP listener starts with the RESP one; wait until it answers.
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (srv, http) = TestServer::start_with_http(extra);
     Web { srv, http }
 }
 

@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::{free_port, TestServer};
+use common::TestServer;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Web {
     _srv: TestServer,
@@ -16,14 +16,7 @@ struct Web {
 }
 
 fn start() -> Web {
-    let http = free_port();
-    let hp = http.to_string();
-    let srv = TestServer::start_with(&["--http-port", &hp]);
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (srv, http) = TestServer::start_with_http(&[]);
     Web { _srv: srv, http }
 }
 

@@ -262,16 +262,7 @@ struct Api {
 static COVERED: Mutex<BTreeSet<(String, String, u16)>> = Mutex::new(BTreeSet::new());
 
 fn start(extra: &[&str]) -> Api {
-    let http = free_port();
-    let hp = http.to_string();
-    let mut args: Vec<&str> = extra.to_vec();
-    args.extend(["--http-port", &hp]);
-    let srv = TestServer::start_with(&args);
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (srv, http) = TestServer::start_with_http(extra);
     Api {
         srv,
         http,

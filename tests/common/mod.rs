@@ -65,50 +65,86 @@ impl TestServer {
     /// Starts the server on an existing data dir (restart tests).
     pub fn start_in(dir: PathBuf, extra: &[&str]) -> TestServer {
         for _ in 0..5 {
-            let port = free_port();
-            let log = std::fs::File::create(dir.join("server.log")).unwrap();
-            let mut cmd = Command::new(binary());
-            // A config file path must come first, like redis-server.
-            let (conf, flags): (Vec<&str>, Vec<&str>) = match extra.first() {
-                Some(f) if !f.starts_with("--") => (vec![f], extra[1..].to_vec()),
-                _ => (vec![], extra.to_vec()),
-            };
-            // FLASHDB_TEST_ARGS lets `make test` run suites again under
-            // another configuration (e.g. `--io-model threads`).
-            let env_args = std::env::var("FLASHDB_TEST_ARGS").unwrap_or_default();
-            cmd.args(&conf)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--dir",
-                    dir.to_str().unwrap(),
-                    "--http-port",
-                    "0",
-                ])
-                .args(env_args.split_whitespace())
-                .args(&flags)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log);
-            let child = cmd.spawn().expect("start flashdb");
-            let mut s = TestServer {
-                child,
-                port,
-                dir: dir.clone(),
-            };
-            if s.wait_ready(Duration::from_secs(10)) {
+            if let Some(s) = Self::launch(&dir, extra) {
                 return s;
             }
-            let _ = s.child.kill();
-            let _ = s.child.wait();
-            // Retry (a port taken meanwhile) in the same directory: keep it
-            // from the Drop that would delete it.
-            s.dir = temp_dir("retry");
         }
         panic!(
             "flashdb did not start; log:\n{}",
             std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
         );
+    }
+
+    /// Starts the server with the HTTP API on a free port as well; returns
+    /// it with that port once both listeners answer. A collision on either
+    /// port (another test's connection took it meanwhile) is retried with
+    /// fresh ports.
+    pub fn start_with_http(extra: &[&str]) -> (TestServer, u16) {
+        let dir = temp_dir("srv");
+        for _ in 0..5 {
+            let http = free_port();
+            let hp = http.to_string();
+            let mut args: Vec<&str> = extra.to_vec();
+            args.extend(["--http-port", &hp]);
+            if let Some(srv) = Self::launch(&dir, &args) {
+                // The HTTP listener starts with the RESP one.
+                let t = Instant::now();
+                while TcpStream::connect(("127.0.0.1", http)).is_err() {
+                    assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                return (srv, http);
+            }
+        }
+        panic!(
+            "flashdb did not start; log:\n{}",
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+        );
+    }
+
+    /// One start on a fresh RESP port: None if it did not get ready (the
+    /// process is stopped; its log stays in `dir`).
+    fn launch(dir: &Path, extra: &[&str]) -> Option<TestServer> {
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let mut cmd = Command::new(binary());
+        // A config file path must come first, like redis-server.
+        let (conf, flags): (Vec<&str>, Vec<&str>) = match extra.first() {
+            Some(f) if !f.starts_with("--") => (vec![f], extra[1..].to_vec()),
+            _ => (vec![], extra.to_vec()),
+        };
+        // FLASHDB_TEST_ARGS lets `make test` run suites again under
+        // another configuration (e.g. `--io-model threads`).
+        let env_args = std::env::var("FLASHDB_TEST_ARGS").unwrap_or_default();
+        cmd.args(&conf)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--dir",
+                dir.to_str().unwrap(),
+                "--http-port",
+                "0",
+            ])
+            .args(env_args.split_whitespace())
+            .args(&flags)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd.spawn().expect("start flashdb");
+        let mut s = TestServer {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        };
+        if s.wait_ready(Duration::from_secs(10)) {
+            return Some(s);
+        }
+        let _ = s.child.kill();
+        let _ = s.child.wait();
+        // Keep the directory from the Drop that would delete it (a retry
+        // uses it again).
+        s.dir = temp_dir("retry");
+        None
     }
 
     fn wait_ready(&mut self, limit: Duration) -> bool {
