@@ -402,12 +402,21 @@ impl RedisRef {
                 .stderr(Stdio::null())
                 .spawn()
                 .ok()?;
-            let r = RedisRef { child, port };
+            let mut r = RedisRef { child, port };
             let t = Instant::now();
             while t.elapsed() < Duration::from_secs(5) {
+                // Exited: the port was taken meanwhile; try another.
+                if let Ok(Some(_)) = r.child.try_wait() {
+                    break;
+                }
+                // Not yet listening, or a reset: try again (no panic).
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                    if calls(&mut s, &["PING"]) == "+PONG\r\n" {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut b = [0u8; 7];
+                    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_ok()
+                        && s.read_exact(&mut b).is_ok()
+                        && &b == b"+PONG\r\n"
+                    {
                         return Some(r);
                     }
                 }
