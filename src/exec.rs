@@ -111,7 +111,14 @@ pub fn execute(
         // reply (inside EXEC, only the transaction's own can arrive).
         client.info.mail.take_into(out);
     }
+    if crate::tracking::armed() {
+        // Invalidations for this client wait for this command's reply.
+        crate::tracking::set_current(client.id);
+    }
     let Some(reply) = run(srv, client, &args, may_hold) else {
+        if crate::tracking::armed() {
+            crate::tracking::after_command(out);
+        }
         return Some(args);
     };
     if client.blocked.is_some() {
@@ -137,8 +144,26 @@ pub fn execute(
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
+    if crate::tracking::armed() {
+        after_tracking(client, &args, out);
+    }
     crate::obs::after_reply(client, out);
     None
+}
+
+/// Client-side caching after a command's reply: the invalidations it
+/// caused for this client and the BCAST broadcasts follow the reply; CLIENT
+/// CACHING applies to one command (kept through CLIENT subcommands and a
+/// transaction, cleared after EXEC, as Redis's `resetClient`).
+fn after_tracking(client: &mut Client, args: &[Vec<u8>], out: &mut Vec<u8>) {
+    crate::tracking::after_command(out);
+    let st = &client.info.tracking;
+    if st.flags.load(Relaxed) & crate::tracking::CACHING != 0
+        && client.multi.is_none()
+        && !args[0].eq_ignore_ascii_case(b"client")
+    {
+        st.flags.fetch_and(!crate::tracking::CACHING, Relaxed);
+    }
 }
 
 /// `-MISCONF` for a write while the WAL cannot be written: nothing is
@@ -434,6 +459,9 @@ fn call(
     if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
         touch_whole_dbs(srv, db, spec.name, args);
     }
+    // Client-side caching: whether this write changed anything is whether
+    // it logged a record (src/tracking.rs).
+    let logged_before = crate::tracking::armed().then(crate::persist::logged_here);
     let reply = {
         let mut ctx = Ctx { srv, client };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
@@ -462,6 +490,9 @@ fn call(
     }
     if spec.is_write() && failed == 0 && srv.blocking.blocked_clients() > 0 {
         signal_keys(srv, db, spec, args);
+    }
+    if let Some(before) = logged_before {
+        track(client, db, spec, args, failed == 0, before);
     }
     match client.pending_stats.iter_mut().find(|p| p.0 == id) {
         Some(p) => {
@@ -612,6 +643,38 @@ fn signal_keys(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
         return;
     }
     for_each_written_key(db, spec, args, |d, k| b.signal(d, k));
+}
+
+/// Client-side caching after a command ran (src/tracking.rs): a write that
+/// changed something invalidates the keys it names (FLUSHDB / FLUSHALL:
+/// every key); a read-only command of a tracking client remembers its keys.
+fn track(
+    client: &Client,
+    db: usize,
+    spec: &CommandSpec,
+    args: &[Vec<u8>],
+    ok: bool,
+    logged_before: u64,
+) {
+    if spec.is_write() && ok {
+        match spec.name {
+            // Even an empty DB's flush.
+            "flushdb" | "flushall" => crate::tracking::invalidate_all(),
+            // Redis 7.0 leaves tracking alone on SWAPDB.
+            "swapdb" => {}
+            _ if crate::persist::logged_here() != logged_before => {
+                for_each_written_key(db, spec, args, |_, k| crate::tracking::invalidate_key(k))
+            }
+            _ => {}
+        }
+    }
+    if spec.flags & crate::command::READONLY != 0
+        && spec.flags & crate::command::PUBSUB == 0
+        && client.info.tracking.on()
+    {
+        let keys = crate::command::docs::command_keys(args);
+        crate::tracking::remember(&client.info, keys.into_iter().map(|i| args[i].as_slice()));
+    }
 }
 
 /// Adds the batch's command stats to the shared counters: once per batch

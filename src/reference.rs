@@ -60,7 +60,6 @@ fn why(group: &str) -> &'static str {
         "scripting" => "No Lua scripting or functions: use MULTI/EXEC (with WATCH) for atomic groups of commands.",
         "geo" => "The geospatial commands are not implemented yet.",
         "generic" => "MIGRATE needs a second server to move keys to (use DUMP + RESTORE); WAIT needs replicas.",
-        "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",
         "server" => "No replication (REPLICAOF, PSYNC, FAILOVER; ROLE answers `master`), modules or DEBUG.",
         _ => "Not implemented.",
     }
