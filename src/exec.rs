@@ -136,9 +136,11 @@ pub fn execute(
         client.reply_skip = true;
         return None;
     }
-    if client.info.mail.has_mail() {
+    if client.info.mail.has_mail() && !client.info.tracking.on() {
         // Published by this very command (PUBLISH to one's own channel):
-        // before its reply, as Redis queues it.
+        // before its reply, as Redis queues it. Not for a tracking client:
+        // an invalidation that arrived while its read ran may be about a
+        // write the read did not see, and must follow the reply.
         client.info.mail.take_into(out);
     }
     if !skip && !client.reply_off {
@@ -431,9 +433,10 @@ pub fn run_queued(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> R
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);
     }
-    if client.info.mail.has_mail() {
+    if client.info.mail.has_mail() && !client.info.tracking.on() {
         // A message this command published to the client itself goes
-        // right before its reply, inside EXEC's array, as in Redis.
+        // right before its reply, inside EXEC's array, as in Redis (not
+        // for a tracking client: see `execute`).
         let mut raw = Vec::new();
         client.info.mail.take_into(&mut raw);
         reply.encode(&mut raw, client.resp);
@@ -459,9 +462,16 @@ fn call(
     if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
         touch_whole_dbs(srv, db, spec.name, args);
     }
-    // Client-side caching: whether this write changed anything is whether
-    // it logged a record (src/tracking.rs).
-    let logged_before = crate::tracking::armed().then(crate::persist::logged_here);
+    // Client-side caching (src/tracking.rs): a tracking client's reads are
+    // remembered before they run, so a write racing with the read on
+    // another thread invalidates it; whether a write changed anything is
+    // whether it logged a record (a thread-local count: free). Checked
+    // again after the command, so a write racing the first CLIENT TRACKING
+    // ON still invalidates.
+    if crate::tracking::armed() {
+        remember_reads(client, spec, args);
+    }
+    let logged_before = crate::persist::logged_here();
     let reply = {
         let mut ctx = Ctx { srv, client };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
@@ -491,8 +501,8 @@ fn call(
     if spec.is_write() && failed == 0 && srv.blocking.blocked_clients() > 0 {
         signal_keys(srv, db, spec, args);
     }
-    if let Some(before) = logged_before {
-        track(client, db, spec, args, failed == 0, before);
+    if crate::tracking::armed() {
+        invalidate_writes(db, spec, args, failed == 0, logged_before);
     }
     match client.pending_stats.iter_mut().find(|p| p.0 == id) {
         Some(p) => {
@@ -645,11 +655,24 @@ fn signal_keys(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
     for_each_written_key(db, spec, args, |d, k| b.signal(d, k));
 }
 
-/// Client-side caching after a command ran (src/tracking.rs): a write that
-/// changed something invalidates the keys it names (FLUSHDB / FLUSHALL:
-/// every key); a read-only command of a tracking client remembers its keys.
-fn track(
-    client: &Client,
+/// Client-side caching before a command runs: a read-only command of a
+/// tracking client remembers its keys (Redis does it after the command;
+/// here commands run in parallel, and an invalidation that arrives while
+/// the command runs is sent after its reply, so remembering first never
+/// misses a write that the read did not see).
+fn remember_reads(client: &Client, spec: &CommandSpec, args: &[Vec<u8>]) {
+    if spec.flags & crate::command::READONLY != 0
+        && spec.flags & crate::command::PUBSUB == 0
+        && client.info.tracking.on()
+    {
+        let keys = crate::command::docs::command_keys(args);
+        crate::tracking::remember(&client.info, keys.into_iter().map(|i| args[i].as_slice()));
+    }
+}
+
+/// Client-side caching after a command ran: a write that changed something
+/// invalidates the keys it names (FLUSHDB / FLUSHALL: every key).
+fn invalidate_writes(
     db: usize,
     spec: &CommandSpec,
     args: &[Vec<u8>],
@@ -667,13 +690,6 @@ fn track(
             }
             _ => {}
         }
-    }
-    if spec.flags & crate::command::READONLY != 0
-        && spec.flags & crate::command::PUBSUB == 0
-        && client.info.tracking.on()
-    {
-        let keys = crate::command::docs::command_keys(args);
-        crate::tracking::remember(&client.info, keys.into_iter().map(|i| args[i].as_slice()));
     }
 }
 

@@ -16,8 +16,11 @@
 //!   client that changed it last (for NOLOOP).
 //!
 //! # Hooks
-//! - Reads: `exec::call` calls [`remember`] after a read-only command of a
-//!   client with tracking on (its keys from the command table's key specs).
+//! - Reads: `exec::call` calls [`remember`] before a read-only command of a
+//!   client with tracking on runs (its keys from the command table's key
+//!   specs): a write racing the read on another thread then always finds
+//!   the key (its invalidation follows the read's reply: `exec::execute`
+//!   does not move a tracking client's mail before a reply).
 //! - Writes: `exec::call` calls [`invalidate_key`] for the keys a
 //!   successful write names, when the command changed something (it logged
 //!   a WAL record: so `DEL missing` or a failed `SETNX` send nothing, as in
@@ -115,17 +118,17 @@ struct Table {
 
 impl Table {
     fn rearm(&self) {
-        let t = tracker();
-        t.armed
-            .store(!self.clients.is_empty() || !self.keys.is_empty(), Relaxed);
+        ARMED.store(!self.clients.is_empty() || !self.keys.is_empty(), Relaxed);
     }
 }
+
+/// Someone tracks, or the table still holds keys: the hooks' fast path,
+/// outside the lazily built tracker so that it is one plain atomic load.
+static ARMED: AtomicBool = AtomicBool::new(false);
 
 /// The process-wide tracking state.
 pub struct Tracker {
     table: Mutex<Table>,
-    /// Someone tracks, or the table still holds keys (the hooks' fast path).
-    armed: AtomicBool,
     /// BCAST keys wait to be broadcast.
     bcast_pending: AtomicBool,
     /// `tracking-table-max-keys` (0 = no limit).
@@ -136,7 +139,6 @@ pub struct Tracker {
 
 static TRACKER: LazyLock<Tracker> = LazyLock::new(|| Tracker {
     table: Mutex::new(Table::default()),
-    armed: AtomicBool::new(false),
     bcast_pending: AtomicBool::new(false),
     max_keys: AtomicU64::new(1_000_000),
     normal_limits: Default::default(),
@@ -153,7 +155,7 @@ fn table() -> std::sync::MutexGuard<'static, Table> {
 /// Whether any hook has work to do (one atomic load).
 #[inline]
 pub fn armed() -> bool {
-    tracker().armed.load(Relaxed)
+    ARMED.load(Relaxed)
 }
 
 /// Applies the configuration (start-up and every CONFIG SET).

@@ -697,3 +697,76 @@ fn redis_crate_redirect_subscriber() {
     let keys: Vec<String> = msg.get_payload().unwrap();
     assert_eq!(keys, vec!["rk".to_string()]);
 }
+
+/// A cache kept by the invalidations is never left stale, with writers
+/// racing the tracking client's reads on other threads.
+#[test]
+fn cache_never_stale_under_concurrent_writes() {
+    let srv = TestServer::start_with(&["--worker-threads", "2"]);
+    let mut t = srv.raw();
+    let _ = call(&mut t, &["HELLO", "3"]);
+    assert_eq!(calls(&mut t, &["CLIENT", "TRACKING", "on"]), "+OK\r\n");
+    assert_eq!(calls(&mut t, &["CLIENT", "SETNAME", "sync"]), "+OK\r\n");
+    let mut check = srv.raw();
+    for round in 0..5 {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let mut w = srv.raw();
+                std::thread::spawn(move || {
+                    for _ in 0..400 {
+                        let _ = call(&mut w, &["INCR", "sk"]);
+                    }
+                })
+            })
+            .collect();
+        let d = done.clone();
+        let waiter = std::thread::spawn(move || {
+            for w in writers {
+                w.join().unwrap();
+            }
+            d.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        // The client side of client-side caching: a push drops the value.
+        let mut cache: Option<Vec<u8>> = None;
+        let mut reads = 0;
+        let step = |t: &mut TcpStream, cache: &mut Option<Vec<u8>>| {
+            let (args, sync): (&[&str], bool) = if cache.is_none() {
+                (&["GET", "sk"], false)
+            } else {
+                (&["CLIENT", "GETNAME"], true)
+            };
+            t.write_all(&cmd(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()))
+                .unwrap();
+            loop {
+                let r = read_reply(t);
+                if r.starts_with(b">") {
+                    *cache = None;
+                    continue;
+                }
+                if !sync {
+                    *cache = Some(r);
+                }
+                return;
+            }
+        };
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            step(&mut t, &mut cache);
+            reads += 1;
+        }
+        waiter.join().unwrap();
+        // Whatever is still due has been sent: take it, then compare.
+        std::thread::sleep(Duration::from_millis(100));
+        step(&mut t, &mut cache);
+        if cache.is_none() {
+            step(&mut t, &mut cache);
+            step(&mut t, &mut cache);
+        }
+        let truth = call(&mut check, &["GET", "sk"]);
+        assert_eq!(
+            cache.as_deref().map(String::from_utf8_lossy),
+            Some(String::from_utf8_lossy(&truth)),
+            "round {round} after {reads} reads"
+        );
+    }
+}
