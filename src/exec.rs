@@ -111,12 +111,15 @@ pub fn execute(
         // reply (inside EXEC, only the transaction's own can arrive).
         client.info.mail.take_into(out);
     }
-    if crate::tracking::armed() {
+    let tracking = crate::tracking::armed();
+    if tracking {
         // Invalidations for this client wait for this command's reply.
         crate::tracking::set_current(client.id);
     }
+    // (Also when tracking turned on meanwhile: after_command resets the
+    // thread's current client, which must never outlive the command.)
     let Some(reply) = run(srv, client, &args, may_hold) else {
-        if crate::tracking::armed() {
+        if tracking || crate::tracking::armed() {
             crate::tracking::after_command(out);
         }
         return Some(args);
@@ -134,6 +137,9 @@ pub fn execute(
         // CLIENT REPLY SKIP: neither its own reply nor the next one.
         client.skip_next = false;
         client.reply_skip = true;
+        if tracking || crate::tracking::armed() {
+            after_tracking(client, &args, out);
+        }
         return None;
     }
     if client.info.mail.has_mail() && !client.info.tracking.on() {
@@ -146,7 +152,7 @@ pub fn execute(
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
-    if crate::tracking::armed() {
+    if tracking || crate::tracking::armed() {
         after_tracking(client, &args, out);
     }
     crate::obs::after_reply(client, out);
