@@ -43,7 +43,8 @@
 //! # Bound
 //! `tracking-table-max-keys` (default 1000000, 0 = no limit): past it,
 //! keys are dropped from the table (hash order, i.e. effectively random),
-//! each with its invalidation sent, as Redis's `trackingLimitUsedSlots`.
+//! each with its invalidation sent, as Redis's `trackingLimitUsedSlots`;
+//! at most [`LIMIT_EFFORT`] per call, the cron thread finishing the job.
 
 use crate::resp::Reply;
 use crate::server::ClientInfo;
@@ -327,14 +328,20 @@ pub fn remember<'a>(info: &ClientInfo, keys: impl Iterator<Item = &'a [u8]>) {
     }
 }
 
+/// Keys one call of [`limit`] drops at most (a much lowered limit is
+/// reached over several cron ticks, as Redis spreads the effort).
+const LIMIT_EFFORT: usize = 10_000;
+
 /// Redis's `trackingLimitUsedSlots`: drops keys (hash order, effectively
-/// random) until the table is within `max`, invalidating each.
+/// random) until the table is within `max` (or [`LIMIT_EFFORT`] keys were
+/// dropped), invalidating each.
 fn limit(t: &mut Table, max: usize) -> Vec<Outgoing> {
+    let excess = t.keys.len().saturating_sub(max).min(LIMIT_EFFORT);
+    // One pass picks them all (repeated first-key lookups would rescan the
+    // emptied front of the table each time).
+    let victims: Vec<Vec<u8>> = t.keys.keys().take(excess).cloned().collect();
     let mut out = Vec::new();
-    while t.keys.len() > max {
-        let Some(k) = t.keys.keys().next().cloned() else {
-            break;
-        };
+    for k in victims {
         forget_key(t, &k, 0, &mut out);
     }
     t.rearm();

@@ -770,3 +770,35 @@ fn cache_never_stale_under_concurrent_writes() {
         );
     }
 }
+
+/// A table far over the limit shrinks to it within a few cron ticks, every
+/// dropped key invalidated once.
+#[test]
+fn large_excess_is_dropped_over_cron_ticks() {
+    let srv = TestServer::start();
+    let mut t = srv.raw();
+    let mut w = srv.raw();
+    let _ = call(&mut t, &["HELLO", "3"]);
+    assert_eq!(calls(&mut t, &["CLIENT", "TRACKING", "on"]), "+OK\r\n");
+    assert_eq!(
+        calls(&mut w, &["CONFIG", "SET", "tracking-table-max-keys", "100"]),
+        "+OK\r\n"
+    );
+    let keys: Vec<String> = (0..25_000).map(|i| format!("big:{i}")).collect();
+    let mut args: Vec<&str> = vec!["MGET"];
+    args.extend(keys.iter().map(|k| k.as_str()));
+    let reply = call(&mut t, &args);
+    assert!(reply.starts_with(b"*25000\r\n"));
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    while t0.elapsed() < Duration::from_secs(10) {
+        got.extend(drain(&mut t, Duration::from_millis(200)));
+        if info_field(&mut w, "tracking_total_keys") == 100 {
+            break;
+        }
+    }
+    got.extend(drain(&mut t, Duration::from_millis(300)));
+    assert_eq!(info_field(&mut w, "tracking_total_keys"), 100);
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(text.matches("$10\r\ninvalidate\r\n").count(), 24_900);
+}
