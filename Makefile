@@ -23,7 +23,7 @@ run: release
 test:
 	$(CARGO) test --all-targets -- --test-threads=4
 	# The network-facing suites again under the other I/O driver.
-	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test streams --test pubsub --test tls --test exposure --test observability --test hostile --test rdb -- --test-threads=4
+	FLASHDB_TEST_ARGS="--io-model threads" $(CARGO) test --test io --test protocol --test connection --test tx --test durability --test crash --test blocking --test streams --test pubsub --test tls --test exposure --test observability --test hostile --test rdb --test tracking -- --test-threads=4
 	# The dashboard end to end in headless Chromium against the debug binary
 	# (tests/browser/, docs/DASHBOARD.md): needs chromium, node and npm.
 	$(CARGO) build

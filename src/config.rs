@@ -407,6 +407,10 @@ pub const COMPAT_WITH_EFFECT: &[(&str, &str)] = &[
         "lfu-decay-time",
         "acted on: minutes per LFU counter decrement (0 = never)",
     ),
+    (
+        "tracking-table-max-keys",
+        "acted on: keys the client-side caching table remembers; past it, keys are dropped with an invalidation (0 = no limit)",
+    ),
 ];
 
 /// Redis 7 directives FlashDB accepts and reports but (except those in

@@ -31,6 +31,10 @@ pub fn start(srv: Arc<Server>) -> std::io::Result<std::thread::JoinHandle<()>> {
                 // on here (Redis's evictionTimeProc), as does eviction
                 // nobody's command triggered.
                 crate::evict::cron(&srv, period / 4);
+                // Client-side caching: BCAST invalidations from expiry and
+                // eviction, and a lowered `tracking-table-max-keys`.
+                crate::tracking::flush_bcast();
+                crate::tracking::enforce_limit();
                 let now = crate::store::now_ms();
                 if now.saturating_sub(last_sample) >= 100 {
                     srv.stats.sample(now);

@@ -229,6 +229,7 @@ fn evicted(srv: &Server, db: usize, key: &[u8], entry: crate::store::Entry) {
     }
     srv.watches.touch(db, key);
     crate::pubsub::notify(crate::pubsub::NOTIFY_EVICTED, "evicted", key, db);
+    crate::tracking::invalidate_key(key);
 }
 
 /// The `maxmemory` step of processCommand, for a command that passed the

@@ -111,7 +111,17 @@ pub fn execute(
         // reply (inside EXEC, only the transaction's own can arrive).
         client.info.mail.take_into(out);
     }
+    let tracking = crate::tracking::armed();
+    if tracking {
+        // Invalidations for this client wait for this command's reply.
+        crate::tracking::set_current(client.id);
+    }
+    // (Also when tracking turned on meanwhile: after_command resets the
+    // thread's current client, which must never outlive the command.)
     let Some(reply) = run(srv, client, &args, may_hold) else {
+        if tracking || crate::tracking::armed() {
+            crate::tracking::after_command(out);
+        }
         return Some(args);
     };
     if client.blocked.is_some() {
@@ -127,18 +137,41 @@ pub fn execute(
         // CLIENT REPLY SKIP: neither its own reply nor the next one.
         client.skip_next = false;
         client.reply_skip = true;
+        if tracking || crate::tracking::armed() {
+            after_tracking(client, &args, out);
+        }
         return None;
     }
-    if client.info.mail.has_mail() {
+    if client.info.mail.has_mail() && !client.info.tracking.on() {
         // Published by this very command (PUBLISH to one's own channel):
-        // before its reply, as Redis queues it.
+        // before its reply, as Redis queues it. Not for a tracking client:
+        // an invalidation that arrived while its read ran may be about a
+        // write the read did not see, and must follow the reply.
         client.info.mail.take_into(out);
     }
     if !skip && !client.reply_off {
         reply.encode(out, client.resp);
     }
+    if tracking || crate::tracking::armed() {
+        after_tracking(client, &args, out);
+    }
     crate::obs::after_reply(client, out);
     None
+}
+
+/// Client-side caching after a command's reply: the invalidations it
+/// caused for this client and the BCAST broadcasts follow the reply; CLIENT
+/// CACHING applies to one command (kept through CLIENT subcommands and a
+/// transaction, cleared after EXEC, as Redis's `resetClient`).
+fn after_tracking(client: &mut Client, args: &[Vec<u8>], out: &mut Vec<u8>) {
+    crate::tracking::after_command(out);
+    let st = &client.info.tracking;
+    if st.flags.load(Relaxed) & crate::tracking::CACHING != 0
+        && client.multi.is_none()
+        && !args[0].eq_ignore_ascii_case(b"client")
+    {
+        st.flags.fetch_and(!crate::tracking::CACHING, Relaxed);
+    }
 }
 
 /// `-MISCONF` for a write while the WAL cannot be written: nothing is
@@ -406,9 +439,10 @@ pub fn run_queued(srv: &Arc<Server>, client: &mut Client, args: &[Vec<u8>]) -> R
     if let Reply::Error(e) = &reply {
         srv.stats.error(e);
     }
-    if client.info.mail.has_mail() {
+    if client.info.mail.has_mail() && !client.info.tracking.on() {
         // A message this command published to the client itself goes
-        // right before its reply, inside EXEC's array, as in Redis.
+        // right before its reply, inside EXEC's array, as in Redis (not
+        // for a tracking client: see `execute`).
         let mut raw = Vec::new();
         client.info.mail.take_into(&mut raw);
         reply.encode(&mut raw, client.resp);
@@ -434,6 +468,16 @@ fn call(
     if srv.watches.active() && matches!(spec.name, "flushdb" | "flushall" | "swapdb") {
         touch_whole_dbs(srv, db, spec.name, args);
     }
+    // Client-side caching (src/tracking.rs): a tracking client's reads are
+    // remembered before they run, so a write racing with the read on
+    // another thread invalidates it; whether a write changed anything is
+    // whether it logged a record (a thread-local count: free). Checked
+    // again after the command, so a write racing the first CLIENT TRACKING
+    // ON still invalidates.
+    if crate::tracking::armed() {
+        remember_reads(client, spec, args);
+    }
+    let logged_before = crate::persist::logged_here();
     let reply = {
         let mut ctx = Ctx { srv, client };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut ctx, args))) {
@@ -462,6 +506,9 @@ fn call(
     }
     if spec.is_write() && failed == 0 && srv.blocking.blocked_clients() > 0 {
         signal_keys(srv, db, spec, args);
+    }
+    if crate::tracking::armed() {
+        invalidate_writes(db, spec, args, failed == 0, logged_before);
     }
     match client.pending_stats.iter_mut().find(|p| p.0 == id) {
         Some(p) => {
@@ -615,6 +662,44 @@ fn signal_keys(srv: &Server, db: usize, spec: &CommandSpec, args: &[Vec<u8>]) {
         return;
     }
     for_each_written_key(db, spec, args, |d, k| b.signal(d, k));
+}
+
+/// Client-side caching before a command runs: a read-only command of a
+/// tracking client remembers its keys (Redis does it after the command;
+/// here commands run in parallel, and an invalidation that arrives while
+/// the command runs is sent after its reply, so remembering first never
+/// misses a write that the read did not see).
+fn remember_reads(client: &Client, spec: &CommandSpec, args: &[Vec<u8>]) {
+    if spec.flags & crate::command::READONLY != 0
+        && spec.flags & crate::command::PUBSUB == 0
+        && client.info.tracking.on()
+    {
+        let keys = crate::command::docs::command_keys(args);
+        crate::tracking::remember(&client.info, keys.into_iter().map(|i| args[i].as_slice()));
+    }
+}
+
+/// Client-side caching after a command ran: a write that changed something
+/// invalidates the keys it names (FLUSHDB / FLUSHALL: every key).
+fn invalidate_writes(
+    db: usize,
+    spec: &CommandSpec,
+    args: &[Vec<u8>],
+    ok: bool,
+    logged_before: u64,
+) {
+    if spec.is_write() && ok {
+        match spec.name {
+            // Even an empty DB's flush.
+            "flushdb" | "flushall" => crate::tracking::invalidate_all(),
+            // Redis 7.0 leaves tracking alone on SWAPDB.
+            "swapdb" => {}
+            _ if crate::persist::logged_here() != logged_before => {
+                for_each_written_key(db, spec, args, |_, k| crate::tracking::invalidate_key(k))
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Adds the batch's command stats to the shared counters: once per batch

@@ -73,4 +73,5 @@ pub mod resp;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod tracking;
 pub mod tx;

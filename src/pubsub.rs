@@ -138,6 +138,9 @@ pub struct Mailbox {
     /// The client is a monitor (MONITOR; src/obs/monitor.rs): it gets a
     /// line per command through this mailbox.
     pub monitor: AtomicBool,
+    /// The client may get RESP3 pushes it did not ask for (client-side
+    /// caching: it tracks keys, or a tracking client redirects to it).
+    pub pushes: AtomicBool,
     /// Subscription counts (CLIENT LIST `sub=`, `psub=`, `ssub=`).
     pub channels: AtomicUsize,
     pub patterns: AtomicUsize,
@@ -161,6 +164,7 @@ impl Default for Mailbox {
             has_mail: AtomicBool::new(false),
             pending_out: AtomicUsize::new(0),
             monitor: AtomicBool::new(false),
+            pushes: AtomicBool::new(false),
             channels: AtomicUsize::new(0),
             patterns: AtomicUsize::new(0),
             shard: AtomicUsize::new(0),
@@ -185,11 +189,13 @@ impl Mailbox {
         self.subscriptions() + self.shard.load(Ordering::Relaxed) > 0
     }
 
-    /// Whether mail may arrive without the client asking: subscribed or
-    /// monitoring (the thread-per-connection driver then watches the
-    /// mailbox as well as the socket).
+    /// Whether mail may arrive without the client asking: subscribed,
+    /// monitoring, or receiving invalidations (the thread-per-connection
+    /// driver then watches the mailbox as well as the socket).
     pub fn listening(&self) -> bool {
-        self.subscribed() || self.monitor.load(Ordering::Relaxed)
+        self.subscribed()
+            || self.monitor.load(Ordering::Relaxed)
+            || self.pushes.load(Ordering::Relaxed)
     }
 
     /// Output bytes queued for the client: mail not yet taken plus what

@@ -58,7 +58,6 @@ fn why(group: &str) -> &'static str {
     match group {
         "cluster" => "FlashDB is a single server: there is no cluster mode (clients see no `MOVED`/`ASK`).",
         "scripting" => "No Lua scripting or functions: use MULTI/EXEC (with WATCH) for atomic groups of commands.",
-        "connection" => "Client-side caching (CLIENT TRACKING) is not implemented.",
         "server" => "No replication (REPLICAOF, PSYNC, FAILOVER; ROLE answers `master`), modules or DEBUG.",
         _ => "Not implemented.",
     }

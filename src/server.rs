@@ -259,6 +259,10 @@ impl Server {
         }
         let obuf = crate::config::output_buffer_limits(&c.client_output_buffer_limit);
         crate::pubsub::hub().configure(&c.notify_keyspace_events, obuf[2]);
+        crate::tracking::configure(
+            compat_num(&c, "tracking-table-max-keys", 1_000_000) as u64,
+            obuf[0],
+        );
         crate::obs::configure(&c);
     }
 
@@ -359,6 +363,10 @@ pub struct ClientInfo {
     pub user: Mutex<Vec<u8>>,
     /// Commands queued since MULTI, -1 outside a transaction (CLIENT LIST).
     pub multi: std::sync::atomic::AtomicI64,
+    /// Client-side caching state (src/tracking.rs).
+    pub tracking: crate::tracking::ClientState,
+    /// The connection has closed (a tracking redirect to it is broken).
+    pub closed: AtomicBool,
 }
 
 impl ClientInfo {
@@ -382,6 +390,8 @@ impl ClientInfo {
             mail: crate::pubsub::Mailbox::default(),
             user: Mutex::new(b"default".to_vec()),
             multi: std::sync::atomic::AtomicI64::new(-1),
+            tracking: crate::tracking::ClientState::default(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -416,14 +426,19 @@ impl ClientInfo {
     }
 
     /// CLIENT LIST's `flags=`, in Redis's order: `O` monitor, `P`
-    /// subscribed, `x` in MULTI, `b` blocked; `N` for none.
+    /// subscribed, `x` in MULTI, `b` blocked, `t` tracking, `R` tracking
+    /// redirect broken, `B` broadcast tracking; `N` for none.
     fn flags(&self, blocked: bool) -> String {
         let mut f = String::new();
+        let t = self.tracking.flags.load(Ordering::Relaxed);
         for (on, c) in [
             (self.mail.monitor.load(Ordering::Relaxed), 'O'),
             (self.mail.subscribed(), 'P'),
             (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
             (blocked, 'b'),
+            (t & crate::tracking::ON != 0, 't'),
+            (t & crate::tracking::BROKEN_REDIR != 0, 'R'),
+            (t & crate::tracking::BCAST != 0, 'B'),
         ] {
             if on {
                 f.push(c);
@@ -449,7 +464,7 @@ impl ClientInfo {
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let omem = self.mail.pending_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -468,6 +483,7 @@ impl ClientInfo {
             16384 + qbuf + omem,
             cmd,
             String::from_utf8_lossy(&self.user_name()),
+            self.tracking.redir(),
             self.resp.load(Ordering::Relaxed),
         )
     }

@@ -252,6 +252,12 @@ fn resp3_pushes_between_replies_match_redis_cli() {
     let b = run_with(cli_bin(), r.port, &["-3"], input);
     assert_eq!(stdout(&a), stdout(&b));
     assert_eq!(stdout(&b), "OK\nOK\n\nOK\nPONG\nv\nOK\nx\n");
+    // The same against FlashDB's own CLIENT TRACKING.
+    let srv = TestServer::start();
+    for prog in ["redis-cli", cli_bin()] {
+        let o = run_with(prog, srv.port, &["-3"], input);
+        assert_eq!(stdout(&o), stdout(&a), "{prog}");
+    }
 }
 
 #[test]

@@ -135,6 +135,20 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         .acl(CONN)
         .syntax("<ON | OFF>")
         .complexity("O(1)"),
+    CommandSpec::new("tracking", -3, NOSCRIPT | LOADING | STALE, NO_KEYS, client_tracking)
+        .doc("connection", "6.0.0", "Enable or disable server assisted client side caching support")
+        .acl(CONN)
+        .syntax("<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]")
+        .complexity("O(1). Some options may introduce additional complexity."),
+    CommandSpec::new("caching", 3, NOSCRIPT | LOADING | STALE, NO_KEYS, client_caching)
+        .doc("connection", "6.0.0", "Instruct the server about tracking or not keys in the next request")
+        .acl(CONN)
+        .syntax("<YES | NO>")
+        .complexity("O(1)"),
+    CommandSpec::new("trackinginfo", 2, NOSCRIPT | LOADING | STALE, NO_KEYS, client_trackinginfo)
+        .doc("connection", "6.2.0", "Return information about server assisted client side caching for the current connection")
+        .acl(CONN)
+        .complexity("O(1)"),
     CommandSpec::new("getredir", 2, NOSCRIPT | LOADING | STALE | SENTINEL, NO_KEYS, client_getredir)
         .doc("connection", "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.")
         .acl(CONN)
@@ -328,6 +342,7 @@ fn reset(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
     super::tx::discard_state(&srv, ctx.client);
     crate::pubsub::unsubscribe_all(&ctx.client.info, &mut ctx.client.subs);
     crate::obs::monitor::stop(&ctx.client.info);
+    crate::tracking::disable(&ctx.client.info);
     ctx.client.select(0);
     ctx.client.resp = 2;
     ctx.client.info.resp.store(2, Relaxed);
@@ -592,8 +607,151 @@ fn client_no_evict(_: &mut Ctx, args: &[Vec<u8>]) -> Reply {
     }
 }
 
-fn client_getredir(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
-    Reply::Int(-1)
+fn client_getredir(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    Reply::Int(ctx.client.info.tracking.redir())
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP]: Redis 7.0's checks, in its order (src/tracking.rs).
+fn client_tracking(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    use crate::tracking::{BCAST, NOLOOP, OPTIN, OPTOUT};
+    let mut redirect: u64 = 0;
+    let mut redirect_to = None;
+    let mut flags = 0u32;
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let a = &args[j];
+        if is(a, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Reply::err("ERR A client can only redirect to a single other client");
+            }
+            let id = match int(&args[j]) {
+                Ok(v) => v as u64,
+                Err(e) => return e,
+            };
+            // It must exist now (it may leave later: the redirection is
+            // then broken).
+            match ctx.srv.clients.get(id).filter(|c| !c.killed.load(Relaxed)) {
+                Some(c) => redirect_to = Some(c),
+                None => return Reply::err("ERR The client ID you want redirect to does not exist"),
+            }
+            redirect = id;
+        } else if is(a, "bcast") {
+            flags |= BCAST;
+        } else if is(a, "optin") {
+            flags |= OPTIN;
+        } else if is(a, "optout") {
+            flags |= OPTOUT;
+        } else if is(a, "noloop") {
+            flags |= NOLOOP;
+        } else if is(a, "prefix") && more {
+            j += 1;
+            prefixes.push(args[j].clone());
+        } else {
+            return err::syntax();
+        }
+        j += 1;
+    }
+    let info = ctx.client.info.clone();
+    if is(&args[2], "off") {
+        crate::tracking::disable(&info);
+        return Reply::ok();
+    }
+    if !is(&args[2], "on") {
+        return err::syntax();
+    }
+    let cur = info.tracking.flags.load(Relaxed);
+    let on = cur & crate::tracking::ON != 0;
+    if flags & BCAST == 0 && !prefixes.is_empty() {
+        return Reply::err("ERR PREFIX option requires BCAST mode to be enabled");
+    }
+    if on && (cur & BCAST != 0) != (flags & BCAST != 0) {
+        return Reply::err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if flags & BCAST != 0 && flags & (OPTIN | OPTOUT) != 0 {
+        return Reply::err("ERR OPTIN and OPTOUT are not compatible with BCAST");
+    }
+    if flags & OPTIN != 0 && flags & OPTOUT != 0 {
+        return Reply::err("ERR You can't specify both OPTIN mode and OPTOUT mode");
+    }
+    if (flags & OPTIN != 0 && cur & OPTOUT != 0) || (flags & OPTOUT != 0 && cur & OPTIN != 0) {
+        return Reply::err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if flags & BCAST != 0 {
+        if let Some(e) = crate::tracking::prefix_collision(&info.tracking.prefixes(), &prefixes) {
+            return Reply::error(e);
+        }
+    }
+    crate::tracking::enable(
+        &info,
+        crate::tracking::Options {
+            redirect,
+            flags,
+            prefixes,
+        },
+        redirect_to.as_ref(),
+    );
+    Reply::ok()
+}
+
+/// CLIENT CACHING YES|NO: track (OPTIN) or not (OPTOUT) the next command's keys.
+fn client_caching(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
+    use crate::tracking::{CACHING, ON, OPTIN, OPTOUT};
+    let st = &ctx.client.info.tracking;
+    let f = st.flags.load(Relaxed);
+    if f & ON == 0 {
+        return Reply::err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+    }
+    if is(&args[2], "yes") {
+        if f & OPTIN == 0 {
+            return Reply::err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+        }
+    } else if is(&args[2], "no") {
+        if f & OPTOUT == 0 {
+            return Reply::err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+        }
+    } else {
+        return err::syntax();
+    }
+    st.flags.fetch_or(CACHING, Relaxed);
+    Reply::ok()
+}
+
+/// CLIENT TRACKINGINFO: flags (a set), redirect, prefixes.
+fn client_trackinginfo(ctx: &mut Ctx, _: &[Vec<u8>]) -> Reply {
+    use crate::tracking::*;
+    let st = &ctx.client.info.tracking;
+    let f = st.flags.load(Relaxed);
+    let mut flags = vec![Reply::bulk_str(if f & ON != 0 { "on" } else { "off" })];
+    for (bit, name, caching) in [
+        (BCAST, "bcast", None),
+        (OPTIN, "optin", Some("caching-yes")),
+        (OPTOUT, "optout", Some("caching-no")),
+        (NOLOOP, "noloop", None),
+        (BROKEN_REDIR, "broken_redirect", None),
+    ] {
+        if f & bit != 0 {
+            flags.push(Reply::bulk_str(name));
+            if let Some(c) = caching.filter(|_| f & CACHING != 0) {
+                flags.push(Reply::bulk_str(c));
+            }
+        }
+    }
+    Reply::Map(vec![
+        (Reply::bulk_str("flags"), Reply::Set(flags)),
+        (Reply::bulk_str("redirect"), Reply::Int(st.redir())),
+        (
+            Reply::bulk_str("prefixes"),
+            Reply::Array(st.prefixes().iter().map(|p| Reply::bulk(p)).collect()),
+        ),
+    ])
 }
 
 fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
@@ -601,7 +759,7 @@ fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
         "CLIENT",
         &[
             "CACHING (YES|NO)",
-            "    Not supported by FlashDB.",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
             "GETNAME",
             "    Return the name of the current connection.",
             "GETREDIR",
@@ -640,6 +798,11 @@ fn client_help(_: &mut Ctx, _: &[Vec<u8>]) -> Reply {
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],

@@ -216,7 +216,7 @@ fn section(srv: &Server, name: &str, o: &mut String) {
             line!(o, "client_recent_max_input_buffer:0");
             line!(o, "client_recent_max_output_buffer:0");
             line!(o, "blocked_clients:{}", srv.blocking.blocked_clients());
-            line!(o, "tracking_clients:0");
+            line!(o, "tracking_clients:{}", crate::tracking::clients());
             line!(o, "clients_in_timeout_table:0");
         }
         "memory" => {
@@ -482,13 +482,14 @@ fn section(srv: &Server, name: &str, o: &mut String) {
                 "active_defrag_key_misses:0",
                 "total_active_defrag_time:0",
                 "current_active_defrag_time:0",
-                "tracking_total_keys:0",
-                "tracking_total_items:0",
-                "tracking_total_prefixes:0",
-                "unexpected_error_replies:0",
             ] {
                 line!(o, "{}", l);
             }
+            let (keys, items, prefixes) = crate::tracking::totals();
+            line!(o, "tracking_total_keys:{}", keys);
+            line!(o, "tracking_total_items:{}", items);
+            line!(o, "tracking_total_prefixes:{}", prefixes);
+            line!(o, "unexpected_error_replies:0");
             line!(o, "total_error_replies:{}", s.error_replies.load(Relaxed));
             line!(o, "dump_payload_sanitizations:0");
             line!(

@@ -141,6 +141,12 @@ impl Drop for Session<'_> {
         if self.client.info.mail.subscribed() {
             crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
         }
+        // CLIENT TRACKING ON ends with the request too.
+        crate::tracking::disable(&self.client.info);
+        self.client
+            .info
+            .closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if self.client.multi.is_some() || !self.client.watched.is_empty() {
             // A MULTI or WATCH left open ends with the request.
             crate::command::tx::discard_state(&self.http.srv, &mut self.client);

@@ -610,6 +610,8 @@ impl Drop for Conn {
         crate::command::tx::unwatch_all(&self.srv, &mut self.client);
         crate::pubsub::unsubscribe_all(&self.client.info, &mut self.client.subs);
         crate::obs::monitor::stop(&self.client.info);
+        crate::tracking::disable(&self.client.info);
+        self.client.info.closed.store(true, Relaxed);
         self.srv.clients.remove(self.client.id);
         self.srv.clients.release();
     }

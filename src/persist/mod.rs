@@ -79,6 +79,9 @@ static WAL: OnceLock<Arc<Wal>> = OnceLock::new();
 pub static BASE_LSN: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
+    /// Records logged by this thread (any destination): tells whether the
+    /// command running here changed anything (client-side caching).
+    static LOGGED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Tests: records logged on this thread go here instead of the WAL.
     static CAPTURE: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
     /// Inside EXEC: records collected here, logged as one batch at the end.
@@ -109,6 +112,7 @@ pub fn ticket() -> u64 {
 /// `changes` is what it adds to DIRTY.
 fn append(changes: u64, f: impl FnOnce(&mut Vec<u8>, u64)) {
     DIRTY.fetch_add(changes, Relaxed);
+    LOGGED.with(|n| n.set(n.get() + 1));
     let mut f = Some(f);
     TX.with(|t| {
         if let Some(b) = t.borrow_mut().as_mut() {
@@ -128,6 +132,12 @@ fn append(changes: u64, f: impl FnOnce(&mut Vec<u8>, u64)) {
         let t = w.append(f);
         TICKET.with(|c| c.set(t));
     }
+}
+
+/// Records logged by this thread so far (compare before and after a
+/// command to learn whether it changed anything).
+pub fn logged_here() -> u64 {
+    LOGGED.with(|n| n.get())
 }
 
 fn in_tx() -> bool {

@@ -187,6 +187,7 @@ impl Stripe {
             crate::persist::log(self.db, &[&b"DEL"[..], key]);
             count_expired(1);
             notify(NOTIFY_EXPIRED, "expired", key, self.db);
+            crate::tracking::invalidate_key(key);
         }
     }
 
