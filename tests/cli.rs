@@ -860,17 +860,19 @@ mod tls {
         let dir = temp_dir("cli-pki");
         common::pki::make_pki(&dir);
         let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
-        let tls_port = free_port();
-        let srv = TestServer::start_with(&[
-            "--tls-port",
-            &tls_port.to_string(),
-            "--tls-cert-file",
-            &f("server.crt"),
-            "--tls-key-file",
-            &f("server.key"),
-            "--tls-ca-cert-file",
-            &f("ca.crt"),
-        ]);
+        let (srv, ports) = TestServer::start_with_ports(1, |p| {
+            vec![
+                "--tls-port".into(),
+                p[0].to_string(),
+                "--tls-cert-file".into(),
+                f("server.crt"),
+                "--tls-key-file".into(),
+                f("server.key"),
+                "--tls-ca-cert-file".into(),
+                f("ca.crt"),
+            ]
+        });
+        let tls_port = ports[0];
         let (ca, other, cert, key) = (
             f("ca.crt"),
             f("other-ca.crt"),

@@ -62,11 +62,12 @@ fn tls_flags(tls_port: &str) -> Vec<String> {
 
 /// A server with the plaintext port (the harness's) and a TLS port.
 fn start_tls(extra: &[&str]) -> (TestServer, u16) {
-    let tls_port = free_port();
-    let mut args = tls_flags(&tls_port.to_string());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    (TestServer::start_with(&args), tls_port)
+    let (srv, ports) = TestServer::start_with_ports(1, |p| {
+        let mut args = tls_flags(&p[0].to_string());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    });
+    (srv, ports[0])
 }
 
 /// A rustls client trusting `ca`, presenting `cert` (`<name>.crt/.key`).

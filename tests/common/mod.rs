@@ -76,24 +76,37 @@ impl TestServer {
     }
 
     /// Starts the server with the HTTP API on a free port as well; returns
-    /// it with that port once both listeners answer. A collision on either
+    /// it with that port once both listeners answer.
+    pub fn start_with_http(extra: &[&str]) -> (TestServer, u16) {
+        let (srv, ports) = Self::start_with_ports(1, |p| {
+            let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+            args.extend(["--http-port".to_string(), p[0].to_string()]);
+            args
+        });
+        // The HTTP listener starts with the RESP one.
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", ports[0])).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (srv, ports[0])
+    }
+
+    /// Starts the server with `n` more free ports in its arguments (HTTP,
+    /// TLS ...): `args` builds them from the ports. A collision on any
     /// port (another test's connection took it meanwhile) is retried with
     /// fresh ports.
-    pub fn start_with_http(extra: &[&str]) -> (TestServer, u16) {
+    pub fn start_with_ports(
+        n: usize,
+        args: impl Fn(&[u16]) -> Vec<String>,
+    ) -> (TestServer, Vec<u16>) {
         let dir = temp_dir("srv");
         for _ in 0..5 {
-            let http = free_port();
-            let hp = http.to_string();
-            let mut args: Vec<&str> = extra.to_vec();
-            args.extend(["--http-port", &hp]);
-            if let Some(srv) = Self::launch(&dir, &args) {
-                // The HTTP listener starts with the RESP one.
-                let t = Instant::now();
-                while TcpStream::connect(("127.0.0.1", http)).is_err() {
-                    assert!(t.elapsed() < Duration::from_secs(5), "no HTTP listener");
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                return (srv, http);
+            let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+            let a = args(&ports);
+            let a: Vec<&str> = a.iter().map(|s| s.as_str()).collect();
+            if let Some(srv) = Self::launch(&dir, &a) {
+                return (srv, ports);
             }
         }
         panic!(
