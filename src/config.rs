@@ -432,6 +432,14 @@ pub const COMPAT_WITH_EFFECT: &[(&str, &str)] = &[
         "acted on: minutes per LFU counter decrement (0 = never)",
     ),
     (
+        "stream-node-max-bytes",
+        "acted on: a stream's new entry starts a new listpack node once the tail node's bytes plus the entry's would reach it (0: only the 1 GiB listpack cap); this moves `~` trims and XINFO's radix-tree-keys as in Redis; later appends only",
+    ),
+    (
+        "stream-node-max-entries",
+        "acted on: entries (live or deleted) per stream listpack node (0 = no limit); `~` trims without LIMIT remove at most 100 times this (10000 when 0, at most 1000000); node splits apply to later appends only",
+    ),
+    (
         "tracking-table-max-keys",
         "acted on: keys the client-side caching table remembers; past it, keys are dropped with an invalidation (0 = no limit)",
     ),

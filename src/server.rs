@@ -73,6 +73,8 @@ pub struct HotConfig {
     pub zset_max_listpack_entries: AtomicUsize,
     pub zset_max_listpack_value: AtomicUsize,
     pub hll_sparse_max_bytes: AtomicUsize,
+    pub stream_node_max_entries: AtomicUsize,
+    pub stream_node_max_bytes: AtomicUsize,
     /// `maxmemory` (0 = no limit: the one load the request path pays).
     pub maxmemory: AtomicU64,
     /// `maxmemory-policy`, as an index into `Policy::ALL`.
@@ -138,6 +140,12 @@ impl HotConfig {
             ),
             (&self.zset_max_listpack_value, "zset-max-listpack-value", 64),
             (&self.hll_sparse_max_bytes, "hll-sparse-max-bytes", 3000),
+            (
+                &self.stream_node_max_entries,
+                "stream-node-max-entries",
+                100,
+            ),
+            (&self.stream_node_max_bytes, "stream-node-max-bytes", 4096),
         ] {
             slot.store(compat_num(c, name, default), Ordering::Relaxed);
         }
@@ -197,6 +205,8 @@ impl Server {
             zset_max_listpack_entries: AtomicUsize::new(0),
             zset_max_listpack_value: AtomicUsize::new(0),
             hll_sparse_max_bytes: AtomicUsize::new(0),
+            stream_node_max_entries: AtomicUsize::new(0),
+            stream_node_max_bytes: AtomicUsize::new(0),
             maxmemory: AtomicU64::new(0),
             maxmemory_policy: AtomicUsize::new(0),
             maxmemory_samples: AtomicUsize::new(5),

@@ -86,6 +86,56 @@ fn dump_on_flashdb_restore_on_redis() {
     }
 }
 
+/// XINFO STREAM's radix-tree-keys.
+fn radix_keys(c: &mut redis::Connection, key: &str) -> i64 {
+    let info: std::collections::HashMap<String, redis::Value> = q(c, &["XINFO", "STREAM", key]);
+    match info.get("radix-tree-keys") {
+        Some(redis::Value::Int(n)) => *n,
+        other => panic!("radix-tree-keys: {other:?}"),
+    }
+}
+
+/// FlashDB's DUMP cuts nodes where its appends did under the configured
+/// `stream-node-max-entries` / `stream-node-max-bytes`: RESTOREd on a
+/// default-config redis-server, a stream has the nodes (and entries) a
+/// redis-server built with the same XADDs under the same limits.
+#[test]
+fn stream_dump_keeps_configured_node_boundaries() {
+    let (Some(src), Some(dst)) = (RedisRef::start(), RedisRef::start()) else {
+        return;
+    };
+    let mut rc = redis_conn(src.port);
+    let mut dc = redis_conn(dst.port);
+    let srv = TestServer::start();
+    let mut fc = srv.client();
+    let limits = [
+        ("0", "0"),
+        ("5", "200"),
+        ("1000", "0"),
+        ("3", "4096"),
+        ("0", "300"),
+    ];
+    for (i, (e, b)) in limits.iter().enumerate() {
+        let key = format!("cfg{i}");
+        for c in [&mut rc, &mut fc] {
+            let _: () = q(c, &["CONFIG", "SET", "stream-node-max-entries", e]);
+            let _: () = q(c, &["CONFIG", "SET", "stream-node-max-bytes", b]);
+            for j in 1..=250 {
+                let v = "x".repeat(j % 7 * 10);
+                let _: String = q(c, &["XADD", &key, &format!("{j}-1"), "f", &v]);
+            }
+            let _: i64 = q(c, &["XDEL", &key, "7-1", "8-1"]);
+        }
+        let want = radix_keys(&mut rc, &key);
+        assert_eq!(radix_keys(&mut fc, &key), want, "{key} on FlashDB");
+        restore_from(&mut fc, &mut dc, &key);
+        assert_eq!(radix_keys(&mut dc, &key), want, "{key} restored on redis");
+        let a: redis::Value = q(&mut dc, &["XRANGE", &key, "-", "+"]);
+        let b: redis::Value = q(&mut rc, &["XRANGE", &key, "-", "+"]);
+        assert_eq!(a, b, "{key}");
+    }
+}
+
 /// DUMPs each key on FlashDB (`fc`) and RESTOREs it on Redis (`rc`), also
 /// under `sanitize-dump-payload yes`; then Redis's own DUMP of it back on
 /// FlashDB. `show` must agree after each step.

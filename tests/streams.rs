@@ -769,6 +769,52 @@ fn streams_survive_restarts() {
     assert_eq!(id, "99999999999999-4");
 }
 
+/// XINFO STREAM's radix-tree-keys.
+fn radix_keys(c: &mut redis::Connection, key: &str) -> i64 {
+    let info: std::collections::HashMap<String, redis::Value> = q(c, &["XINFO", "STREAM", key]);
+    match info.get("radix-tree-keys") {
+        Some(redis::Value::Int(n)) => *n,
+        other => panic!("radix-tree-keys: {other:?}"),
+    }
+}
+
+/// Node limits from the command line hold after a restart: WAL replay runs
+/// the logged XADDs under them and a snapshot load packs entries afresh
+/// under them (as Redis rebuilds under its config when replaying an AOF).
+#[test]
+fn configured_node_limits_survive_restarts() {
+    let args = [
+        "--stream-node-max-entries",
+        "5",
+        "--stream-node-max-bytes",
+        "0",
+    ];
+    let srv = TestServer::start_with(&args);
+    let mut c = srv.client();
+    for i in 1..=23 {
+        let _: String = q(&mut c, &["XADD", "n", &format!("{i}-1"), "f", "v"]);
+    }
+    assert_eq!(radix_keys(&mut c, "n"), 5);
+    let mut srv = srv;
+    srv.terminate();
+    let dir = srv.dir.clone();
+    srv.dir = temp_dir("streams-limits-moved");
+    let mut srv2 = TestServer::start_in(dir.clone(), &args);
+    let mut c2 = srv2.client();
+    assert_eq!(radix_keys(&mut c2, "n"), 5, "after WAL replay");
+    let n: i64 = q(&mut c2, &["XTRIM", "n", "MAXLEN", "~", "12"]);
+    assert_eq!(n, 10);
+    let _: () = q(&mut c2, &["SAVE"]);
+    srv2.terminate();
+    srv2.dir = temp_dir("streams-limits-moved2");
+    let srv3 = TestServer::start_in(dir, &args);
+    let mut c3 = srv3.client();
+    // 13 entries packed afresh: 5 + 5 + 3.
+    assert_eq!(radix_keys(&mut c3, "n"), 3, "after the snapshot load");
+    let len: i64 = q(&mut c3, &["XLEN", "n"]);
+    assert_eq!(len, 13);
+}
+
 /// Blocking XREADGROUP: woken by XADD and given the new entry (which
 /// enters its PEL), a timeout answers a nil array; against redis-server
 /// byte for byte.
@@ -1190,17 +1236,34 @@ impl Rng {
 /// short and long strings), with deletions, then approximate trims: `~`
 /// removes whole listpack nodes, so the lengths left show that FlashDB
 /// splits nodes where Redis does (by entry count and by bytes).
-fn random_trim_cases(seed: u64) -> Vec<Vec<String>> {
+/// With `configs` (stream-node-max-entries, stream-node-max-bytes) pairs,
+/// each stream is built under one picked at random, sometimes switched to
+/// another halfway (CONFIG SET applies to later appends only).
+fn random_trim_cases(seed: u64, configs: &[(&str, &str)]) -> Vec<Vec<String>> {
     let mut r = Rng(seed);
     let mut out: Vec<Vec<String>> = Vec::new();
     let sizes = [1u64, 5, 20, 50, 63, 64, 100, 150, 300, 1000, 3000];
+    let configure = |r: &mut Rng, out: &mut Vec<Vec<String>>| {
+        if configs.is_empty() {
+            return;
+        }
+        let (e, b) = configs[r.below(configs.len() as u64) as usize];
+        for (name, v) in [("stream-node-max-entries", e), ("stream-node-max-bytes", b)] {
+            out.push(vec!["CONFIG".into(), "SET".into(), name.into(), v.into()]);
+        }
+    };
     for t in 0..12 {
         let key = format!("rt{t}");
         let size = sizes[r.below(sizes.len() as u64) as usize];
         let nf = 1 + r.below(3);
         let count = 1 + r.below(300);
         out.push(vec!["DEL".into(), key.clone()]);
+        configure(&mut r, &mut out);
+        let switch = if r.below(3) == 0 { count / 2 } else { 0 };
         for i in 1..=count {
+            if i == switch {
+                configure(&mut r, &mut out);
+            }
             let mut cmd = vec![
                 "XADD".to_string(),
                 key.clone(),
@@ -1229,12 +1292,14 @@ fn random_trim_cases(seed: u64) -> Vec<Vec<String>> {
             }
             out.push(del);
         }
+        out.push(vec!["XINFO".into(), "STREAM".into(), key.clone()]);
         for (opt, v) in [
             ("MAXLEN", r.below(count + 1).to_string()),
             ("MINID", format!("{}-0", r.below(count + 1))),
         ] {
             out.push(vec!["XTRIM".into(), key.clone(), opt.into(), "~".into(), v]);
             out.push(vec!["XLEN".into(), key.clone()]);
+            out.push(vec!["XINFO".into(), "STREAM".into(), key.clone()]);
             out.push(vec![
                 "XRANGE".into(),
                 key.clone(),
@@ -1255,6 +1320,31 @@ fn random_trim_cases(seed: u64) -> Vec<Vec<String>> {
             "y".repeat(size as usize),
         ]);
         out.push(vec!["XLEN".into(), key.clone()]);
+        out.push(vec!["XINFO".into(), "STREAM".into(), key.clone()]);
+    }
+    out
+}
+
+/// `raw_replies`, except that an XINFO STREAM reply is cut down to its
+/// `radix-tree-keys` value (FlashDB's `radix-tree-nodes` and memory-related
+/// fields are estimates; the keys are the node count the model matches).
+fn trim_replies(s: &mut TcpStream, cases: &[Vec<String>]) -> Vec<Vec<u8>> {
+    let mut out = raw_replies(s, cases);
+    for (c, reply) in cases.iter().zip(out.iter_mut()) {
+        if c[0] == "XINFO" {
+            let tag = b"radix-tree-keys\r\n";
+            let at = reply
+                .windows(tag.len())
+                .position(|w| w == tag)
+                .map(|p| p + tag.len());
+            *reply = match at {
+                Some(p) => {
+                    let end = reply[p..].windows(2).position(|w| w == b"\r\n").unwrap();
+                    reply[p..p + end].to_vec()
+                }
+                None => reply.clone(),
+            };
+        }
     }
     out
 }
@@ -1262,6 +1352,59 @@ fn random_trim_cases(seed: u64) -> Vec<Vec<String>> {
 #[test]
 fn random_approximate_trims_match_redis() {
     for seed in [0x5eed_0001u64, 0x5eed_0002, 0x5eed_0003] {
-        differential_with_redis(&random_trim_cases(seed), raw_replies);
+        differential_with_redis(&random_trim_cases(seed, &[]), trim_replies);
     }
+}
+
+/// The same under configured `stream-node-max-entries` /
+/// `stream-node-max-bytes` (small, 0 = no limit, mixed), set on both
+/// servers, sometimes changed while a stream is being built: node splits,
+/// `~` trims (whose default LIMIT is 100 * stream-node-max-entries, 10000
+/// for 0), XLEN and XINFO's radix-tree-keys match redis-server.
+#[test]
+fn configured_node_limits_match_redis() {
+    let configs = [
+        ("5", "4096"),
+        ("100", "200"),
+        ("5", "200"),
+        ("0", "4096"),
+        ("100", "0"),
+        ("0", "0"),
+        ("1", "0"),
+        ("2", "1kb"),
+        ("300", "64"),
+    ];
+    for seed in [0x5eed_0011u64, 0x5eed_0012, 0x5eed_0013, 0x5eed_0014] {
+        differential_with_redis(&random_trim_cases(seed, &configs), trim_replies);
+    }
+    // One config per run: every stream of a script under the same limits.
+    for (i, c) in configs.iter().enumerate() {
+        differential_with_redis(
+            &random_trim_cases(0x5eed_0100 + i as u64, &[*c]),
+            trim_replies,
+        );
+    }
+}
+
+/// The default `~` LIMIT follows stream-node-max-entries: 0 and values
+/// whose 100-fold overflows fall back to 10000, large ones stop at 1000000.
+#[test]
+fn approximate_trim_default_limit_follows_config() {
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    let v = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    for e in ["1", "0", "9223372036854775807", "3", "20000"] {
+        cases.push(v(&["DEL", "lim"]));
+        cases.push(v(&["CONFIG", "SET", "stream-node-max-entries", "1"]));
+        cases.push(v(&["CONFIG", "SET", "stream-node-max-bytes", "0"]));
+        for i in 1..=400 {
+            cases.push(v(&["XADD", "lim", &format!("{i}-1"), "f", "v"]));
+        }
+        cases.push(v(&["CONFIG", "SET", "stream-node-max-entries", e]));
+        cases.push(v(&["XTRIM", "lim", "MAXLEN", "~", "0"]));
+        cases.push(v(&["XLEN", "lim"]));
+        cases.push(v(&["XADD", "lim", "MAXLEN", "~", "0", "401-1", "f", "v"]));
+        cases.push(v(&["XLEN", "lim"]));
+        cases.push(v(&["XINFO", "STREAM", "lim"]));
+    }
+    differential_with_redis(&cases, trim_replies);
 }

@@ -20,7 +20,7 @@ use crate::blocking;
 use crate::pubsub::NOTIFY_STREAM;
 use crate::resp::Reply;
 use crate::server::Ctx;
-use crate::store::stream::{string2ull, wall_ms, Group, StreamId, StreamValue, Trim};
+use crate::store::stream::{string2ull, wall_ms, Group, NodeLimits, StreamId, StreamValue, Trim};
 use crate::store::value::parse_i64;
 use crate::store::{now_ms, Entry, Stripe, Value};
 
@@ -226,8 +226,20 @@ struct AddTrim {
     at: usize,
 }
 
-/// Redis's streamParseAddOrTrimArgsOrReply.
-fn parse_add_trim(args: &[Vec<u8>], xadd: bool) -> Result<AddTrim, Reply> {
+/// `stream-node-max-entries` / `stream-node-max-bytes`, read when used
+/// (CONFIG SET takes effect on the next append, as in Redis).
+fn node_limits(ctx: &Ctx) -> NodeLimits {
+    use std::sync::atomic::Ordering::Relaxed;
+    let hot = &ctx.srv.hot;
+    NodeLimits {
+        max_entries: hot.stream_node_max_entries.load(Relaxed) as u64,
+        max_bytes: hot.stream_node_max_bytes.load(Relaxed),
+    }
+}
+
+/// Redis's streamParseAddOrTrimArgsOrReply; `lim` gives the default
+/// LIMIT of a `~` trim.
+fn parse_add_trim(args: &[Vec<u8>], xadd: bool, lim: NodeLimits) -> Result<AddTrim, Reply> {
     let mut a = AddTrim {
         trim: None,
         approx: false,
@@ -302,8 +314,8 @@ fn parse_add_trim(args: &[Vec<u8>], xadd: bool) -> Result<AddTrim, Reply> {
             ));
         }
     } else if a.approx {
-        // 100 * stream-node-max-entries, as Redis sets it.
-        a.limit = 100 * crate::store::stream::NODE_MAX_ENTRIES;
+        // 100 * stream-node-max-entries, bounded as Redis bounds it.
+        a.limit = lim.default_trim_limit();
     }
     Ok(a)
 }
@@ -313,7 +325,8 @@ fn parse_add_trim(args: &[Vec<u8>], xadd: bool) -> Result<AddTrim, Reply> {
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]]
 /// <*|id> field value [field value ...]
 fn xadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let a = match parse_add_trim(args, true) {
+    let lim = node_limits(ctx);
+    let a = match parse_add_trim(args, true, lim) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -373,7 +386,7 @@ fn xadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
         if id <= x.last_id {
             return Err(too_small());
         }
-        x.append(id, fields);
+        x.append(id, fields, lim);
         let trimmed = match a.trim {
             Some(t) => x.trim(t, a.approx, a.limit),
             None => 0,
@@ -415,7 +428,7 @@ pub(super) fn too_small() -> Reply {
 
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
 fn xtrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Reply {
-    let a = match parse_add_trim(args, false) {
+    let a = match parse_add_trim(args, false, node_limits(ctx)) {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -15,8 +15,9 @@
 //! Delivery and seen times are wall-clock values, so idle times after a
 //! restart continue from the logged times (seen times restart at replay).
 //!
-//! XINFO's `radix-tree-keys` is FlashDB's node count (nodes of at most 100
-//! entries, as Redis's listpacks) and `radix-tree-nodes` that plus one —
+//! XINFO's `radix-tree-keys` is FlashDB's node count (nodes split as
+//! Redis's listpacks, under `stream-node-max-entries` / `-bytes`) and
+//! `radix-tree-nodes` that plus one —
 //! Redis's exact figure for up to one node, an estimate beyond.
 
 use super::args::is;

@@ -164,6 +164,8 @@ pub struct Limits {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    pub stream_node_max_entries: u64,
+    pub stream_node_max_bytes: usize,
 }
 
 impl Default for Limits {
@@ -175,6 +177,8 @@ impl Default for Limits {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_entries: crate::store::stream::NODE_MAX_ENTRIES,
+            stream_node_max_bytes: crate::store::stream::NODE_MAX_BYTES,
         }
     }
 }
@@ -189,6 +193,16 @@ impl Limits {
             set_max_intset_entries: g(&hot.set_max_intset_entries),
             zset_max_listpack_entries: g(&hot.zset_max_listpack_entries),
             zset_max_listpack_value: g(&hot.zset_max_listpack_value),
+            stream_node_max_entries: g(&hot.stream_node_max_entries) as u64,
+            stream_node_max_bytes: g(&hot.stream_node_max_bytes),
+        }
+    }
+
+    /// The stream node limits (streams are packed afresh on load).
+    pub fn stream(&self) -> crate::store::stream::NodeLimits {
+        crate::store::stream::NodeLimits {
+            max_entries: self.stream_node_max_entries,
+            max_bytes: self.stream_node_max_bytes,
         }
     }
 
@@ -769,7 +783,7 @@ impl<'a> Reader<'a> {
 
 /// Reads a stream value (layout in the module docs), checking that IDs
 /// strictly increase, do not pass the last ID, and that the counters fit.
-fn read_stream(r: &mut Reader) -> Result<StreamValue, Bad> {
+fn read_stream(r: &mut Reader, lim: &Limits) -> Result<StreamValue, Bad> {
     let at = r.pos;
     let n = r.u64()?;
     // Each entry takes at least 16 (ID) + 4 (pairs) + 8 (one pair) bytes.
@@ -805,7 +819,7 @@ fn read_stream(r: &mut Reader) -> Result<StreamValue, Bad> {
         for _ in 0..pairs * 2 {
             fields.push(r.bytes()?.to_vec());
         }
-        x.append(eid, fields);
+        x.append(eid, fields, lim.stream());
     }
     let gat = r.pos;
     let ngroups = r.u64()?;
@@ -934,7 +948,7 @@ fn read_value(r: &mut Reader, ty: u8, lim: &Limits) -> Result<Value, Bad> {
             }
             Value::ZSet(Box::new(z))
         }
-        T_STREAM => Value::Stream(Box::new(read_stream(r)?)),
+        T_STREAM => Value::Stream(Box::new(read_stream(r, lim)?)),
         t => return bad(at, format!("unknown value type {t}")),
     })
 }
@@ -1165,6 +1179,8 @@ mod tests {
         set_max_intset_entries: 4,
         zset_max_listpack_entries: 4,
         zset_max_listpack_value: 16,
+        stream_node_max_entries: 5,
+        stream_node_max_bytes: 200,
     };
 
     fn put(store: &Store, db: usize, key: &[u8], v: Value, exp: u64) {
@@ -1675,6 +1691,7 @@ mod tests {
             x.append(
                 StreamId::new(i, 1),
                 vec![b"f".to_vec(), format!("v{i}").into_bytes()],
+                Default::default(),
             );
         }
         x.delete(StreamId::new(2, 1));

@@ -9,18 +9,72 @@
 //! Redis stores entries in listpack "nodes" of a radix tree, and
 //! approximate trimming (`MAXLEN ~`, `MINID ~`) removes whole nodes only.
 //! So that `~` trims exactly what Redis would, the node boundaries are
-//! modelled (`nodes`): a node takes new entries until it holds
-//! `NODE_MAX_ENTRIES` entries, live or deleted (Redis's
-//! `stream-node-max-entries` default), or until its listpack, sized as
-//! Redis encodes it, plus the new entry's field and value bytes reaches
-//! `NODE_MAX_BYTES` (`stream-node-max-bytes`). Node boundaries are not
-//! saved in snapshots: after a restart the entries are packed afresh.
+//! modelled (`nodes`), with Redis 7.0's streamAppendItem rule under the
+//! `NodeLimits` each append is given (`stream-node-max-entries` and
+//! `stream-node-max-bytes`, read at the time of the append, so CONFIG SET
+//! applies to later appends only): a new node starts when the tail node's
+//! listpack, sized as Redis encodes it, plus the new entry's field and
+//! value bytes reaches `stream-node-max-bytes` (0, or anything above
+//! `LISTPACK_MAX_SIZE`, means `LISTPACK_MAX_SIZE`), or when the tail node
+//! holds `stream-node-max-entries` entries, live or deleted (0 = no count
+//! limit). Node boundaries are not saved in snapshots: after a restart
+//! the entries are packed afresh under the limits then in force.
 
 use super::bytes::malloc_size;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Redis's `stream-node-max-entries` default.
 pub const NODE_MAX_ENTRIES: u64 = 100;
+
+/// Redis's STREAM_LISTPACK_MAX_SIZE: the byte bound a node keeps when
+/// `stream-node-max-bytes` is 0 or larger.
+pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// The node limits an append packs under (`stream-node-max-entries`,
+/// `stream-node-max-bytes`; see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// Entries, live or deleted, a node may hold (0 = no limit).
+    pub max_entries: u64,
+    /// Listpack bytes a node stays below (0 = `LISTPACK_MAX_SIZE`).
+    pub max_bytes: usize,
+}
+
+impl Default for NodeLimits {
+    /// Redis's defaults.
+    fn default() -> NodeLimits {
+        NodeLimits {
+            max_entries: NODE_MAX_ENTRIES,
+            max_bytes: NODE_MAX_BYTES,
+        }
+    }
+}
+
+impl NodeLimits {
+    /// Whether a node of `bytes` listpack bytes and `count` entries (live
+    /// and deleted) is full for a new entry of `entry_bytes` field and
+    /// value bytes (Redis 7.0's streamAppendItem).
+    pub fn full(&self, bytes: usize, count: u64, entry_bytes: usize) -> bool {
+        let max_bytes = if self.max_bytes == 0 || self.max_bytes > LISTPACK_MAX_SIZE {
+            LISTPACK_MAX_SIZE
+        } else {
+            self.max_bytes
+        };
+        bytes + entry_bytes >= max_bytes || (self.max_entries != 0 && count >= self.max_entries)
+    }
+
+    /// The default LIMIT of a `~` trim, as Redis 7.0 sets it: 100 *
+    /// `stream-node-max-entries` (a signed product that may wrap), 10000
+    /// when that is not positive (0 entries included), at most 1000000.
+    pub fn default_trim_limit(&self) -> u64 {
+        let l = (self.max_entries as i64).wrapping_mul(100);
+        if l <= 0 {
+            10_000
+        } else {
+            l.min(1_000_000) as u64
+        }
+    }
+}
 
 /// A stream entry ID: milliseconds and sequence number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -407,8 +461,9 @@ impl StreamValue {
         self.entries.keys().next_back().copied().unwrap_or_default()
     }
 
-    /// Appends an entry with `id`, which must be greater than `last_id`.
-    pub fn append(&mut self, id: StreamId, fields: Vec<Vec<u8>>) {
+    /// Appends an entry with `id`, which must be greater than `last_id`,
+    /// starting a new node when the tail node is full under `lim`.
+    pub fn append(&mut self, id: StreamId, fields: Vec<Vec<u8>>, lim: NodeLimits) {
         self.bytes += entry_size(&fields);
         self.entries.insert(id, fields);
         self.last_id = id;
@@ -416,9 +471,7 @@ impl StreamValue {
         let fields = &self.entries[&id];
         let total: usize = fields.iter().map(|f| f.len()).sum();
         match self.nodes.iter_mut().next_back() {
-            Some((mid, n))
-                if n.bytes + total < NODE_MAX_BYTES && n.live + n.deleted < NODE_MAX_ENTRIES =>
-            {
+            Some((mid, n)) if !lim.full(n.bytes, n.live + n.deleted, total) => {
                 n.bytes += lp_entry_size(id, *mid, &n.master_fields, fields);
                 n.bytes = n.bytes + lp_int_size(n.live as i64 + 1) - lp_int_size(n.live as i64);
                 n.live += 1;
@@ -627,7 +680,11 @@ mod tests {
     fn filled(n: u64) -> StreamValue {
         let mut s = StreamValue::new();
         for i in 1..=n {
-            s.append(StreamId::new(i, 0), vec![b"f".to_vec(), b"v".to_vec()]);
+            s.append(
+                StreamId::new(i, 0),
+                vec![b"f".to_vec(), b"v".to_vec()],
+                NodeLimits::default(),
+            );
         }
         s
     }
@@ -645,6 +702,80 @@ mod tests {
         assert_eq!(s.trim(Trim::MinId(StreamId::new(150, 0)), false, 0), 49);
         let mut s = filled(250);
         assert_eq!(s.trim(Trim::MaxLen(0), true, 150), 100);
+    }
+
+    /// Redis 7.0's streamAppendItem boundary rule under configured limits.
+    #[test]
+    fn node_boundaries_follow_the_limits() {
+        let fv = || vec![b"f".to_vec(), b"v".to_vec()];
+        let fill = |n: u64, lim: NodeLimits| {
+            let mut s = StreamValue::new();
+            for i in 1..=n {
+                s.append(StreamId::new(i, 0), fv(), lim);
+            }
+            s
+        };
+        let five = NodeLimits {
+            max_entries: 5,
+            max_bytes: 0,
+        };
+        assert_eq!(fill(12, five).node_count(), 3);
+        assert_eq!(fill(10, five).node_count(), 2);
+        // Deleted entries still count towards the entry limit.
+        let mut s = fill(4, five);
+        assert!(s.delete(StreamId::new(2, 0)));
+        s.append(StreamId::new(5, 0), fv(), five);
+        assert_eq!(s.node_count(), 1);
+        s.append(StreamId::new(6, 0), fv(), five);
+        assert_eq!(s.node_count(), 2);
+        // No limit at all: one node.
+        let none = NodeLimits {
+            max_entries: 0,
+            max_bytes: 0,
+        };
+        assert_eq!(fill(1000, none).node_count(), 1);
+        // The byte limit: a new node once node bytes + the entry's field
+        // and value bytes reach it.
+        let mut s = fill(1, none);
+        let b = s.nodes.values().next().unwrap().bytes;
+        let total = 2; // "f" + "v"
+        let mut under = s.clone();
+        let lim = NodeLimits {
+            max_entries: 0,
+            max_bytes: b + total + 1,
+        };
+        under.append(StreamId::new(2, 0), fv(), lim);
+        assert_eq!(under.node_count(), 1);
+        let lim = NodeLimits {
+            max_entries: 0,
+            max_bytes: b + total,
+        };
+        s.append(StreamId::new(2, 0), fv(), lim);
+        assert_eq!(s.node_count(), 2);
+        // Later appends follow the limits they are given.
+        let mut s = fill(3, NodeLimits::default());
+        s.append(
+            StreamId::new(4, 0),
+            fv(),
+            NodeLimits {
+                max_entries: 3,
+                ..NodeLimits::default()
+            },
+        );
+        assert_eq!(s.node_count(), 2);
+        // The default `~` LIMIT.
+        assert_eq!(NodeLimits::default().default_trim_limit(), 10_000);
+        assert_eq!(five.default_trim_limit(), 500);
+        assert_eq!(none.default_trim_limit(), 10_000);
+        let big = |max_entries| NodeLimits {
+            max_entries,
+            max_bytes: 0,
+        };
+        assert_eq!(big(20_000).default_trim_limit(), 1_000_000);
+        assert_eq!(big(i64::MAX as u64).default_trim_limit(), 10_000);
+        assert!(NodeLimits::default().full(4000, 1, 96));
+        assert!(!NodeLimits::default().full(4000, 99, 95));
+        assert!(NodeLimits::default().full(10, 100, 1));
     }
 
     #[test]

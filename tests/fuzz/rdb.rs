@@ -49,7 +49,7 @@ fn stream_value() -> flashdb::store::Value {
         if i % 9 == 0 {
             f.extend([b"other".to_vec(), b"v".to_vec()]);
         }
-        x.append(StreamId::new(i, 0), f);
+        x.append(StreamId::new(i, 0), f, Default::default());
     }
     x.delete(StreamId::new(5, 0));
     x.max_deleted = StreamId::new(5, 0);

@@ -117,6 +117,7 @@ pub fn sample_store(rng: &mut Rng, dbs: usize, stripes: usize, n: usize, big: bo
                     x.append(
                         StreamId::new(1000 + j, j % 3),
                         vec![b"f".to_vec(), rng.some_bytes(6)],
+                        Default::default(),
                     );
                 }
                 if rng.one_in(2) {

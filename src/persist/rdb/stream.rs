@@ -477,10 +477,14 @@ pub fn write(out: &mut Vec<u8>, x: &StreamValue) {
         let model = mi.checked_sub(1).map(|i| masters[i]);
         let last_master = nodes.last().map(|n| n.0);
         match nodes.last_mut() {
-            // The current node: the same model node (or a node started
-            // after it when it overflowed), with room.
+            // The current node: the same model node (whose size the
+            // stream-node-max-* limits of its appends bounded), or, with
+            // no model node, one of at most the default entry count.
             Some(n)
-                if (n.2.len() as u64) < NODE_MAX_ENTRIES && model.is_none_or(|(m, _)| m <= n.0) =>
+                if match model {
+                    Some((m, _)) => m <= n.0,
+                    None => (n.2.len() as u64) < NODE_MAX_ENTRIES,
+                } =>
             {
                 n.2.push((id, fields))
             }

@@ -255,7 +255,7 @@ fn sample_stream() -> StreamValue {
         if i % 50 == 0 {
             f[1] = vec![b'x'; 5000];
         }
-        x.append(id(i, i % 3), f);
+        x.append(id(i, i % 3), f, Default::default());
     }
     for i in [3u64, 100, 101, 200] {
         x.delete(id(i, i % 3));
