@@ -86,15 +86,6 @@ fn dump_on_flashdb_restore_on_redis() {
     }
 }
 
-/// XINFO STREAM's radix-tree-keys.
-fn radix_keys(c: &mut redis::Connection, key: &str) -> i64 {
-    let info: std::collections::HashMap<String, redis::Value> = q(c, &["XINFO", "STREAM", key]);
-    match info.get("radix-tree-keys") {
-        Some(redis::Value::Int(n)) => *n,
-        other => panic!("radix-tree-keys: {other:?}"),
-    }
-}
-
 /// FlashDB's DUMP cuts nodes where its appends did under the configured
 /// `stream-node-max-entries` / `stream-node-max-bytes`: RESTOREd on a
 /// default-config redis-server, a stream has the nodes (and entries) a

@@ -769,15 +769,6 @@ fn streams_survive_restarts() {
     assert_eq!(id, "99999999999999-4");
 }
 
-/// XINFO STREAM's radix-tree-keys.
-fn radix_keys(c: &mut redis::Connection, key: &str) -> i64 {
-    let info: std::collections::HashMap<String, redis::Value> = q(c, &["XINFO", "STREAM", key]);
-    match info.get("radix-tree-keys") {
-        Some(redis::Value::Int(n)) => *n,
-        other => panic!("radix-tree-keys: {other:?}"),
-    }
-}
-
 /// Node limits from the command line hold after a restart: WAL replay runs
 /// the logged XADDs under them and a snapshot load packs entries afresh
 /// under them (as Redis rebuilds under its config when replaying an AOF).

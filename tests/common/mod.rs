@@ -447,6 +447,15 @@ impl Drop for RedisRef {
     }
 }
 
+/// XINFO STREAM's radix-tree-keys.
+pub fn radix_keys(c: &mut redis::Connection, key: &str) -> i64 {
+    let info: std::collections::HashMap<String, redis::Value> = q(c, &["XINFO", "STREAM", key]);
+    match info.get("radix-tree-keys") {
+        Some(redis::Value::Int(n)) => *n,
+        other => panic!("radix-tree-keys: {other:?}"),
+    }
+}
+
 /// Runs a command through the `redis` crate, panicking on an error reply.
 pub fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
     let mut cmd = redis::cmd(args[0]);
